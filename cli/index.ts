@@ -1,0 +1,171 @@
+// `benchtop`: list, run, report, web. Invalid params exit 2 with one line naming the field;
+// a failed run exits 1. `run --json` prints exactly one JSON object on stdout.
+import { resolve, basename, dirname, join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { LAB_SPECS, findLabSpec } from '../common/labs';
+import { PRESET_NAMES, ParamsError, resolveParams, type PresetName } from '../common/lab';
+import { openServices, rendererDir } from './services';
+import { startWebHost } from './web-host';
+import { createHandlers } from '../workers/jobs/api-handlers';
+import { writeReport } from './report';
+import { RunStore } from '../workers/jobs/run-store';
+import { dbPath } from '../workers/runtime/paths';
+
+const VERSION = '0.1.0';
+const USAGE = `benchtop ${VERSION}
+  benchtop list [--json]
+  benchtop run <lab> [--preset smoke|default|paper] [--seed N] [--set key=value ...] [--out DIR] [--json]
+  benchtop report <runDir> [--output FILE]
+  benchtop web [--port N]`;
+
+class UsageError extends Error {}
+
+function parseArgs(argv: string[]) {
+  const positional: string[] = [];
+  const flags: Record<string, string | boolean> = {};
+  const sets: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--json' || a === '--help' || a === '-h') flags[a.replace(/^-+/, '')] = true;
+    else if (a === '--set') { const v = argv[++i]; if (!v) throw new UsageError('--set needs key=value'); sets.push(v); }
+    else if (a.startsWith('--')) {
+      const [k, inline] = a.slice(2).split('=', 2);
+      const v = inline ?? argv[++i];
+      if (v === undefined) throw new UsageError(`--${k} needs a value`);
+      flags[k] = v;
+    } else positional.push(a);
+  }
+  return { positional, flags, sets };
+}
+
+/** "3" -> 3, "true" -> true, anything else stays a string; the lab's schema judges it. */
+function parseValue(raw: string): unknown {
+  if (/^-?\d+(\.\d+)?(e-?\d+)?$/i.test(raw)) return Number(raw);
+  if (raw === 'true' || raw === 'false') return raw === 'true';
+  return raw;
+}
+
+function bar(done: number, total: number, width = 28): string {
+  const f = total > 0 ? Math.min(1, done / total) : 0;
+  return `[${'#'.repeat(Math.round(f * width)).padEnd(width, '.')}] ${(f * 100).toFixed(0).padStart(3)}%`;
+}
+
+async function cmdRun(positional: string[], flags: Record<string, string | boolean>, sets: string[]): Promise<number> {
+  const labId = positional[0];
+  if (!labId) throw new UsageError('run needs a lab id (see `benchtop list`)');
+  const spec = findLabSpec(labId);
+  if (!spec) { process.stderr.write(`unknown lab "${labId}" (known: ${LAB_SPECS.map((s) => s.id).join(', ')})\n`); return 2; }
+  const preset = (flags.preset ?? 'default') as PresetName;
+  const seed = flags.seed === undefined ? 1 : Number(flags.seed);
+  const overrides: Record<string, unknown> = {};
+  for (const s of sets) {
+    const eq = s.indexOf('=');
+    if (eq <= 0) { process.stderr.write(`--set ${s}: expected key=value\n`); return 2; }
+    overrides[s.slice(0, eq)] = parseValue(s.slice(eq + 1));
+  }
+  try {
+    if (!PRESET_NAMES.includes(preset)) throw new ParamsError('preset', `invalid parameter "preset": "${preset}" is not smoke, default or paper`);
+    if (!Number.isInteger(seed) || seed < 0 || seed > 2 ** 31 - 1) throw new ParamsError('seed', `invalid parameter "seed": "${flags.seed}" is not an integer in [0, 2^31-1]`);
+    resolveParams(spec, preset, overrides);
+  } catch (err) {
+    if (err instanceof ParamsError) { process.stderr.write(`${err.message}\n`); return 2; }
+    throw err;
+  }
+  const json = flags.json === true;
+  const { store, jobs } = openServices({ home: typeof flags.out === 'string' ? resolve(flags.out) : undefined, host: 'cli' });
+  const t0 = Date.now();
+  let lastDraw = 0;
+  const tty = process.stderr.isTTY;
+  jobs.onUpdate((u) => {
+    for (const e of u.events) {
+      if (e.type === 'progress' && Date.now() - lastDraw > 200) {
+        lastDraw = Date.now();
+        const line = `${e.phase.padEnd(24).slice(0, 24)} ${bar(e.done, e.total)} ${e.done}/${e.total}`;
+        process.stderr.write(tty ? `\r${line}` : `${line}\n`);
+      } else if (e.type === 'log' && !json) process.stderr.write(`${tty ? '\r\x1b[K' : ''}${e.level}: ${e.message}\n`);
+    }
+  });
+  const run = jobs.start({ lab: labId, preset, seed, params: overrides });
+  const onSigint = () => { process.stderr.write('\ncancelling…\n'); void jobs.cancel(run.id); };
+  process.on('SIGINT', onSigint);
+  const final = await jobs.waitFor(run.id);
+  process.off('SIGINT', onSigint);
+  if (tty) process.stderr.write('\r\x1b[K');
+  await jobs.shutdown();
+  store.close();
+  const summary = final.summary;
+  const out = {
+    lab: labId, seed, preset, backend: final.backend?.name ?? null, params: final.params,
+    metrics: summary?.metrics ?? {}, checks: summary?.checks ?? {},
+    durationMs: summary?.durationMs ?? Date.now() - t0, peakRssMb: summary?.peakRssMb ?? null, runDir: final.runDir,
+  };
+  if (json) process.stdout.write(`${JSON.stringify(out)}\n`);
+  else {
+    process.stdout.write(`${labId} ${final.status} in ${(out.durationMs / 1000).toFixed(1)} s on ${out.backend} (run ${final.id})\n`);
+    for (const [k, v] of Object.entries(out.metrics)) process.stdout.write(`  ${k.padEnd(28)} ${Number(v).toPrecision(5)}\n`);
+    for (const [k, v] of Object.entries(out.checks)) process.stdout.write(`  ${k.padEnd(28)} ${v ? 'pass' : 'FAIL'}\n`);
+    process.stdout.write(`  run folder: ${final.runDir}\n`);
+  }
+  if (final.status !== 'succeeded') {
+    process.stderr.write(`run ${final.status}${final.error ? `: ${final.error.split('\n')[0]}` : ''}\n`);
+    return 1;
+  }
+  return 0;
+}
+
+async function cmdWeb(flags: Record<string, string | boolean>): Promise<number> {
+  const port = flags.port === undefined ? 0 : Number(flags.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) { process.stderr.write(`invalid --port "${flags.port}"\n`); return 2; }
+  const { store, jobs, home } = openServices({ host: 'web' });
+  const handlers = createHandlers(jobs, store, { host: 'web', version: VERSION, home });
+  const host = await startWebHost({ handlers, subscribe: (l) => jobs.onUpdate(l), rendererDir: rendererDir(), port });
+  process.stdout.write(`Benchtop is served at ${host.url}\n(open it in a browser on this machine; Ctrl-C stops)\n`);
+  const stop = async () => { await jobs.shutdown(); await host.close(); store.close(); process.exit(0); };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  return new Promise(() => {}); // serve until signalled
+}
+
+async function cmdReport(positional: string[], flags: Record<string, string | boolean>): Promise<number> {
+  const runDir = positional[0];
+  if (!runDir) throw new UsageError('report needs a run folder');
+  const dir = resolve(runDir);
+  const db = dbPath(dirname(dirname(dir)));
+  if (!existsSync(db)) { process.stderr.write(`${runDir} is not a run folder (no store at ${db})\n`); return 2; }
+  const store = new RunStore(db);
+  const detail = store.getDetail(basename(dir));
+  store.close();
+  if (!detail) { process.stderr.write(`no run ${basename(dir)} in ${db}\n`); return 2; }
+  const output = typeof flags.output === 'string' ? resolve(flags.output) : join(dir, 'report.html');
+  writeReport(detail, output);
+  process.stdout.write(`${output}\n`);
+  return 0;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try { parsed = parseArgs(argv); } catch (err) { process.stderr.write(`${(err as Error).message}\n${USAGE}\n`); return 2; }
+  const { positional, flags, sets } = parsed;
+  const cmd = positional.shift();
+  try {
+    switch (cmd) {
+      case 'list':
+        if (flags.json) process.stdout.write(`${JSON.stringify(LAB_SPECS.map((s) => ({ id: s.id, title: s.title, arxiv: s.paper.arxiv, metrics: s.metrics, checks: s.checks })))}\n`);
+        else for (const s of LAB_SPECS) process.stdout.write(`${s.id.padEnd(22)} ${s.title} (${s.paper.arxiv})\n`);
+        return 0;
+      case 'run': return await cmdRun(positional, flags, sets);
+      case 'web': return await cmdWeb(flags);
+      case 'report': return await cmdReport(positional, flags);
+      case undefined: case 'help': process.stdout.write(`${USAGE}\n`); return 0;
+      default: process.stderr.write(`unknown command "${cmd}"\n${USAGE}\n`); return 2;
+    }
+  } catch (err) {
+    if (err instanceof UsageError) { process.stderr.write(`${err.message}\n${USAGE}\n`); return 2; }
+    process.stderr.write(`benchtop: ${(err as Error).message}\n`);
+    return 1;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then((code) => { if (code !== undefined) process.exitCode = code; });
+}

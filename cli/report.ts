@@ -1,0 +1,25 @@
+// `benchtop report`: one self-contained HTML file carrying the run's data and the same
+// chart components as the app (recharts draws client-side, so the page renders itself).
+import { readFileSync, existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { RunDetail } from '../common/api';
+import { writeFileAtomic } from '../workers/runtime/paths';
+
+export function writeReport(detail: RunDetail, output: string): void {
+  const bundle = join(__dirname, '..', 'report', 'report.js');
+  if (!existsSync(bundle)) throw new Error(`report bundle missing at ${bundle}: run \`npm run build\``);
+  // JSON inside <script> must not close the tag early.
+  const data = JSON.stringify(detail).replace(/</g, '\\u003c');
+  const title = `${detail.run.lab} · ${detail.run.id}`;
+  const reportDir = join(__dirname, '..', 'report');
+  const css = readdirSync(reportDir).filter((f) => f.endsWith('.css')).map((f) => readFileSync(join(reportDir, f), 'utf8')).join('\n');
+  const html = `<!doctype html>
+<html><head><meta charset="utf-8"><title>Benchtop report — ${title}</title>
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:">
+<style>${css.replace(/<\/style/gi, '')}</style>
+</head><body><div id="root"></div>
+<script id="benchtop-data" type="application/json">${data}</script>
+<script>${readFileSync(bundle, 'utf8').replace(/<\/script/gi, '<\\/script')}</script>
+</body></html>`;
+  writeFileAtomic(output, html);
+}

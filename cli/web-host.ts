@@ -1,0 +1,117 @@
+// The browser host: the built renderer over HTTP and BenchtopApi over a WebSocket, on
+// 127.0.0.1 only. A per-launch token (from the printed URL, then an HttpOnly SameSite
+// cookie) and an Origin/Host check guard every request: another site open in the same
+// browser, or another user's process guessing the port, gets a 403.
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { extname, join, normalize, resolve, sep } from 'node:path';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { RunUpdate } from '../common/api';
+import { dispatch, type Handlers } from '../workers/jobs/api-handlers';
+
+const MIME: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml', '.png': 'image/png', '.json': 'application/json', '.wasm': 'application/wasm', '.ico': 'image/x-icon',
+};
+const COOKIE = 'benchtop_token';
+const CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+
+export interface WebHost { url: string; port: number; token: string; server: Server; close(): Promise<void> }
+
+export interface WebHostOptions {
+  handlers: Handlers;
+  subscribe(listener: (u: RunUpdate) => void): () => void;
+  rendererDir: string;
+  port?: number;
+  token?: string;
+}
+
+function tokenFrom(req: IncomingMessage): string | undefined {
+  const url = new URL(req.url ?? '/', 'http://x');
+  const q = url.searchParams.get('token');
+  if (q) return q;
+  const cookie = req.headers.cookie?.split(';').map((c) => c.trim()).find((c) => c.startsWith(`${COOKIE}=`));
+  return cookie?.slice(COOKIE.length + 1);
+}
+
+function same(a: string | undefined, b: string): boolean {
+  if (!a || a.length !== b.length) return false;
+  return timingSafeEqual(Buffer.from(a), Buffer.from(b));
+}
+
+export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
+  const token = opts.token ?? randomBytes(24).toString('base64url');
+  const rendererDir = resolve(opts.rendererDir);
+  if (!existsSync(join(rendererDir, 'index.html'))) throw new Error(`no built renderer at ${rendererDir} (run npm run build)`);
+  let port = opts.port ?? 0;
+  const allowedHosts = () => [`127.0.0.1:${port}`, `localhost:${port}`];
+  const allowedOrigins = () => allowedHosts().map((h) => `http://${h}`);
+
+  /** Why a request is refused, or undefined when it may pass. */
+  const refuse = (req: IncomingMessage, needOrigin: boolean): string | undefined => {
+    if (!allowedHosts().includes(req.headers.host ?? '')) return 'foreign Host header';
+    const origin = req.headers.origin;
+    if (origin !== undefined && !allowedOrigins().includes(origin)) return 'foreign Origin';
+    if (needOrigin && origin === undefined) return 'missing Origin';
+    if (!same(tokenFrom(req), token)) return 'missing or wrong token: open the URL that `benchtop web` printed';
+    return undefined;
+  };
+
+  const server = createServer((req, res) => {
+    const why = refuse(req, false);
+    if (why) { res.writeHead(403, { 'content-type': 'text/plain' }); res.end(`403 refused: ${why}\n`); return; }
+    if (req.method !== 'GET' && req.method !== 'HEAD') { res.writeHead(405); res.end(); return; }
+    const url = new URL(req.url ?? '/', 'http://x');
+    const rel = normalize(decodeURIComponent(url.pathname)).replace(/^([/\\])+/, '');
+    let file = resolve(rendererDir, rel || 'index.html');
+    if (!file.startsWith(rendererDir + sep) && file !== rendererDir) { res.writeHead(404); res.end(); return; }
+    if (!existsSync(file) || statSync(file).isDirectory()) file = join(rendererDir, 'index.html'); // SPA routes
+    const headers: Record<string, string> = {
+      'content-type': MIME[extname(file)] ?? 'application/octet-stream', 'content-security-policy': CSP,
+      'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer', 'cache-control': 'no-store',
+    };
+    if (url.searchParams.get('token')) headers['set-cookie'] = `${COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`;
+    res.writeHead(200, headers);
+    res.end(req.method === 'HEAD' ? undefined : readFileSync(file));
+  });
+
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 8 * 2 ** 20 });
+  server.on('upgrade', (req, socket, head) => {
+    const why = refuse(req, true);
+    if (why || new URL(req.url ?? '/', 'http://x').pathname !== '/api') {
+      socket.end(`HTTP/1.1 403 Forbidden\r\ncontent-type: text/plain\r\n\r\n403 refused: ${why ?? 'not the API path'}\n`);
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => serveSocket(ws));
+  });
+
+  function serveSocket(ws: WebSocket) {
+    const unsubscribe = opts.subscribe((update) => {
+      if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ kind: 'update', update }));
+    });
+    ws.on('close', unsubscribe);
+    ws.on('message', async (raw) => {
+      let msg: { id?: unknown; method?: unknown; args?: unknown };
+      try { msg = JSON.parse(String(raw)); } catch { ws.send(JSON.stringify({ kind: 'error', error: 'message is not JSON' })); return; }
+      const id = typeof msg.id === 'number' ? msg.id : -1;
+      try {
+        const result = await dispatch(opts.handlers, String(msg.method), msg.args);
+        ws.send(JSON.stringify({ kind: 'result', id, result: result === undefined ? null : result }));
+      } catch (err) {
+        ws.send(JSON.stringify({ kind: 'result', id, error: (err as Error).message }));
+      }
+    });
+  }
+
+  await new Promise<void>((resolvePromise, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolvePromise());
+  });
+  port = (server.address() as { port: number }).port;
+  const url = `http://127.0.0.1:${port}/?token=${token}`;
+  return {
+    url, port, token, server,
+    close: () => new Promise((r) => { for (const c of wss.clients) c.terminate(); wss.close(); server.close(() => r()); server.closeAllConnections(); }),
+  };
+}

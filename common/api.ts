@@ -1,0 +1,104 @@
+// BenchtopApi: the one typed surface between the renderer and a host. The Electron
+// preload implements it over IPC, the browser host over a WebSocket; both validate
+// every payload with the zod schemas below.
+import { z } from 'zod';
+import type { RunStatus, StoredEvent } from './events';
+import type { ParamField, PresetName, RunSummary } from './lab';
+
+export interface LabInfo {
+  id: string;
+  title: string;
+  paper: { title: string; arxiv: string };
+  summary: string;
+  fields: ParamField[];
+  presets: Record<PresetName, Record<string, unknown>>;
+  metrics: readonly string[];
+  checks: readonly string[];
+  defaultTime: string;
+}
+
+export interface Provenance {
+  gitCommit: string;
+  packages: Record<string, string>;
+  backend: string;
+  kernelFixes: readonly string[];
+  seed: number;
+  node: string;
+  platform: string;
+}
+
+export interface RunRecord {
+  id: string;
+  lab: string;
+  preset: PresetName;
+  seed: number;
+  status: RunStatus;
+  params: Record<string, unknown>;
+  backend: { name: string; kernelFixes: readonly string[] } | null;
+  provenance: Provenance | null;
+  summary: (RunSummary & { durationMs?: number; peakRssMb?: number }) | null;
+  error: string | null;
+  progress: { phase: string; done: number; total: number } | null;
+  host: string;
+  runDir: string;
+  createdAt: number;
+  startedAt: number | null;
+  finishedAt: number | null;
+}
+
+export interface MetricPoint { step: number; value: number }
+
+export interface RunDetail {
+  run: RunRecord;
+  metrics: Record<string, MetricPoint[]>;
+  samples: { seq: number; kind: string; data: unknown }[];
+  artifacts: { name: string; mime: string; path: string }[];
+  logs: { seq: number; level: string; message: string; at: number }[];
+  /** Highest event sequence number included, so live updates can be merged without repeats. */
+  lastSeq: number;
+}
+
+/** What a host pushes to the renderer: a run's new events and/or its new status. */
+export interface RunUpdate { runId: string; events: StoredEvent[]; run?: RunRecord }
+
+export const startRunRequest = z.object({
+  lab: z.string().min(1).max(64),
+  preset: z.enum(['smoke', 'default', 'paper']),
+  seed: z.number().int().min(0).max(2 ** 31 - 1),
+  params: z.record(z.string(), z.unknown()).default({}),
+});
+export type StartRunRequest = z.input<typeof startRunRequest>;
+
+export const runIdArg = z.string().regex(/^[a-z0-9-]{6,80}$/, 'not a run id');
+export const queryRequest = z.object({ runId: runIdArg, name: z.string().min(1).max(64), args: z.unknown() });
+export const artifactRequest = z.object({ runId: runIdArg, name: z.string().min(1).max(200) });
+
+export interface BenchtopApi {
+  listLabs(): Promise<LabInfo[]>;
+  startRun(req: StartRunRequest): Promise<RunRecord>;
+  cancelRun(runId: string): Promise<RunRecord | undefined>;
+  listRuns(lab?: string): Promise<RunRecord[]>;
+  getRun(runId: string): Promise<RunDetail | undefined>;
+  deleteRun(runId: string): Promise<void>;
+  /** Calls a lab query on the run's live model (reloading its checkpoint if needed). */
+  query(runId: string, name: string, args: unknown): Promise<unknown>;
+  /** An artifact's bytes as base64, with its mime type. */
+  readArtifact(runId: string, name: string): Promise<{ mime: string; base64: string }>;
+  hostInfo(): Promise<{ host: 'electron' | 'web'; version: string; home: string }>;
+  /** Live updates for all runs; returns an unsubscribe function. */
+  onRunUpdate(listener: (u: RunUpdate) => void): () => void;
+}
+
+/** Methods callable over a transport, with their payload validators. */
+export const API_METHODS = {
+  listLabs: z.tuple([]),
+  startRun: z.tuple([startRunRequest]),
+  cancelRun: z.tuple([runIdArg]),
+  listRuns: z.tuple([z.string().max(64).optional()]),
+  getRun: z.tuple([runIdArg]),
+  deleteRun: z.tuple([runIdArg]),
+  query: z.tuple([runIdArg, z.string().min(1).max(64), z.unknown()]),
+  readArtifact: z.tuple([runIdArg, z.string().min(1).max(200)]),
+  hostInfo: z.tuple([]),
+} as const;
+export type ApiMethod = keyof typeof API_METHODS;

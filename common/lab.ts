@@ -1,0 +1,85 @@
+// The serializable half of a lab: what every host and the renderer may know about it.
+// The executable half (run, queries) lives in workers/labs/<id>/lab.ts.
+import { z } from 'zod';
+
+export type PresetName = 'smoke' | 'default' | 'paper';
+export const PRESET_NAMES: readonly PresetName[] = ['smoke', 'default', 'paper'];
+
+export interface LabSpec<S extends z.ZodObject = z.ZodObject> {
+  id: string;
+  title: string;
+  paper: { title: string; arxiv: string };
+  /** One line for the sidebar. */
+  summary: string;
+  /** Every field has a default, a range and a description. */
+  params: S;
+  presets: Record<PresetName, Partial<z.infer<S>>>;
+  /** Metric and check names `benchtop run --json` reports for this lab. */
+  metrics: readonly string[];
+  checks: readonly string[];
+  /** Worker threads the lab runs itself (granted from the shared core budget). */
+  cores?: number;
+  /** What the default preset costs on 2 cores, stated for the user. */
+  defaultTime: string;
+}
+
+export interface RunSummary {
+  metrics: Record<string, number>;
+  checks: Record<string, boolean>;
+}
+
+export class ParamsError extends Error {
+  constructor(public readonly field: string, message: string) {
+    super(message);
+    this.name = 'ParamsError';
+  }
+}
+
+/**
+ * Preset values, then the user's overrides, validated by the lab's schema.
+ * Throws ParamsError naming the first bad field.
+ */
+export function resolveParams<S extends z.ZodObject>(
+  spec: LabSpec<S>,
+  preset: PresetName,
+  overrides: Record<string, unknown> = {},
+): z.infer<S> {
+  if (!PRESET_NAMES.includes(preset)) throw new ParamsError('preset', `unknown preset "${preset}" (smoke, default or paper)`);
+  const known = Object.keys(spec.params.shape);
+  for (const key of Object.keys(overrides)) {
+    if (!known.includes(key)) throw new ParamsError(key, `unknown parameter "${key}" for lab ${spec.id} (known: ${known.join(', ')})`);
+  }
+  const result = spec.params.safeParse({ ...spec.presets[preset], ...overrides });
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const field = issue.path.join('.') || '(params)';
+    throw new ParamsError(field, `invalid parameter "${field}": ${issue.message}`);
+  }
+  return result.data;
+}
+
+/** A form field derived from a zod schema, for the renderer's generated params form. */
+export interface ParamField {
+  name: string;
+  kind: 'number' | 'integer' | 'boolean' | 'enum' | 'string';
+  description: string;
+  default: unknown;
+  min?: number;
+  max?: number;
+  options?: string[];
+}
+
+export function describeParams(schema: z.ZodObject): ParamField[] {
+  const json = z.toJSONSchema(schema, { io: 'input' }) as {
+    properties: Record<string, { type?: string; description?: string; default?: unknown; minimum?: number; maximum?: number; enum?: string[] }>;
+  };
+  return Object.entries(json.properties).map(([name, p]) => ({
+    name,
+    kind: p.enum ? 'enum' : p.type === 'integer' ? 'integer' : p.type === 'number' ? 'number' : p.type === 'boolean' ? 'boolean' : 'string',
+    description: p.description ?? '',
+    default: p.default,
+    min: p.minimum,
+    max: p.maximum,
+    options: p.enum,
+  }));
+}

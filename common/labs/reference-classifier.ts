@@ -1,0 +1,32 @@
+import { z } from 'zod';
+import type { LabSpec } from '../lab';
+
+export const referenceClassifierParams = z.object({
+  dataset: z.enum(['mnist', 'fashion-mnist']).default('mnist').describe('Image set (canonical train/test split)'),
+  epochs: z.number().int().min(1).max(50).default(5).describe('Passes over the training split'),
+  trainLimit: z.number().int().min(64).max(60000).default(60000).describe('Use at most this many training images'),
+  testLimit: z.number().int().min(64).max(10000).default(10000).describe('Evaluate on at most this many test images'),
+  batchSize: z.number().int().min(8).max(512).default(64).describe('Images per SGD step'),
+  learningRate: z.number().min(1e-5).max(0.1).default(0.002).describe('Adam step size'),
+  augmentShift: z.number().int().min(0).max(4).default(2).describe('Random translation of training images, in pixels (mnist has only 8,000 training digits)'),
+  channels: z.number().int().min(4).max(64).default(16).describe('Filters in the first conv layer (doubled in the second)'),
+  featureDim: z.number().int().min(16).max(256).default(64).describe('Width of the penultimate layer (the judge features)'),
+  seed: z.number().int().min(0).max(2 ** 31 - 1).default(1).describe('Seed for init and shuffling'),
+});
+export type ReferenceClassifierParams = z.infer<typeof referenceClassifierParams>;
+
+export const referenceClassifierSpec: LabSpec<typeof referenceClassifierParams> = {
+  id: 'reference-classifier',
+  title: 'Reference classifier',
+  paper: { title: 'Judge CNN for the generative labs (class accuracy, Fréchet features)', arxiv: '—' },
+  summary: 'A small CNN on mnist / fashion-mnist; later labs load it as their judge.',
+  params: referenceClassifierParams,
+  presets: {
+    smoke: { epochs: 1, trainLimit: 1024, testLimit: 512, batchSize: 64, channels: 8, featureDim: 32 },
+    default: { epochs: 5 },
+    paper: { epochs: 10 },
+  },
+  metrics: ['testAccuracy', 'testLoss', 'trainLoss', 'stepsPerSec'],
+  checks: ['accuracyAbove0p97'],
+  defaultTime: '≈ 1–2 min on 2 cores (wasm)',
+};

@@ -1,0 +1,92 @@
+import { useEffect, useMemo, useState } from 'react';
+import type { LabInfo } from '../../common/api';
+import type { PresetName } from '../../common/lab';
+import { api } from './bridge';
+import { formToParams, ParamsForm, presetValues } from './components/ParamsForm';
+import { RunsTable } from './components/RunsTable';
+import { RunView } from './components/RunView';
+import { CompareView } from './components/CompareView';
+import { useRunDetail, useRuns } from './state';
+
+function LabPage({ lab }: { lab: LabInfo }) {
+  const [preset, setPreset] = useState<PresetName>('default');
+  const [seed, setSeed] = useState('1');
+  const [values, setValues] = useState(() => presetValues(lab, 'default'));
+  const [error, setError] = useState<string>();
+  const [active, setActive] = useState<string>();
+  const [selected, setSelected] = useState<Set<string>>(new Set());
+  const [comparing, setComparing] = useState<string[]>();
+  const [runs] = useRuns(lab.id);
+  const detail = useRunDetail(active);
+
+  useEffect(() => { setValues(presetValues(lab, preset)); }, [lab, preset]);
+  useEffect(() => { if (!active && runs.length) setActive(runs[0].id); }, [runs, active]);
+
+  const start = async () => {
+    setError(undefined);
+    const form = formToParams(lab, values);
+    if ('error' in form) { setError(form.error); return; }
+    const s = Number(seed);
+    if (!Number.isInteger(s) || s < 0) { setError('seed: must be a whole number ≥ 0'); return; }
+    // Send only what differs from the preset, so the run records which preset it used.
+    const base = presetValues(lab, preset);
+    const overrides = Object.fromEntries(Object.entries(form.params).filter(([k, v]) => String(v) !== base[k]));
+    try { const run = await api.startRun({ lab: lab.id, preset, seed: s, params: overrides }); setActive(run.id); }
+    catch (e) { setError((e as Error).message); }
+  };
+  const live = detail && (detail.run.status === 'running' || detail.run.status === 'queued');
+  const toggle = (id: string) => setSelected((s) => { const n = new Set(s); n.has(id) ? n.delete(id) : n.add(id); return n; });
+
+  return (
+    <main className="lab-page">
+      <header className="lab-head">
+        <h1>{lab.title}</h1>
+        <p className="muted">{lab.paper.title}{lab.paper.arxiv !== '—' && <> · arXiv {lab.paper.arxiv}</>}</p>
+        <p>{lab.summary} <span className="muted">Default preset: {lab.defaultTime}.</span></p>
+      </header>
+      <section className="run-controls">
+        <label className="field"><span className="field-name">preset</span>
+          <select value={preset} onChange={(e) => setPreset(e.target.value as PresetName)} data-testid="preset">
+            <option value="smoke">smoke (seconds)</option><option value="default">default</option><option value="paper">paper</option>
+          </select></label>
+        <label className="field"><span className="field-name">seed</span><input value={seed} onChange={(e) => setSeed(e.target.value)} data-testid="seed" /></label>
+        <button className="primary" onClick={start} data-testid="run">Run</button>
+        <button onClick={() => active && api.cancelRun(active)} disabled={!live} data-testid="cancel">Cancel</button>
+        {error && <span className="error" role="alert">{error}</span>}
+      </section>
+      <details className="params"><summary>Parameters</summary><ParamsForm lab={lab} values={values} onChange={setValues} /></details>
+      {comparing ? <CompareView runIds={comparing} onClose={() => setComparing(undefined)} /> : detail && <RunView detail={detail} />}
+      <section>
+        <header className="runs-head">
+          <h2>Runs</h2>
+          <button disabled={selected.size < 2} onClick={() => setComparing([...selected])} data-testid="compare">Compare {selected.size > 1 ? selected.size : ''}</button>
+        </header>
+        <RunsTable runs={runs} selected={selected} active={active} onOpen={(id) => { setComparing(undefined); setActive(id); }} onToggle={toggle} headline={lab.metrics[0]} />
+      </section>
+    </main>
+  );
+}
+
+export function App() {
+  const [labs, setLabs] = useState<LabInfo[]>([]);
+  const [labId, setLabId] = useState<string>();
+  const [fatal, setFatal] = useState<string>();
+  useEffect(() => {
+    api.listLabs().then((ls) => { setLabs(ls); setLabId((id) => id ?? (ls.some((l) => l.id === location.hash.slice(1)) ? location.hash.slice(1) : ls[0]?.id)); }, (e: Error) => setFatal(e.message));
+  }, []);
+  useEffect(() => { if (labId) history.replaceState(null, '', `#${labId}`); }, [labId]);
+  const lab = useMemo(() => labs.find((l) => l.id === labId), [labs, labId]);
+  return (
+    <div className="app">
+      <nav className="sidebar">
+        <div className="brand">Benchtop</div>
+        {labs.map((l) => (
+          <button key={l.id} className={l.id === labId ? 'lab-link active' : 'lab-link'} onClick={() => setLabId(l.id)} data-testid={`lab-${l.id}`}>
+            <span>{l.title}</span><small>{l.paper.arxiv !== '—' ? `arXiv ${l.paper.arxiv}` : 'foundation'}</small>
+          </button>
+        ))}
+      </nav>
+      {fatal ? <main className="lab-page"><p className="error">{fatal}</p></main> : lab ? <LabPage key={lab.id} lab={lab} /> : <main className="lab-page muted">loading…</main>}
+    </div>
+  );
+}

@@ -1,0 +1,8 @@
+// Lab-specific panels, shown above a run's generic charts.
+import type { ComponentType } from 'react';
+import type { RunDetail } from '../../../common/api';
+import { ReferenceClassifierPanel } from './reference-classifier';
+
+export const PANELS: Record<string, ComponentType<{ detail: RunDetail }>> = {
+  'reference-classifier': ReferenceClassifierPanel,
+};

@@ -1,0 +1,35 @@
+// An in-process RunContext for lab tests: records every event, writes under a temp dir.
+import * as tf from '@tensorflow/tfjs';
+import { mkdtempSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { LabEvent } from '../../common/events';
+import { initBackend } from '../../workers/runtime/backend';
+import { CancelledError, type RunContext } from '../../workers/runtime/context';
+import { Rng } from '../../workers/runtime/rng';
+import { obtainPart } from '../../workers/runtime/shared-parts';
+import { writeFileAtomic } from '../../workers/runtime/paths';
+import { SHARED_PARTS } from '../../workers/shared-parts';
+
+export async function testContext(seed: number, opts: { home?: string } = {}) {
+  const backend = await initBackend(process.env.BENCHTOP_BACKEND ?? 'wasm');
+  const home = opts.home ?? process.env.BENCHTOP_HOME ?? mkdtempSync(join(tmpdir(), 'bt-test-'));
+  const runDir = mkdtempSync(join(home, 'run-'));
+  mkdirSync(runDir, { recursive: true });
+  const events: LabEvent[] = [];
+  const controller = new AbortController();
+  let live: unknown;
+  const ctx: RunContext = {
+    tf, backend, seed, rng: new Rng(seed), signal: controller.signal, runDir, cores: 1,
+    emit: (e) => events.push(e),
+    metric: (step, name, value) => events.push({ type: 'metric', step, name, value }),
+    progress: (phase, done, total) => events.push({ type: 'progress', phase, done, total }),
+    log: (message, level = 'info') => events.push({ type: 'log', level, message }),
+    artifacts: { write(name, mime, data) { const p = join(runDir, 'artifacts', name); writeFileAtomic(p, data); events.push({ type: 'artifact', name, mime, path: p }); return p; } },
+    checkpointPath: (name) => join(runDir, 'checkpoints', `${name}.ckpt`),
+    require: async <T,>(key: string) => (await obtainPart(SHARED_PARTS[key](), ctx, home)) as T,
+    throwIfCancelled() { if (controller.signal.aborted) throw new CancelledError(); },
+    setLiveModel(m) { live = m; },
+  };
+  return { ctx, events, controller, home, live: () => live };
+}

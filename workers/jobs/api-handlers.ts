@@ -1,0 +1,59 @@
+// The host side of BenchtopApi, shared by the Electron main process and the browser host:
+// every call's payload is validated here (zod) before it reaches the JobService or store.
+import { readFileSync, existsSync, rmSync } from 'node:fs';
+import { resolve, sep } from 'node:path';
+import { API_METHODS, type ApiMethod, type BenchtopApi, type LabInfo } from '../../common/api';
+import { describeParams } from '../../common/lab';
+import { LAB_SPECS } from '../../common/labs';
+import type { JobService } from './job-service';
+import type { RunStore } from './run-store';
+
+export function labInfos(): LabInfo[] {
+  return LAB_SPECS.map((s) => ({
+    id: s.id, title: s.title, paper: s.paper, summary: s.summary, fields: describeParams(s.params),
+    presets: s.presets as LabInfo['presets'], metrics: s.metrics, checks: s.checks, defaultTime: s.defaultTime,
+  }));
+}
+
+export type Handlers = Omit<BenchtopApi, 'onRunUpdate'>;
+
+export function createHandlers(jobs: JobService, store: RunStore, meta: { host: 'electron' | 'web'; version: string; home: string }): Handlers {
+  return {
+    listLabs: async () => labInfos(),
+    startRun: async (req) => jobs.start(req),
+    cancelRun: async (id) => jobs.cancel(id),
+    listRuns: async (lab) => store.listRuns({ lab }),
+    getRun: async (id) => store.getDetail(id),
+    deleteRun: async (id) => {
+      const run = store.getRun(id);
+      if (!run) throw new Error(`no run ${id}`);
+      if (run.status === 'running' || run.status === 'queued') throw new Error('cancel the run before deleting it');
+      store.deleteRun(id);
+      if (existsSync(run.runDir)) rmSync(run.runDir, { recursive: true, force: true });
+    },
+    query: async (id, name, args) => jobs.query(id, name, args),
+    readArtifact: async (id, name) => {
+      const detail = store.getDetail(id);
+      const art = detail?.artifacts.find((a) => a.name === name);
+      if (!detail || !art) throw new Error(`run ${id} has no artifact "${name}"`);
+      // Only files inside the run's own folder are served.
+      const full = resolve(art.path);
+      if (!full.startsWith(resolve(detail.run.runDir) + sep)) throw new Error(`artifact "${name}" is outside its run folder`);
+      return { mime: art.mime, base64: readFileSync(full).toString('base64') };
+    },
+    hostInfo: async () => meta,
+  };
+}
+
+/** Validates a transport call and runs it; throws with a message naming what is wrong. */
+export async function dispatch(handlers: Handlers, method: string, args: unknown): Promise<unknown> {
+  if (!Object.hasOwn(API_METHODS, method)) throw new Error(`unknown method "${method}"`);
+  const schema = API_METHODS[method as ApiMethod];
+  const parsed = schema.safeParse(Array.isArray(args) ? args : []);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new Error(`bad arguments to ${method}: ${issue.path.join('.') || 'args'}: ${issue.message}`);
+  }
+  const fn = handlers[method as ApiMethod] as (...a: unknown[]) => Promise<unknown>;
+  return fn(...(parsed.data as unknown[]));
+}

@@ -1,0 +1,301 @@
+// JobService: each lab run in its own worker thread, under a core budget shared by all
+// jobs (further jobs queue); cancel within 1 s (abort signal, then terminate); a worker
+// that throws or dies fails only its own run. Every event is stored as it arrives; the
+// UI gets them batched, at most ~20 messages/s per run.
+import { Worker } from 'node:worker_threads';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { LabEvent, StoredEvent } from '../../common/events';
+import { FINISHED } from '../../common/events';
+import { resolveParams, type PresetName } from '../../common/lab';
+import { findLabSpec } from '../../common/labs';
+import type { RunRecord, RunUpdate, StartRunRequest } from '../../common/api';
+import { startRunRequest } from '../../common/api';
+import type { RunStore } from './run-store';
+import type { FromWorker, JobSpec, ToWorker } from './protocol';
+import { provenance } from './provenance';
+import { runsDir } from '../runtime/paths';
+
+export interface JobServiceOptions {
+  store: RunStore;
+  home: string;
+  /** The built worker entry (out/main/lab-worker.js). */
+  workerPath: string;
+  host: string;
+  coreBudget?: number;
+  relayIntervalMs?: number;
+  cancelGraceMs?: number;
+  /** Idle time after which a finished run's model worker is let go. */
+  serveIdleMs?: number;
+  /** Where shared caches (datasets, trained parts) live; defaults to home. */
+  cacheHome?: string;
+  /** Test-only labs: id -> module path. */
+  extraLabs?: Record<string, { module: string; cores?: number }>;
+}
+
+interface Job {
+  spec: JobSpec;
+  need: number;
+  worker?: Worker;
+  finished: boolean;
+  cancelRequested: boolean;
+  killTimer?: NodeJS.Timeout;
+  pending: StoredEvent[];
+  relayTimer?: NodeJS.Timeout;
+  lastRelay: number;
+  waiters: ((r: RunRecord) => void)[];
+  queries: Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>;
+  startedAt: number;
+  peakRssMb?: number;
+}
+
+const newRunId = () => `${new Date().toISOString().replace(/[-:T.Z]/g, '').slice(0, 14)}-${randomBytes(3).toString('hex')}`;
+
+export class JobService {
+  private jobs = new Map<string, Job>();
+  private queue: string[] = [];
+  private used = 0;
+  private listeners = new Set<(u: RunUpdate) => void>();
+  private servers = new Map<string, { worker: Worker; ready: Promise<void>; idle?: NodeJS.Timeout; queries: Job['queries'] }>();
+  private querySeq = 0;
+  readonly coreBudget: number;
+
+  constructor(private readonly opts: JobServiceOptions) {
+    this.coreBudget = opts.coreBudget ?? availableParallelism();
+  }
+
+  onUpdate(listener: (u: RunUpdate) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private broadcast(u: RunUpdate) { for (const l of this.listeners) l(u); }
+
+  /** Validates, records and queues a run. Throws ParamsError / Error with a clear message. */
+  start(request: StartRunRequest): RunRecord {
+    const req = startRunRequest.parse(request);
+    const extra = this.opts.extraLabs?.[req.lab];
+    const spec = findLabSpec(req.lab);
+    if (!spec && !extra) throw new Error(`unknown lab "${req.lab}"`);
+    const params = spec ? resolveParams(spec, req.preset as PresetName, { ...req.params, ...('seed' in spec.params.shape ? { seed: req.seed } : {}) }) : req.params;
+    const id = newRunId();
+    const runDir = join(runsDir(this.opts.home), id);
+    const need = Math.max(1, Math.min(this.coreBudget, extra?.cores ?? spec?.cores ?? 1));
+    this.opts.store.createRun({ id, lab: req.lab, preset: req.preset, seed: req.seed, params, host: this.opts.host, runDir });
+    const job: Job = {
+      spec: { runId: id, labId: req.lab, params, seed: req.seed, runDir, home: this.opts.cacheHome ?? this.opts.home, cores: need, mode: 'run', labModule: extra?.module },
+      need, finished: false, cancelRequested: false, pending: [], lastRelay: 0, waiters: [], queries: new Map(), startedAt: 0,
+    };
+    this.jobs.set(id, job);
+    this.queue.push(id);
+    this.statusChanged(id);
+    this.pump();
+    return this.opts.store.getRun(id)!;
+  }
+
+  private pump(): void {
+    while (this.queue.length) {
+      const id = this.queue[0];
+      const job = this.jobs.get(id)!;
+      if (this.used + job.need > this.coreBudget && this.used > 0) return;
+      this.queue.shift();
+      this.launch(job);
+    }
+  }
+
+  private launch(job: Job): void {
+    const id = job.spec.runId;
+    this.used += job.need;
+    job.startedAt = Date.now();
+    this.opts.store.setStatus(id, 'running');
+    this.statusChanged(id);
+    const worker = new Worker(this.opts.workerPath, { env: { ...process.env }, stdout: false, stderr: false });
+    job.worker = worker;
+    worker.on('message', (m: FromWorker) => this.onWorkerMessage(job, m));
+    worker.on('error', (err) => this.finish(job, 'failed', { error: `worker crashed: ${err.stack ?? err.message}` }));
+    worker.on('exit', (code) => {
+      if (!job.finished) {
+        if (job.cancelRequested) this.finish(job, 'cancelled');
+        else this.finish(job, 'failed', { error: `worker exited with code ${code} before the run finished` });
+      }
+    });
+    worker.postMessage({ type: 'start', job: job.spec } satisfies ToWorker);
+  }
+
+  private onWorkerMessage(job: Job, m: FromWorker): void {
+    const id = job.spec.runId;
+    switch (m.type) {
+      case 'backend':
+        this.opts.store.setStatus(id, 'running', { backend: { name: m.info.name, kernelFixes: m.info.kernelFixes, skipped: m.info.skipped }, provenance: provenance(job.spec.seed, m.info) });
+        this.statusChanged(id);
+        break;
+      case 'event':
+        this.record(job, [m.event]);
+        break;
+      case 'done':
+        job.peakRssMb = m.peakRssMb;
+        this.finish(job, 'succeeded', { summary: { ...m.summary, durationMs: Date.now() - job.startedAt, peakRssMb: m.peakRssMb } });
+        break;
+      case 'cancelled':
+        this.finish(job, 'cancelled');
+        break;
+      case 'failed':
+        this.finish(job, 'failed', { error: m.error });
+        break;
+      case 'query-result': {
+        const q = job.queries.get(m.id);
+        job.queries.delete(m.id);
+        if (q) m.ok ? q.resolve(m.result) : q.reject(new Error(m.error));
+        break;
+      }
+      case 'ready': break;
+    }
+  }
+
+  private record(job: Job, events: LabEvent[]): void {
+    const stored = this.opts.store.appendEvents(job.spec.runId, events);
+    job.pending.push(...stored);
+    this.scheduleRelay(job);
+  }
+
+  private scheduleRelay(job: Job): void {
+    if (job.relayTimer) return;
+    const interval = this.opts.relayIntervalMs ?? 50;
+    const wait = Math.max(0, job.lastRelay + interval - Date.now());
+    job.relayTimer = setTimeout(() => this.flush(job), wait);
+  }
+
+  private flush(job: Job, run?: RunRecord): void {
+    if (job.relayTimer) { clearTimeout(job.relayTimer); job.relayTimer = undefined; }
+    if (!job.pending.length && !run) return;
+    const events = job.pending;
+    job.pending = [];
+    job.lastRelay = Date.now();
+    this.broadcast({ runId: job.spec.runId, events, run });
+  }
+
+  private statusChanged(id: string): void {
+    const run = this.opts.store.getRun(id);
+    const job = this.jobs.get(id);
+    if (!run) return;
+    if (job) this.flush(job, run);
+    else this.broadcast({ runId: id, events: [], run });
+  }
+
+  private finish(job: Job, status: 'succeeded' | 'failed' | 'cancelled', extra: { summary?: unknown; error?: string } = {}): void {
+    if (job.finished) return;
+    job.finished = true;
+    const id = job.spec.runId;
+    if (job.killTimer) clearTimeout(job.killTimer);
+    this.opts.store.setStatus(id, status, extra);
+    if (job.worker) {
+      this.used -= job.need;
+      for (const q of job.queries.values()) q.reject(new Error(`run ${status} before the query was answered`));
+      job.queries.clear();
+      if (status === 'succeeded') this.keepAsServer(job);
+      else void job.worker.terminate();
+    } else {
+      this.queue = this.queue.filter((q) => q !== id);
+    }
+    this.statusChanged(id);
+    const run = this.opts.store.getRun(id)!;
+    for (const w of job.waiters) w(run);
+    job.waiters = [];
+    this.pump();
+  }
+
+  /** A finished run's worker stays up (idle, no core held) so its model answers queries. */
+  private keepAsServer(job: Job): void {
+    const worker = job.worker!;
+    const server = { worker, ready: Promise.resolve(), queries: job.queries, idle: undefined as NodeJS.Timeout | undefined };
+    worker.removeAllListeners('exit');
+    worker.on('exit', () => this.servers.delete(job.spec.runId));
+    this.servers.set(job.spec.runId, server);
+    this.touchServer(job.spec.runId);
+  }
+
+  private touchServer(runId: string): void {
+    const s = this.servers.get(runId);
+    if (!s) return;
+    if (s.idle) clearTimeout(s.idle);
+    s.idle = setTimeout(() => { void s.worker.terminate(); this.servers.delete(runId); }, this.opts.serveIdleMs ?? 120_000);
+    s.idle.unref();
+  }
+
+  async cancel(runId: string): Promise<RunRecord | undefined> {
+    const job = this.jobs.get(runId);
+    if (!job || job.finished) return this.opts.store.getRun(runId);
+    job.cancelRequested = true;
+    if (!job.worker) { this.finish(job, 'cancelled'); return this.opts.store.getRun(runId); }
+    job.worker.postMessage({ type: 'cancel' } satisfies ToWorker);
+    // A lab inside a long synchronous op cannot see the signal: terminate after the grace.
+    job.killTimer = setTimeout(() => { void job.worker?.terminate(); }, this.opts.cancelGraceMs ?? 800);
+    return new Promise((resolve) => job.waiters.push(resolve));
+  }
+
+  waitFor(runId: string): Promise<RunRecord> {
+    const job = this.jobs.get(runId);
+    const run = this.opts.store.getRun(runId);
+    if (!run) return Promise.reject(new Error(`no run ${runId}`));
+    if (!job || job.finished || FINISHED.includes(run.status)) return Promise.resolve(run);
+    return new Promise((resolve) => job.waiters.push(resolve));
+  }
+
+  /** Asks a run's model: the live worker if it is up, else a fresh worker that reloads its checkpoint. */
+  async query(runId: string, name: string, args: unknown): Promise<unknown> {
+    const job = this.jobs.get(runId);
+    let target: { worker: Worker; queries: Job['queries'] };
+    if (job && !job.finished && job.worker) target = { worker: job.worker, queries: job.queries };
+    else {
+      let server = this.servers.get(runId);
+      if (!server) server = this.spawnServer(runId);
+      await server.ready;
+      this.touchServer(runId);
+      target = server;
+    }
+    const id = ++this.querySeq;
+    return new Promise((resolve, reject) => {
+      target.queries.set(id, { resolve, reject });
+      target.worker.postMessage({ type: 'query', id, name, args } satisfies ToWorker);
+    });
+  }
+
+  private spawnServer(runId: string) {
+    const run = this.opts.store.getRun(runId);
+    if (!run) throw new Error(`no run ${runId}`);
+    if (run.status !== 'succeeded') throw new Error(`run ${runId} is ${run.status}: only a finished run's model can be queried`);
+    const extra = this.opts.extraLabs?.[run.lab];
+    const spec: JobSpec = { runId, labId: run.lab, params: run.params, seed: run.seed, runDir: run.runDir, home: this.opts.cacheHome ?? this.opts.home, cores: 1, mode: 'serve', labModule: extra?.module };
+    const worker = new Worker(this.opts.workerPath, { env: { ...process.env } });
+    const queries: Job['queries'] = new Map();
+    const ready = new Promise<void>((resolve, reject) => {
+      worker.on('message', (m: FromWorker) => {
+        if (m.type === 'ready') resolve();
+        else if (m.type === 'failed') { reject(new Error(m.error.split('\n')[0])); void worker.terminate(); }
+        else if (m.type === 'query-result') {
+          const q = queries.get(m.id);
+          queries.delete(m.id);
+          if (q) m.ok ? q.resolve(m.result) : q.reject(new Error(m.error));
+        }
+      });
+      worker.on('error', reject);
+    });
+    const server = { worker, ready, queries, idle: undefined as NodeJS.Timeout | undefined };
+    worker.on('exit', () => this.servers.delete(runId));
+    this.servers.set(runId, server);
+    worker.postMessage({ type: 'start', job: spec } satisfies ToWorker);
+    ready.catch(() => this.servers.delete(runId));
+    return server;
+  }
+
+  get runningCount(): number { return [...this.jobs.values()].filter((j) => j.worker && !j.finished).length; }
+  get queuedCount(): number { return this.queue.length; }
+
+  async shutdown(): Promise<void> {
+    const running = [...this.jobs.values()].filter((j) => !j.finished).map((j) => this.cancel(j.spec.runId));
+    await Promise.all(running);
+    await Promise.all([...this.servers.values()].map((s) => s.worker.terminate()));
+    this.servers.clear();
+  }
+}

@@ -1,0 +1,7 @@
+// Every lab's executable definition, keyed by id. Specs live in common/labs.
+import type { LabDefinition } from '../runtime/context';
+import { referenceClassifierLab } from './reference-classifier/lab';
+
+export const LABS: Record<string, LabDefinition> = {
+  [referenceClassifierLab.spec.id]: referenceClassifierLab as unknown as LabDefinition,
+};

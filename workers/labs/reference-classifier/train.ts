@@ -1,0 +1,101 @@
+import * as tf from '@tensorflow/tfjs';
+import type { ReferenceClassifierParams } from '../../../common/labs/reference-classifier';
+import { batchFloats, loadDataset, IMAGE_SIZE, type ImageSet } from '../../runtime/datasets';
+import type { Rng } from '../../runtime/rng';
+
+/** Shifts each 28x28 image by a random (dx, dy) in [-max, max], filling with background. */
+export function randomShift(x: Float32Array, n: number, max: number, rng: Rng): Float32Array {
+  if (max === 0) return x;
+  const S = IMAGE_SIZE, out = new Float32Array(x.length);
+  for (let i = 0; i < n; i++) {
+    const dx = rng.int(2 * max + 1) - max, dy = rng.int(2 * max + 1) - max;
+    const base = i * S * S;
+    for (let y = 0; y < S; y++) {
+      const sy = y - dy;
+      if (sy < 0 || sy >= S) continue;
+      for (let xx = 0; xx < S; xx++) {
+        const sx = xx - dx;
+        if (sx >= 0 && sx < S) out[base + y * S + xx] = x[base + sy * S + sx];
+      }
+    }
+  }
+  return out;
+}
+import type { RunContext } from '../../runtime/context';
+import { classifierForward, createClassifier, type ClassifierVars } from './model';
+
+export interface Evaluation { accuracy: number; loss: number; confusion: number[][] }
+
+export function evaluate(vars: ClassifierVars, set: ImageSet, limit: number, batch = 250): Evaluation {
+  const n = Math.min(limit, set.count);
+  const confusion = Array.from({ length: 10 }, () => new Array<number>(10).fill(0));
+  let correct = 0, lossSum = 0;
+  for (let from = 0; from < n; from += batch) {
+    const idx = Array.from({ length: Math.min(batch, n - from) }, (_, j) => from + j);
+    const { x, y } = batchFloats(set, idx);
+    const [pred, loss] = tf.tidy(() => {
+      const { logits } = classifierForward(vars, tf.tensor2d(x, [idx.length, 784]));
+      const onehot = tf.oneHot(tf.tensor1d(y, 'int32'), 10);
+      return [logits.argMax(1).dataSync() as Int32Array, tf.losses.softmaxCrossEntropy(onehot, logits, undefined, 0, tf.Reduction.SUM).dataSync()[0]];
+    });
+    lossSum += loss;
+    for (let j = 0; j < idx.length; j++) { confusion[y[j]][pred[j]]++; if (pred[j] === y[j]) correct++; }
+  }
+  return { accuracy: correct / n, loss: lossSum / n, confusion };
+}
+
+/** trainLoss is the mean over the last 50 steps. */
+export interface TrainResult { vars: ClassifierVars; test: Evaluation; trainLoss: number; steps: number; trainMs: number }
+
+/** Trains the CNN with Adam on the canonical train split; reports to ctx as it goes. */
+export async function trainClassifier(p: ReferenceClassifierParams, ctx: RunContext, phase = 'train'): Promise<TrainResult> {
+  const ds = loadDataset(p.dataset);
+  const vars = createClassifier({ channels: p.channels, featureDim: p.featureDim }, ctx.rng.fork('init'));
+  const optimizer = tf.train.adam(p.learningRate);
+  const shuffle = ctx.rng.fork('shuffle');
+  const augment = ctx.rng.fork('augment');
+  const nTrain = Math.min(p.trainLimit, ds.train.count);
+  const stepsPerEpoch = Math.floor(nTrain / p.batchSize);
+  const totalSteps = stepsPerEpoch * p.epochs;
+  let step = 0, trainMs = 0;
+  const recentLosses: number[] = [];
+  try {
+    for (let epoch = 0; epoch < p.epochs; epoch++) {
+      // The first nTrain images of a fixed permutation, reshuffled each epoch.
+      const pool = Array.from(ctx.rng.fork(`subset`).permutation(ds.train.count).subarray(0, nTrain));
+      shuffle.shuffle(pool);
+      for (let s = 0; s < stepsPerEpoch; s++) {
+        ctx.throwIfCancelled();
+        const t0 = performance.now();
+        const batch = batchFloats(ds.train, pool.slice(s * p.batchSize, (s + 1) * p.batchSize));
+        const x = randomShift(batch.x, p.batchSize, p.augmentShift, augment), y = batch.y;
+        // Cosine decay of the step size to 5% of its start over the run.
+        optimizer.learningRate = p.learningRate * (0.05 + 0.95 * 0.5 * (1 + Math.cos((Math.PI * step) / totalSteps)));
+        const loss = tf.tidy(() => {
+          const xs = tf.tensor2d(x, [p.batchSize, 784]);
+          const onehot = tf.oneHot(tf.tensor1d(y, 'int32'), 10);
+          const cost = optimizer.minimize(() => tf.losses.softmaxCrossEntropy(onehot, classifierForward(vars, xs).logits) as tf.Scalar, true);
+          return cost!.dataSync()[0];
+        });
+        trainMs += performance.now() - t0;
+        step++;
+        recentLosses.push(loss);
+        if (recentLosses.length > 50) recentLosses.shift();
+        if (step % 10 === 0 || step === totalSteps) {
+          ctx.metric(step, 'trainLoss', loss);
+          ctx.progress(phase, step, totalSteps);
+          await new Promise((r) => setImmediate(r)); // let cancel messages in
+        }
+      }
+      const test = evaluate(vars, ds.test, p.testLimit);
+      ctx.metric(step, 'testAccuracy', test.accuracy);
+      ctx.metric(step, 'testLoss', test.loss);
+      ctx.log(`${phase}: epoch ${epoch + 1}/${p.epochs} test accuracy ${(test.accuracy * 100).toFixed(2)}%`);
+    }
+  } finally {
+    optimizer.dispose();
+  }
+  const test = evaluate(vars, ds.test, p.testLimit);
+  const trainLoss = recentLosses.reduce((a, b) => a + b, 0) / Math.max(1, recentLosses.length);
+  return { vars, test, trainLoss, steps: step, trainMs };
+}

@@ -1,0 +1,50 @@
+// What a lab receives while it runs, and what a lab module exports.
+import type * as tfType from '@tensorflow/tfjs';
+import type { z } from 'zod';
+import type { LabEvent } from '../../common/events';
+import type { LabSpec, RunSummary } from '../../common/lab';
+import type { BackendInfo } from './backend';
+import type { Rng } from './rng';
+
+export class CancelledError extends Error {
+  constructor() { super('run cancelled'); this.name = 'CancelledError'; }
+}
+
+export interface ArtifactWriter {
+  /** Writes runDir/artifacts/<name> atomically, emits an artifact event, returns the path. */
+  write(name: string, mime: string, data: string | Uint8Array): string;
+}
+
+export interface RunContext {
+  tf: typeof tfType;
+  backend: BackendInfo;
+  seed: number;
+  rng: Rng;
+  signal: AbortSignal;
+  runDir: string;
+  /** Threads this lab may run beside its own (granted by the JobService's core budget). */
+  cores: number;
+  emit(e: LabEvent): void;
+  metric(step: number, name: string, value: number): void;
+  progress(phase: string, done: number, total: number): void;
+  log(message: string, level?: 'debug' | 'info' | 'warn' | 'error'): void;
+  artifacts: ArtifactWriter;
+  checkpointPath(name: string): string;
+  /** A shared trained part ('judge:mnist', …) from the cache, trained here on a miss. */
+  require<T = unknown>(key: string): Promise<T>;
+  /** Throws CancelledError once the run is cancelled; call between steps. */
+  throwIfCancelled(): void;
+  /** Lets queries reach the live model while (and after) the run trains. */
+  setLiveModel(model: unknown): void;
+}
+
+export type QueryHandler = (args: unknown, model: unknown) => Promise<unknown> | unknown;
+
+export interface LabDefinition<S extends z.ZodObject = z.ZodObject> {
+  spec: LabSpec<S>;
+  run(params: z.infer<S>, ctx: RunContext): Promise<RunSummary>;
+  /** Interactive calls on a trained model (the live one, or one loaded from a run folder). */
+  queries?: Record<string, QueryHandler>;
+  /** Rebuilds the queryable model from a finished run's folder (after a restart). */
+  loadModel?(runDir: string, ctx: RunContext): Promise<unknown>;
+}

@@ -1,0 +1,22 @@
+// Where Benchtop keeps its state. One place for the app, the browser host and the CLI,
+// so CLI runs show up in the app's runs table. BENCHTOP_HOME moves it (tests, CI).
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { mkdirSync, renameSync, writeFileSync, openSync, fsyncSync, closeSync } from 'node:fs';
+
+export function benchtopHome(): string {
+  return process.env.BENCHTOP_HOME || join(process.env.XDG_CONFIG_HOME || join(homedir(), '.config'), 'benchtop');
+}
+export const cacheDir = (home = benchtopHome()) => join(home, 'cache');
+export const runsDir = (home = benchtopHome()) => join(home, 'runs');
+export const dbPath = (home = benchtopHome()) => join(home, 'benchtop.sqlite');
+
+/** Temp file, fsync, rename: a reader never sees half a file, a crash leaves the old one. */
+export function writeFileAtomic(path: string, data: string | Uint8Array): void {
+  mkdirSync(join(path, '..'), { recursive: true });
+  const tmp = `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
+  writeFileSync(tmp, data);
+  const fd = openSync(tmp, 'r');
+  try { fsyncSync(fd); } finally { closeSync(fd); }
+  renameSync(tmp, path);
+}

@@ -1,0 +1,69 @@
+// Shared trained parts (the judge classifier now; the MSE codec and a pretrained decoder
+// later): cached under cache/parts/<key>-<hash>, where the hash covers the part's recipe
+// and code version, and trained deterministically on a miss. A lock directory keeps two
+// workers from training the same part at once.
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { cacheDir, writeFileAtomic } from './paths';
+import type { RunContext } from './context';
+
+export interface SharedPart<T> {
+  key: string;
+  /** Everything that changes the trained result. */
+  recipe: Record<string, unknown>;
+  /** Bump when the training or model code changes in a way the recipe does not show. */
+  codeVersion: number;
+  build(dir: string, ctx: RunContext): Promise<void>;
+  load(dir: string, ctx: RunContext): Promise<T>;
+}
+
+export function partHash(part: SharedPart<unknown>): string {
+  return createHash('sha256').update(JSON.stringify({ recipe: part.recipe, code: part.codeVersion })).digest('hex').slice(0, 12);
+}
+
+export function partDir(part: SharedPart<unknown>, home?: string): string {
+  return join(cacheDir(home), 'parts', `${part.key.replace(/[^a-z0-9.-]+/gi, '_')}-${partHash(part)}`);
+}
+
+function pidAlive(pid: number): boolean {
+  try { process.kill(pid, 0); return true; } catch { return false; }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function obtainPart<T>(part: SharedPart<T>, ctx: RunContext, home?: string): Promise<T> {
+  const dir = partDir(part, home);
+  const done = join(dir, 'DONE');
+  const lock = `${dir}.lock`;
+  mkdirSync(join(dir, '..'), { recursive: true });
+  while (!existsSync(done)) {
+    try {
+      mkdirSync(lock);
+      writeFileSync(join(lock, 'owner'), `${process.pid}:${Date.now()}`);
+    } catch {
+      // Someone else is building it: wait, unless its owner died (same machine).
+      let owner = '';
+      try { owner = readFileSync(join(lock, 'owner'), 'utf8'); } catch { /* just created */ }
+      const pid = Number(owner.split(':')[0]);
+      const sameThreadPool = pid === process.pid; // another worker thread of this process
+      if (owner && !sameThreadPool && !pidAlive(pid)) rmSync(lock, { recursive: true, force: true });
+      ctx.progress(`waiting for ${part.key}`, 0, 1);
+      ctx.throwIfCancelled();
+      await sleep(500);
+      continue;
+    }
+    try {
+      if (!existsSync(done)) {
+        rmSync(dir, { recursive: true, force: true });
+        mkdirSync(dir, { recursive: true });
+        ctx.log(`training shared part ${part.key} (not in cache)`);
+        await part.build(dir, ctx);
+        writeFileAtomic(done, JSON.stringify({ key: part.key, recipe: part.recipe, codeVersion: part.codeVersion, at: new Date().toISOString() }));
+      }
+    } finally {
+      rmSync(lock, { recursive: true, force: true });
+    }
+  }
+  return part.load(dir, ctx);
+}
