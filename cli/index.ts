@@ -118,7 +118,8 @@ async function cmdWeb(flags: Record<string, string | boolean>): Promise<number> 
   if (!Number.isInteger(port) || port < 0 || port > 65535) { process.stderr.write(`invalid --port "${flags.port}"\n`); return 2; }
   const { store, jobs, home } = openServices({ host: 'web' });
   const handlers = createHandlers(jobs, store, { host: 'web', version: VERSION, home });
-  const host = await startWebHost({ handlers, subscribe: (l) => jobs.onUpdate(l), rendererDir: rendererDir(), port });
+  // BENCHTOP_WEB_TOKEN pins the token (the e2e suite needs to know it); normally it is random per launch.
+  const host = await startWebHost({ handlers, subscribe: (l) => jobs.onUpdate(l), rendererDir: rendererDir(), port, token: process.env.BENCHTOP_WEB_TOKEN || undefined });
   process.stdout.write(`Benchtop is served at ${host.url}\n(open it in a browser on this machine; Ctrl-C stops)\n`);
   const stop = async () => { await jobs.shutdown(); await host.close(); store.close(); process.exit(0); };
   process.on('SIGINT', stop);

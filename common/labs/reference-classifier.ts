@@ -22,7 +22,7 @@ export const referenceClassifierSpec: LabSpec<typeof referenceClassifierParams> 
   summary: 'A small CNN on mnist / fashion-mnist; later labs load it as their judge.',
   params: referenceClassifierParams,
   presets: {
-    smoke: { epochs: 1, trainLimit: 1024, testLimit: 512, batchSize: 64, channels: 8, featureDim: 32 },
+    smoke: { epochs: 2, trainLimit: 2048, testLimit: 512, batchSize: 64, augmentShift: 0, channels: 8, featureDim: 32 },
     default: { epochs: 5 },
     paper: { epochs: 10 },
   },

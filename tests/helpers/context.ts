@@ -14,8 +14,8 @@ import { SHARED_PARTS } from '../../workers/shared-parts';
 export async function testContext(seed: number, opts: { home?: string } = {}) {
   const backend = await initBackend(process.env.BENCHTOP_BACKEND ?? 'wasm');
   const home = opts.home ?? process.env.BENCHTOP_HOME ?? mkdtempSync(join(tmpdir(), 'bt-test-'));
+  mkdirSync(home, { recursive: true });
   const runDir = mkdtempSync(join(home, 'run-'));
-  mkdirSync(runDir, { recursive: true });
   const events: LabEvent[] = [];
   const controller = new AbortController();
   let live: unknown;

@@ -17,6 +17,8 @@ export interface BackendInfo {
   /** Why each higher rung was skipped. */
   skipped: { name: BackendName; reason: string }[];
   tfjsVersion: string;
+  /** Where the wasm binaries were loaded from (wasm only). */
+  wasmPath?: string;
 }
 
 const requireHere = createRequire(__filename);
@@ -57,7 +59,7 @@ export async function initBackend(forced?: string): Promise<BackendInfo> {
   for (const name of ladder) {
     try {
       await tryRung(name);
-      chosen = { name, kernelFixes: name === 'wasm' ? installWasmKernelFixes() : [], skipped, tfjsVersion: tf.version.tfjs };
+      chosen = { name, kernelFixes: name === 'wasm' ? installWasmKernelFixes() : [], skipped, tfjsVersion: tf.version.tfjs, wasmPath: name === 'wasm' ? wasmDir() : undefined };
       return chosen;
     } catch (err) {
       skipped.push({ name, reason: (err as Error).message.split('\n')[0] });

@@ -5,11 +5,13 @@
 // Package facts: `mnist` holds 10,000 digits in all (863-1,127 per class) as floats in
 // [0, 1], and its set() shuffles with unseeded Math.random, so we read its JSON files
 // ourselves. `fashion-mnist` is 149 MB of JSON (70,000 images as 0..255 arrays; ~2.6 s
-// and ~300 MB to parse) and its `length` helper is wrong.
+// and ~300 MB to parse) and its `length` helper is wrong: class 0 also holds two empty
+// rows (indices 1000 and 7001), which we skip, so every class has exactly 7,000 images.
 import { existsSync, readFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { createRequire } from 'node:module';
 import { cacheDir, writeFileAtomic } from './paths';
+import { Rng } from './rng';
 
 export type DatasetName = 'mnist' | 'fashion-mnist';
 export const IMAGE_SIZE = 28;
@@ -36,8 +38,13 @@ export interface ImageSet {
 export interface SplitDataset { train: ImageSet; test: ImageSet }
 
 const CACHE_VERSION = 1;
+/**
+ * Each split is served in one fixed shuffled order (this seed, never a run's), so that the
+ * first N images of either split are a class-balanced sample and the same for every lab.
+ */
+const CANONICAL_ORDER_SEED = 0x5eed;
 const requireHere = createRequire(__filename);
-const memo = new Map<DatasetName, SplitDataset>();
+const memo = new Map<string, SplitDataset>();
 
 function packageDir(name: DatasetName): string {
   return dirname(requireHere.resolve(`${name}/package.json`));
@@ -49,11 +56,12 @@ function readClass(name: DatasetName, cls: number): Uint8Array {
   const data = JSON.parse(readFileSync(file, 'utf8')).data as number[] | number[][];
   if (name === 'mnist') {
     const flat = data as number[];
+    if (flat.length % PIXELS !== 0) throw new Error(`mnist class ${cls}: ${flat.length} values is not a whole number of 28x28 images`);
     const out = new Uint8Array(flat.length);
     for (let i = 0; i < flat.length; i++) out[i] = Math.round(flat[i] * 255);
     return out;
   }
-  const rows = data as number[][];
+  const rows = (data as number[][]).filter((row) => row.length === PIXELS);
   const out = new Uint8Array(rows.length * PIXELS);
   rows.forEach((row, i) => out.set(row, i * PIXELS));
   return out;
@@ -93,6 +101,7 @@ function parseCache(name: DatasetName, buf: Uint8Array): SplitDataset {
   const pick = (test: boolean): ImageSet => {
     const idx: number[] = [];
     for (let i = 0; i < total; i++) if ((isTest[i] === 1) === test) idx.push(i);
+    new Rng(CANONICAL_ORDER_SEED + (test ? 1 : 0)).shuffle(idx);
     const px = new Uint8Array(idx.length * PIXELS);
     const lb = new Uint8Array(idx.length);
     idx.forEach((src, j) => { px.set(pixels.subarray(src * PIXELS, (src + 1) * PIXELS), j * PIXELS); lb[j] = labels[src]; });
@@ -103,18 +112,23 @@ function parseCache(name: DatasetName, buf: Uint8Array): SplitDataset {
 
 /** The dataset with its canonical split, from the binary cache (built on first use). */
 export function loadDataset(name: DatasetName, home?: string): SplitDataset {
-  const hit = memo.get(name);
-  if (hit) return hit;
   const file = join(cacheDir(home), 'datasets', `${name}.v${CACHE_VERSION}.bin`);
+  const hit = memo.get(file);
+  if (hit) return hit;
+  const ds = readOrBuildCache(name, file);
+  memo.set(file, ds);
+  return ds;
+}
+
+/** Reads the cache file, rebuilding it from the package when missing or damaged. */
+export function readOrBuildCache(name: DatasetName, file: string): SplitDataset {
   let buf: Uint8Array | undefined;
   if (existsSync(file)) {
     try { const b = readFileSync(file); buf = new Uint8Array(b.buffer, b.byteOffset, b.byteLength); parseCache(name, buf); }
     catch { buf = undefined; } // a damaged cache is rebuilt from the package
   }
   if (!buf) { buf = buildCache(name); writeFileAtomic(file, buf); }
-  const ds = parseCache(name, buf);
-  memo.set(name, ds);
-  return ds;
+  return parseCache(name, buf);
 }
 
 /** Images [from, from+n) as floats in [0, 1], NHWC-flat, plus their labels. */

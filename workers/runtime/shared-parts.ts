@@ -3,7 +3,7 @@
 // and code version, and trained deterministically on a miss. A lock directory keeps two
 // workers from training the same part at once.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cacheDir, writeFileAtomic } from './paths';
 import type { RunContext } from './context';
@@ -31,6 +31,9 @@ function pidAlive(pid: number): boolean {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** The builder touches its lock this often; a lock silent for STALE_MS lost its builder. */
+const HEARTBEAT_MS = 2000;
+const STALE_MS = 15_000;
 
 export async function obtainPart<T>(part: SharedPart<T>, ctx: RunContext, home?: string): Promise<T> {
   const dir = partDir(part, home);
@@ -42,17 +45,18 @@ export async function obtainPart<T>(part: SharedPart<T>, ctx: RunContext, home?:
       mkdirSync(lock);
       writeFileSync(join(lock, 'owner'), `${process.pid}:${Date.now()}`);
     } catch {
-      // Someone else is building it: wait, unless its owner died (same machine).
-      let owner = '';
-      try { owner = readFileSync(join(lock, 'owner'), 'utf8'); } catch { /* just created */ }
+      // Someone else is building it: wait, unless its owner died (another process) or went
+      // silent (a terminated worker thread of a live process cannot clean up after itself).
+      let owner = '', beat = Date.now();
+      try { owner = readFileSync(join(lock, 'owner'), 'utf8'); beat = statSync(join(lock, 'owner')).mtimeMs; } catch { /* just created */ }
       const pid = Number(owner.split(':')[0]);
-      const sameThreadPool = pid === process.pid; // another worker thread of this process
-      if (owner && !sameThreadPool && !pidAlive(pid)) rmSync(lock, { recursive: true, force: true });
+      if (owner && ((pid !== process.pid && !pidAlive(pid)) || Date.now() - beat > STALE_MS)) rmSync(lock, { recursive: true, force: true });
       ctx.progress(`waiting for ${part.key}`, 0, 1);
       ctx.throwIfCancelled();
       await sleep(500);
       continue;
     }
+    const heartbeat = setInterval(() => { try { const t = new Date(); utimesSync(join(lock, 'owner'), t, t); } catch { /* lock gone */ } }, HEARTBEAT_MS);
     try {
       if (!existsSync(done)) {
         rmSync(dir, { recursive: true, force: true });
@@ -62,6 +66,7 @@ export async function obtainPart<T>(part: SharedPart<T>, ctx: RunContext, home?:
         writeFileAtomic(done, JSON.stringify({ key: part.key, recipe: part.recipe, codeVersion: part.codeVersion, at: new Date().toISOString() }));
       }
     } finally {
+      clearInterval(heartbeat);
       rmSync(lock, { recursive: true, force: true });
     }
   }

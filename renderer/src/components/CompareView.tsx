@@ -42,7 +42,7 @@ export function CompareView({ runIds, onClose }: { runIds: string[]; onClose: ()
           <tbody>{[...groups.values()].map((g, i) => (
             <tr key={i}><td>{g[0].run.lab} / {g[0].run.preset}{differing.length ? ` / ${differing.map((n) => `${n}=${JSON.stringify(g[0].run.params[n])}`).join(' ')}` : ''}</td>
               <td>{g.map((d) => d.run.seed).join(', ')}</td>
-              {summaryNames.map((n) => { const ms = meanStd(g.map((d) => d.run.summary?.metrics[n]).filter((v): v is number => typeof v === 'number')); return <td key={n} className="num">{ms.n ? `${ms.mean.toPrecision(4)} ± ${ms.std.toPrecision(2)}` : '—'}</td>; })}
+              {summaryNames.map((n) => { const ms = meanStd(g.map((d) => d.run.summary?.metrics[n]).filter((v): v is number => typeof v === 'number')); return <td key={n} className="num">{ms.n === 0 ? '—' : ms.n === 1 ? `${ms.mean.toPrecision(4)} (one seed)` : `${ms.mean.toPrecision(4)} ± ${ms.std.toPrecision(2)}`}</td>; })}
             </tr>))}</tbody></table>
       </>}
       <div className="charts">

@@ -9,14 +9,16 @@ export type ClassifierVars = Record<'conv1' | 'b1' | 'conv2' | 'b2' | 'fc1' | 'b
 /** He-normal init from the run's seeded stream. */
 export function createClassifier(shape: ClassifierShape, rng: Rng): ClassifierVars {
   const { channels: c, featureDim: f } = shape;
-  const he = (dims: number[], fanIn: number, name: string) =>
-    tf.variable(tf.tensor(rng.normalArray(dims.reduce((a, b) => a * b, 1), Math.sqrt(2 / fanIn)), dims), true, name);
-  const zeros = (n: number, name: string) => tf.variable(tf.zeros([n]), true, name);
+  // tidy frees the initial values; the variables own copies and survive it. Variables stay
+  // unnamed (tf names must be unique per engine); checkpoints use this record's keys.
+  const he = (dims: number[], fanIn: number) =>
+    tf.tidy(() => tf.variable(tf.tensor(rng.normalArray(dims.reduce((a, b) => a * b, 1), Math.sqrt(2 / fanIn)), dims), true));
+  const zeros = (n: number) => tf.tidy(() => tf.variable(tf.zeros([n]), true));
   return {
-    conv1: he([3, 3, 1, c], 9, 'conv1'), b1: zeros(c, 'b1'),
-    conv2: he([3, 3, c, 2 * c], 9 * c, 'conv2'), b2: zeros(2 * c, 'b2'),
-    fc1: he([7 * 7 * 2 * c, f], 7 * 7 * 2 * c, 'fc1'), bf1: zeros(f, 'bf1'),
-    fc2: he([f, 10], f, 'fc2'), bf2: zeros(10, 'bf2'),
+    conv1: he([3, 3, 1, c], 9), b1: zeros(c),
+    conv2: he([3, 3, c, 2 * c], 9 * c), b2: zeros(2 * c),
+    fc1: he([7 * 7 * 2 * c, f], 7 * 7 * 2 * c), bf1: zeros(f),
+    fc2: he([f, 10], f), bf2: zeros(10),
   };
 }
 

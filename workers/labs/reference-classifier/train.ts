@@ -70,7 +70,9 @@ export async function trainClassifier(p: ReferenceClassifierParams, ctx: RunCont
         const batch = batchFloats(ds.train, pool.slice(s * p.batchSize, (s + 1) * p.batchSize));
         const x = randomShift(batch.x, p.batchSize, p.augmentShift, augment), y = batch.y;
         // Cosine decay of the step size to 5% of its start over the run.
-        optimizer.learningRate = p.learningRate * (0.05 + 0.95 * 0.5 * (1 + Math.cos((Math.PI * step) / totalSteps)));
+        // (tfjs declares learningRate protected but reads it on every step; setting it is the
+        // documented way to schedule without rebuilding the optimizer's moment estimates.)
+        (optimizer as unknown as { learningRate: number }).learningRate = p.learningRate * (0.05 + 0.95 * 0.5 * (1 + Math.cos((Math.PI * step) / totalSteps)));
         const loss = tf.tidy(() => {
           const xs = tf.tensor2d(x, [p.batchSize, 784]);
           const onehot = tf.oneHot(tf.tensor1d(y, 'int32'), 10);

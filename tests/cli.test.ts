@@ -1,0 +1,55 @@
+// The built CLI, as a user runs it: the JSON contract, exit codes, and one-line errors.
+import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, existsSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const root = join(__dirname, '..');
+const home = mkdtempSync(join(tmpdir(), 'bt-cli-'));
+const cli = (...args: string[]) => spawnSync(process.execPath, [join(root, 'bin', 'benchtop.js'), ...args], { cwd: root, env: { ...process.env, BENCHTOP_HOME: home }, encoding: 'utf8', timeout: 120_000 });
+
+describe('benchtop CLI', () => {
+  it('list --json names every lab with its metrics and checks', () => {
+    const r = cli('list', '--json');
+    expect(r.status).toBe(0);
+    const labs = JSON.parse(r.stdout);
+    expect(labs.map((l: { id: string }) => l.id)).toContain('reference-classifier');
+  });
+
+  it('run --json prints exactly one JSON object with the contract fields, into the shared store', () => {
+    const r = cli('run', 'reference-classifier', '--preset', 'smoke', '--seed', '3', '--json');
+    expect(r.status, r.stderr).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    const out = JSON.parse(lines[0]);
+    expect(Object.keys(out).sort()).toEqual(['backend', 'checks', 'durationMs', 'lab', 'metrics', 'params', 'peakRssMb', 'preset', 'runDir', 'seed'].sort());
+    expect(out).toMatchObject({ lab: 'reference-classifier', seed: 3, preset: 'smoke', backend: 'wasm' });
+    for (const m of ['testAccuracy', 'testLoss', 'trainLoss', 'stepsPerSec']) expect(typeof out.metrics[m]).toBe('number');
+    expect(typeof out.checks.accuracyAbove0p97).toBe('boolean');
+    expect(out.metrics.testAccuracy).toBeGreaterThan(0.8); // a smoke run learns (0.92–0.96 over seeds 1–5, 11)
+    expect(out.runDir.startsWith(join(home, 'runs'))).toBe(true);
+    expect(existsSync(join(home, 'benchtop.sqlite'))).toBe(true);
+    // report writes a self-contained HTML file carrying the data
+    const rep = cli('report', out.runDir);
+    expect(rep.status, rep.stderr).toBe(0);
+    const html = readFileSync(rep.stdout.trim(), 'utf8');
+    expect(html).toContain('"testAccuracy"');
+    expect(html).not.toMatch(/<script[^>]+src=/);
+  });
+
+  it('invalid params exit 2 with one line naming the field', () => {
+    for (const [args, field] of [[['--set', 'epochs=0'], 'epochs'], [['--set', 'dataset=cifar'], 'dataset'], [['--set', 'bogus=1'], 'bogus'], [['--preset', 'huge'], 'preset'], [['--seed', '-4'], 'seed']] as const) {
+      const r = cli('run', 'reference-classifier', ...args, '--json');
+      expect(r.status, r.stderr).toBe(2);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toContain(`"${field}"`);
+      expect(r.stdout).toBe('');
+    }
+  });
+
+  it('an unknown lab or command exits 2', () => {
+    expect(cli('run', 'no-such-lab').status).toBe(2);
+    expect(cli('frobnicate').status).toBe(2);
+  });
+});
