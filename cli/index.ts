@@ -74,12 +74,14 @@ async function cmdRun(positional: string[], flags: Record<string, string | boole
   const json = flags.json === true;
   const { store, jobs } = openServices({ home: typeof flags.out === 'string' ? resolve(flags.out) : undefined, host: 'cli' });
   const t0 = Date.now();
-  let lastDraw = 0;
+  let lastDraw = 0, lastPhase = '';
   const tty = process.stderr.isTTY;
+  // A terminal gets a redrawn bar; a log file a line per phase change or every 5 s.
+  const drawEvery = tty ? 200 : 5000;
   jobs.onUpdate((u) => {
     for (const e of u.events) {
-      if (e.type === 'progress' && Date.now() - lastDraw > 200) {
-        lastDraw = Date.now();
+      if (e.type === 'progress' && (Date.now() - lastDraw > drawEvery || e.phase !== lastPhase)) {
+        lastDraw = Date.now(); lastPhase = e.phase;
         const line = `${e.phase.padEnd(24).slice(0, 24)} ${bar(e.done, e.total)} ${e.done}/${e.total}`;
         process.stderr.write(tty ? `\r${line}` : `${line}\n`);
       } else if (e.type === 'log' && !json) process.stderr.write(`${tty ? '\r\x1b[K' : ''}${e.level}: ${e.message}\n`);
@@ -169,4 +171,9 @@ export async function main(argv: string[]): Promise<number> {
 
 if (require.main === module) {
   main(process.argv.slice(2)).then((code) => { if (code !== undefined) process.exitCode = code; });
+}
+
+/** Each lab's RESULTS.md rows (used by scripts/reproduce.mjs). */
+export function labReference(): Record<string, { metric: string; paper: string; note: string }[]> {
+  return Object.fromEntries(LAB_SPECS.filter((s) => s.reproduce).map((s) => [s.id, s.reproduce!]));
 }

@@ -21,6 +21,8 @@ export interface LabSpec<S extends z.ZodObject = z.ZodObject> {
   cores?: number;
   /** What the default preset costs on 2 cores, stated for the user. */
   defaultTime: string;
+  /** Rows of docs/RESULTS.md: our metric (paper preset, 3 seeds) beside the paper's figure. */
+  reproduce?: { metric: string; paper: string; note: string }[];
 }
 
 export interface RunSummary {

@@ -27,7 +27,7 @@ describe('benchtop CLI', () => {
     expect(out).toMatchObject({ lab: 'reference-classifier', seed: 3, preset: 'smoke', backend: 'wasm' });
     for (const m of ['testAccuracy', 'testLoss', 'trainLoss', 'stepsPerSec']) expect(typeof out.metrics[m]).toBe('number');
     expect(typeof out.checks.accuracyAbove0p97).toBe('boolean');
-    expect(out.metrics.testAccuracy).toBeGreaterThan(0.8); // a smoke run learns (0.92–0.96 over seeds 1–5, 11)
+    expect(out.metrics.testAccuracy).toBeGreaterThan(0.8); // a smoke run learns (0.86–0.93 over seeds 1–8; chance 0.1)
     expect(out.runDir.startsWith(join(home, 'runs'))).toBe(true);
     expect(existsSync(join(home, 'benchtop.sqlite'))).toBe(true);
     // report writes a self-contained HTML file carrying the data

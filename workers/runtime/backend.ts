@@ -41,7 +41,8 @@ async function tryRung(name: BackendName): Promise<void> {
   else if (name === 'wasm') {
     const wasm = requireHere('@tensorflow/tfjs-backend-wasm') as typeof import('@tensorflow/tfjs-backend-wasm');
     wasm.setWasmPaths(wasmDir());
-    installWasmKernelFixes();
+    // BENCHTOP_WASM_FIXES=off runs the stock kernels (for the bench's before/after only).
+    if (process.env.BENCHTOP_WASM_FIXES !== 'off') installWasmKernelFixes();
   }
   if (!(await tf.setBackend(name))) throw new Error(`tf.setBackend('${name}') returned false`);
   await tf.ready();
@@ -59,7 +60,7 @@ export async function initBackend(forced?: string): Promise<BackendInfo> {
   for (const name of ladder) {
     try {
       await tryRung(name);
-      chosen = { name, kernelFixes: name === 'wasm' ? installWasmKernelFixes() : [], skipped, tfjsVersion: tf.version.tfjs, wasmPath: name === 'wasm' ? wasmDir() : undefined };
+      chosen = { name, kernelFixes: name === 'wasm' && process.env.BENCHTOP_WASM_FIXES !== 'off' ? installWasmKernelFixes() : [], skipped, tfjsVersion: tf.version.tfjs, wasmPath: name === 'wasm' ? wasmDir() : undefined };
       return chosen;
     } catch (err) {
       skipped.push({ name, reason: (err as Error).message.split('\n')[0] });

@@ -1,7 +1,7 @@
 // The judge: the reference classifier trained with a fixed recipe, loaded by generative
 // labs for class accuracy of their samples and for Fréchet features.
 import * as tf from '@tensorflow/tfjs';
-import { referenceClassifierParams } from '../../common/labs/reference-classifier';
+import { referenceClassifierParams, type ReferenceClassifierParams } from '../../common/labs/reference-classifier';
 import type { DatasetName } from '../runtime/datasets';
 import { assignCheckpoint, readCheckpoint, saveCheckpoint } from '../runtime/checkpoint';
 import { Rng } from '../runtime/rng';
@@ -18,8 +18,9 @@ export interface Judge {
   dispose(): void;
 }
 
-export function judgePart(dataset: DatasetName): SharedPart<Judge> {
-  const recipe = referenceClassifierParams.parse({ dataset, epochs: 5, seed: 0 });
+/** The judge's recipe is fixed; `overrides` exist for tests (a different recipe is a different cache entry). */
+export function judgePart(dataset: DatasetName, overrides: Partial<ReferenceClassifierParams> = {}): SharedPart<Judge> {
+  const recipe = referenceClassifierParams.parse({ dataset, epochs: 5, seed: 0, ...overrides });
   return {
     key: `judge:${dataset}`,
     recipe,

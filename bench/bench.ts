@@ -1,0 +1,98 @@
+// `npm run bench`: writes bench/results.json. Speed and memory are measured here, never
+// asserted in tests. Sections: every lab's smoke and default runs (steps/s, peak RSS,
+// backend), wasm kernel fixes before/after, JobService relay and cancel latency, and the
+// renderer's frame time while a job runs (Chromium through the browser host).
+import { spawnSync, spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LAB_SPECS } from '../common/labs';
+import { JobService } from '../workers/jobs/job-service';
+import { RunStore } from '../workers/jobs/run-store';
+
+const root = join(__dirname, '..');
+const cli = join(root, 'bin', 'benchtop.js');
+const home = mkdtempSync(join(tmpdir(), 'bt-bench-'));
+const quick = process.argv.includes('--quick');
+const log = (s: string) => process.stderr.write(`${s}\n`);
+
+function runLab(lab: string, preset: string) {
+  const r = spawnSync(process.execPath, [cli, 'run', lab, '--preset', preset, '--seed', '1', '--json'], { env: { ...process.env, BENCHTOP_HOME: process.env.BENCHTOP_BENCH_HOME ?? home }, encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
+  if (r.status !== 0) return { preset, error: r.stderr.split('\n').slice(-3).join(' ') };
+  const out = JSON.parse(r.stdout);
+  return { preset, backend: out.backend, durationMs: out.durationMs, peakRssMb: out.peakRssMb, stepsPerSec: out.metrics.stepsPerSec ?? null, metrics: out.metrics };
+}
+
+function kernels(fixes: boolean) {
+  const r = spawnSync(process.execPath, [join(__dirname, 'kernels.cjs')], { env: { ...process.env, BENCHTOP_BACKEND: 'wasm', BENCHTOP_WASM_FIXES: fixes ? 'on' : 'off' }, encoding: 'utf8' });
+  return r.status === 0 ? JSON.parse(r.stdout) : { error: r.stderr.slice(-500) };
+}
+
+const pct = (xs: number[], p: number) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(p * s.length))]; };
+
+async function jobLatencies() {
+  const store = new RunStore(join(home, 'jobs.sqlite'));
+  const jobs = new JobService({ store, home, workerPath: join(root, 'out', 'main', 'lab-worker.js'), host: 'bench', extraLabs: { 'bench-stamp': { module: join(__dirname, 'lab-stamp.cjs') }, 'bench-loop': { module: join(__dirname, 'lab-loop.cjs') } } });
+  const delays: number[] = [];
+  let messages = 0;
+  jobs.onUpdate((u) => { const now = Date.now(); if (u.events.length) messages++; for (const e of u.events) if (e.type === 'metric' && e.name === 'sentAt') delays.push(now - e.value); });
+  const t0 = Date.now();
+  const stamp = jobs.start({ lab: 'bench-stamp', preset: 'smoke', seed: 1, params: {} });
+  await jobs.waitFor(stamp.id);
+  const relay = { events: delays.length, p50Ms: pct(delays, 0.5), p95Ms: pct(delays, 0.95), maxMs: Math.max(...delays), uiMessagesPerSec: messages / ((Date.now() - t0) / 1000) };
+  const cancels: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const run = jobs.start({ lab: 'bench-loop', preset: 'smoke', seed: 1, params: {} });
+    await new Promise((r) => setTimeout(r, 1500));
+    const c0 = Date.now();
+    await jobs.cancel(run.id);
+    cancels.push(Date.now() - c0);
+  }
+  await jobs.shutdown();
+  store.close();
+  return { relay, cancel: { samplesMs: cancels, maxMs: Math.max(...cancels), targetMs: 1000 } };
+}
+
+async function uiFrameTime() {
+  // Chromium through the browser host while a default reference-classifier run trains.
+  const { chromium } = await import('@playwright/test');
+  const port = 4799, token = 'bench-token';
+  const server = spawn(process.execPath, [cli, 'web', '--port', String(port)], { env: { ...process.env, BENCHTOP_HOME: home, BENCHTOP_WEB_TOKEN: token }, stdio: 'ignore' });
+  try {
+    await new Promise((r) => setTimeout(r, 1500));
+    const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking'] });
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    await page.goto(`http://127.0.0.1:${port}/?token=${token}`);
+    await page.getByTestId('lab-reference-classifier').click();
+    await page.getByTestId('run').click();
+    await page.waitForSelector('[data-testid="chart-trainLoss"]', { timeout: 60_000 });
+    const frames = await page.evaluate(() => new Promise<number[]>((resolve) => {
+      const ts: number[] = []; const start = performance.now();
+      const tick = (t: number) => { ts.push(t); if (t - start < 5000) requestAnimationFrame(tick); else resolve(ts.slice(1).map((v, i) => v - ts[i])); };
+      requestAnimationFrame(tick);
+    }));
+    await page.getByTestId('cancel').click();
+    await browser.close();
+    return { frames: frames.length, p50Ms: pct(frames, 0.5), p95Ms: pct(frames, 0.95), maxMs: Math.max(...frames), note: 'headless Chromium, 5 s while a default reference-classifier run trains' };
+  } finally { server.kill(); }
+}
+
+async function main() {
+  const results: Record<string, unknown> = { at: new Date().toISOString(), node: process.version, cores: require('node:os').availableParallelism() };
+  log('kernels: wasm with and without our fixes');
+  results.wasmKernels = { withFixes: kernels(true), stock: kernels(false) };
+  log('job service: relay and cancel latency');
+  results.jobs = await jobLatencies();
+  results.labs = {};
+  for (const spec of LAB_SPECS) {
+    log(`lab ${spec.id}`);
+    (results.labs as Record<string, unknown>)[spec.id] = quick ? [runLab(spec.id, 'smoke')] : [runLab(spec.id, 'smoke'), runLab(spec.id, 'default')];
+  }
+  log('ui frame time while a job runs');
+  try { results.uiFrameTime = await uiFrameTime(); } catch (e) { results.uiFrameTime = { error: (e as Error).message }; }
+  mkdirSync(join(root, 'bench'), { recursive: true });
+  writeFileSync(join(root, 'bench', 'results.json'), JSON.stringify(results, null, 2) + '\n');
+  log('wrote bench/results.json');
+}
+
+main().catch((e) => { console.error(e); process.exit(1); });

@@ -1,0 +1,1 @@
+module.exports = require('./fixture-labs.cjs').stamp;
