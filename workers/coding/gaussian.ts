@@ -1,0 +1,91 @@
+// The discretized Gaussian entropy model: P(v) = Φ((v+½-μ)/σ) - Φ((v-½-μ)/σ) over the
+// integers lo..hi, with the tails folded into the end bins. Used per channel for 8-bit
+// activations (μ, σ from the tensor itself, sent as float32 side information).
+import { BitReader, BitWriter } from './bit-io';
+import { quantizeCdf, ransDecode, ransEncode, type CdfTable } from './rans';
+
+/** erfc with fractional error < 1.2e-7 everywhere (Chebyshev fit; Numerical Recipes' erfcc). */
+export function erfc(x: number): number {
+  const z = Math.abs(x);
+  const t = 1 / (1 + 0.5 * z);
+  const r = t * Math.exp(-z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 +
+    t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))));
+  return x >= 0 ? r : 2 - r;
+}
+
+export const normalCdf = (x: number): number => 0.5 * erfc(-x / Math.SQRT2);
+
+/** Probability of each integer lo..hi under N(μ, σ²) rounded, tails in the end bins. */
+export function gaussianPmf(mu: number, sigma: number, lo: number, hi: number): Float64Array {
+  const p = new Float64Array(hi - lo + 1);
+  let prev = 0;
+  for (let v = lo; v <= hi; v++) {
+    const upper = v === hi ? 1 : normalCdf((v + 0.5 - mu) / sigma);
+    p[v - lo] = Math.max(upper - prev, 0);
+    prev = upper;
+  }
+  return p;
+}
+
+export const SIGMA_FLOOR = 0.11;
+const SIDE_BITS_PER_CHANNEL = 64; // μ and σ as float32
+
+/** Per-channel μ and σ of a [N, C] tensor of integers, as the float32 values both ends use. */
+export function channelStats(values: ArrayLike<number>, channels: number): { mu: Float32Array; sigma: Float32Array } {
+  const n = values.length / channels;
+  const mu = new Float32Array(channels), sigma = new Float32Array(channels);
+  for (let c = 0; c < channels; c++) {
+    let s = 0, s2 = 0;
+    for (let i = 0; i < n; i++) { const v = values[i * channels + c]; s += v; s2 += v * v; }
+    if (n === 0) { mu[c] = 0; sigma[c] = 1; continue; }
+    const m = s / n;
+    mu[c] = m;
+    sigma[c] = Math.max(SIGMA_FLOOR, Math.sqrt(Math.max(0, s2 / n - m * m)));
+  }
+  return { mu, sigma };
+}
+
+/** The model's own estimate: -Σ log2 P(v) + 64 bits per channel. */
+export function gaussianEstimateBits(values: ArrayLike<number>, channels: number, lo: number, hi: number): number {
+  const { mu, sigma } = channelStats(values, channels);
+  const pmfs = Array.from({ length: channels }, (_, c) => gaussianPmf(mu[c], sigma[c], lo, hi));
+  let bits = channels * SIDE_BITS_PER_CHANNEL;
+  for (let i = 0; i < values.length; i++) bits -= Math.log2(Math.max(pmfs[i % channels][values[i] - lo], 1e-300));
+  return bits;
+}
+
+function tables(mu: Float32Array, sigma: Float32Array, lo: number, hi: number): CdfTable[] {
+  return Array.from(mu, (m, c) => quantizeCdf(gaussianPmf(m, sigma[c], lo, hi)));
+}
+
+/** Stream: C x (float32 μ, float32 σ), then the rANS words. */
+export function encodeGaussian(values: ArrayLike<number>, channels: number, lo: number, hi: number): Uint8Array {
+  if (values.length % channels !== 0) throw new RangeError(`${values.length} values do not split into ${channels} channels`);
+  const { mu, sigma } = channelStats(values, channels);
+  const t = tables(mu, sigma, lo, hi);
+  const symbols = Int32Array.from(values, (v) => v - lo);
+  const body = ransEncode(symbols, (i) => t[i % channels]);
+  const w = new BitWriter(channels * 8);
+  const f = new DataView(new ArrayBuffer(4));
+  for (let c = 0; c < channels; c++) {
+    f.setFloat32(0, mu[c]); w.writeBits(f.getUint32(0), 32);
+    f.setFloat32(0, sigma[c]); w.writeBits(f.getUint32(0), 32);
+  }
+  const head = w.finish();
+  const out = new Uint8Array(head.length + body.length);
+  out.set(head); out.set(body, head.length);
+  return out;
+}
+
+export function decodeGaussian(bytes: Uint8Array, count: number, channels: number, lo: number, hi: number): Int32Array {
+  const r = new BitReader(bytes);
+  const mu = new Float32Array(channels), sigma = new Float32Array(channels);
+  const f = new DataView(new ArrayBuffer(4));
+  for (let c = 0; c < channels; c++) {
+    f.setUint32(0, r.readBits(32)); mu[c] = f.getFloat32(0);
+    f.setUint32(0, r.readBits(32)); sigma[c] = f.getFloat32(0);
+  }
+  const t = tables(mu, sigma, lo, hi);
+  const symbols = ransDecode(bytes.subarray(channels * 8), count, (i) => t[i % channels]);
+  return Int32Array.from(symbols, (s) => s + lo);
+}
