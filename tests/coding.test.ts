@@ -151,3 +151,36 @@ describe('discretized Gaussian', () => {
     }
   });
 });
+
+import { arithDecode, arithEncode } from '../workers/coding/arith';
+
+describe('arithmetic coder (bit-precise termination)', () => {
+  const skewed = quantizeCdf(Array.from({ length: 64 }, (_, i) => Math.exp(-i / 2)));
+  const uniform = quantizeCdf(new Array(256).fill(1));
+  it('round-trips bit-exactly, random and adversarial', () => {
+    const cases: [string, Int32Array, Uint32Array][] = [
+      ...adversarial.map(([n, a]) => [n, a, uniform] as [string, Int32Array, Uint32Array]),
+      ['skewed', Int32Array.from({ length: 20000 }, () => Math.min(63, Math.floor(-2 * Math.log(1 - rng.next())))), skewed],
+      ['rarest symbol repeated', new Int32Array(3000).fill(63), skewed],
+      ['one symbol', Int32Array.of(5), skewed],
+    ];
+    for (const [name, symbols, table] of cases) {
+      const { bytes } = arithEncode(symbols, () => table);
+      expect(Array.from(arithDecode(bytes, symbols.length, () => table)), name).toEqual(Array.from(symbols));
+    }
+  });
+  it('costs at most the table bits + 2 bits + byte padding, even for tiny messages', () => {
+    for (const n of [1, 3, 10, 100, 10000]) {
+      const symbols = Int32Array.from({ length: n }, () => Math.min(63, Math.floor(-2 * Math.log(1 - rng.next()))));
+      const { bits } = arithEncode(symbols, () => skewed);
+      const est = tableBits(symbols, () => skewed);
+      expect(bits, `n=${n}`).toBeLessThanOrEqual(Math.ceil(est * 1.0001) + 2);
+    }
+  });
+  it('per-symbol tables round-trip', () => {
+    const tables = Array.from({ length: 7 }, (_, c) => quantizeCdf(gaussianPmf(c - 3, 0.3 + c, -20, 20)));
+    const symbols = Int32Array.from({ length: 7 * 300 }, (_, i) => Math.max(0, Math.min(40, Math.round(20 + (i % 7) - 3 + rng.normal() * (0.3 + (i % 7))))));
+    const { bytes } = arithEncode(symbols, (i) => tables[i % 7]);
+    expect(Array.from(arithDecode(bytes, symbols.length, (i) => tables[i % 7]))).toEqual(Array.from(symbols));
+  });
+});

@@ -7,10 +7,10 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from './runtime/backend';
 import { Rng } from './runtime/rng';
 import { CancelledError, type LabDefinition, type RunContext } from './runtime/context';
-import { obtainPart } from './runtime/shared-parts';
+import { obtainPart, partCached } from './runtime/shared-parts';
 import { writeFileAtomic } from './runtime/paths';
 import { LABS } from './labs';
-import { SHARED_PARTS } from './shared-parts';
+import { sharedPart, SHARED_PART_KEYS } from './shared-parts';
 import type { FromWorker, JobSpec, ToWorker } from './jobs/protocol';
 
 if (!parentPort) throw new Error('lab-worker must run in a worker thread');
@@ -50,10 +50,11 @@ function makeContext(job: JobSpec, backend: Awaited<ReturnType<typeof initBacken
     },
     checkpointPath: (name) => join(job.runDir, 'checkpoints', `${name}.ckpt`),
     async require<T>(key: string): Promise<T> {
-      const make = SHARED_PARTS[key];
-      if (!make) throw new Error(`unknown shared part "${key}" (known: ${Object.keys(SHARED_PARTS).join(', ')})`);
-      return (await obtainPart(make(), ctx, job.home)) as T;
+      const part = sharedPart(key);
+      if (!part) throw new Error(`unknown shared part "${key}" (known: ${SHARED_PART_KEYS.join(', ')})`);
+      return (await obtainPart(part, ctx, job.home)) as T;
     },
+    isCached(key) { const part = sharedPart(key); return !!part && partCached(part, job.home); },
     throwIfCancelled() { if (controller.signal.aborted) throw new CancelledError(); },
     setLiveModel(model) { liveModel = model; },
   };

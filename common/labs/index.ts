@@ -1,8 +1,9 @@
 // Every lab the app knows, in sidebar order.
 import type { LabSpec } from '../lab';
 import { referenceClassifierSpec } from './reference-classifier';
+import { activationCodecSpec } from './activation-codec';
 
-export const LAB_SPECS: readonly LabSpec[] = [referenceClassifierSpec as unknown as LabSpec];
+export const LAB_SPECS: readonly LabSpec[] = [referenceClassifierSpec as unknown as LabSpec, activationCodecSpec as unknown as LabSpec];
 
 export function findLabSpec(id: string): LabSpec | undefined {
   return LAB_SPECS.find((s) => s.id === id);

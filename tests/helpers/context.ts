@@ -7,9 +7,9 @@ import type { LabEvent } from '../../common/events';
 import { initBackend } from '../../workers/runtime/backend';
 import { CancelledError, type RunContext } from '../../workers/runtime/context';
 import { Rng } from '../../workers/runtime/rng';
-import { obtainPart } from '../../workers/runtime/shared-parts';
+import { obtainPart, partCached } from '../../workers/runtime/shared-parts';
 import { writeFileAtomic } from '../../workers/runtime/paths';
-import { SHARED_PARTS } from '../../workers/shared-parts';
+import { sharedPart } from '../../workers/shared-parts';
 
 export async function testContext(seed: number, opts: { home?: string } = {}) {
   const backend = await initBackend(process.env.BENCHTOP_BACKEND ?? 'wasm');
@@ -27,7 +27,8 @@ export async function testContext(seed: number, opts: { home?: string } = {}) {
     log: (message, level = 'info') => events.push({ type: 'log', level, message }),
     artifacts: { write(name, mime, data) { const p = join(runDir, 'artifacts', name); writeFileAtomic(p, data); events.push({ type: 'artifact', name, mime, path: p }); return p; } },
     checkpointPath: (name) => join(runDir, 'checkpoints', `${name}.ckpt`),
-    require: async <T,>(key: string) => (await obtainPart(SHARED_PARTS[key](), ctx, home)) as T,
+    require: async <T,>(key: string) => (await obtainPart(sharedPart(key)!, ctx, home)) as T,
+    isCached: (key) => partCached(sharedPart(key)!, home),
     throwIfCancelled() { if (controller.signal.aborted) throw new CancelledError(); },
     setLiveModel(m) { live = m; },
   };

@@ -45,12 +45,22 @@ export function channelStats(values: ArrayLike<number>, channels: number): { mu:
   return { mu, sigma };
 }
 
-/** The model's own estimate: -Σ log2 P(v) + 64 bits per channel. */
+/**
+ * What a 16-bit integer table can represent: the discretized Gaussian mixed with a floor of
+ * one count (2^-16) per symbol, P'(v) = (1 - K/2^16)·P(v) + 2^-16 for K symbols. Without the
+ * floor an outlier would "cost" 40+ bits that no table-driven coder spends.
+ */
+export function flooredProbability(p: number, symbols: number): number {
+  return (1 - symbols / 65536) * p + 1 / 65536;
+}
+
+/** The model's own estimate: -Σ log2 P'(v) + 64 bits per channel. */
 export function gaussianEstimateBits(values: ArrayLike<number>, channels: number, lo: number, hi: number): number {
   const { mu, sigma } = channelStats(values, channels);
+  const K = hi - lo + 1;
   const pmfs = Array.from({ length: channels }, (_, c) => gaussianPmf(mu[c], sigma[c], lo, hi));
   let bits = channels * SIDE_BITS_PER_CHANNEL;
-  for (let i = 0; i < values.length; i++) bits -= Math.log2(Math.max(pmfs[i % channels][values[i] - lo], 1e-300));
+  for (let i = 0; i < values.length; i++) bits -= Math.log2(flooredProbability(pmfs[i % channels][values[i] - lo], K));
   return bits;
 }
 

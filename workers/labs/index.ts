@@ -1,7 +1,9 @@
 // Every lab's executable definition, keyed by id. Specs live in common/labs.
 import type { LabDefinition } from '../runtime/context';
 import { referenceClassifierLab } from './reference-classifier/lab';
+import { activationCodecLab } from './activation-codec/lab';
 
 export const LABS: Record<string, LabDefinition> = {
   [referenceClassifierLab.spec.id]: referenceClassifierLab as unknown as LabDefinition,
+  [activationCodecLab.spec.id]: activationCodecLab as unknown as LabDefinition,
 };

@@ -32,6 +32,8 @@ export interface RunContext {
   checkpointPath(name: string): string;
   /** A shared trained part ('judge:mnist', …) from the cache, trained here on a miss. */
   require<T = unknown>(key: string): Promise<T>;
+  /** Whether a shared part is already trained and cached (require() would not train). */
+  isCached(key: string): boolean;
   /** Throws CancelledError once the run is cancelled; call between steps. */
   throwIfCancelled(): void;
   /** Lets queries reach the live model while (and after) the run trains. */

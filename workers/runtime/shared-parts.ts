@@ -35,6 +35,10 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const HEARTBEAT_MS = 2000;
 const STALE_MS = 15_000;
 
+export function partCached(part: SharedPart<unknown>, home?: string): boolean {
+  return existsSync(join(partDir(part, home), 'DONE'));
+}
+
 export async function obtainPart<T>(part: SharedPart<T>, ctx: RunContext, home?: string): Promise<T> {
   const dir = partDir(part, home);
   const done = join(dir, 'DONE');

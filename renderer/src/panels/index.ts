@@ -2,7 +2,9 @@
 import type { ComponentType } from 'react';
 import type { RunDetail } from '../../../common/api';
 import { ReferenceClassifierPanel } from './reference-classifier';
+import { ActivationCodecPanel } from './activation-codec';
 
 export const PANELS: Record<string, ComponentType<{ detail: RunDetail }>> = {
   'reference-classifier': ReferenceClassifierPanel,
+  'activation-codec': ActivationCodecPanel,
 };

@@ -1,0 +1,126 @@
+import * as tf from '@tensorflow/tfjs';
+import { activationCodecSpec, CODEC_LAMBDAS, type ActivationCodecParams } from '../../../common/labs/activation-codec';
+import type { LabDefinition, RunContext } from '../../runtime/context';
+import { assignCheckpoint, readCheckpoint, saveCheckpoint } from '../../runtime/checkpoint';
+import { decodeImage, encodeImage, HIDDEN_LAYERS, type HiddenLayer, type ImageCodec } from '../../nn/image-codec';
+import { evaluateCodec, loadCodec, saveCodec } from '../../shared-parts/mse-codec';
+import { applyEncoder, createActEncoder, type ActEncoder } from './act-encoder';
+import { fineTune } from './train';
+import { evaluateActivations } from './evaluate';
+
+interface LiveModel { codec: ImageCodec; encoders: Record<HiddenLayer, ActEncoder>; params: ActivationCodecParams }
+
+const codecKey = (p: ActivationCodecParams, lambda: number) => `codec:${p.dataset}:${lambda}${p.codecSize === 'tiny' ? ':tiny' : ''}`;
+
+function makeEncoders(codec: ImageCodec, kind: ActivationCodecParams['transform']): Record<HiddenLayer, ActEncoder> {
+  return Object.fromEntries(HIDDEN_LAYERS.map((l) => [l, createActEncoder(l, codec.shape.N, kind)])) as Record<HiddenLayer, ActEncoder>;
+}
+
+function encoderTensors(encoders: Record<HiddenLayer, ActEncoder>): Record<string, tf.Variable> {
+  const out: Record<string, tf.Variable> = {};
+  for (const e of Object.values(encoders)) { out[`${e.layer}.T`] = e.T; out[`${e.layer}.Tinv`] = e.Tinv; if (e.kind === 'full') { out[`${e.layer}.tb`] = e.tb; out[`${e.layer}.tinvb`] = e.tinvb; } }
+  return out;
+}
+
+async function rdCurve(p: ActivationCodecParams, ctx: RunContext) {
+  const points: { lambda: number; bpp: number; psnrDb: number }[] = [];
+  const all = [...new Set([...CODEC_LAMBDAS, p.lambda])].sort((a, b) => a - b);
+  const lambdas = p.rdCurve === 'all' ? all : p.rdCurve === 'cached' ? all.filter((l) => l === p.lambda || ctx.isCached(codecKey(p, l))) : [p.lambda];
+  for (const lambda of lambdas) {
+    const codec = await ctx.require<ImageCodec>(codecKey(p, lambda));
+    const ev = evaluateCodec(codec, p.dataset, 200);
+    points.push({ lambda, bpp: ev.bpp, psnrDb: ev.psnrDb });
+    for (const v of Object.values(codec.weights)) v.dispose();
+    codec.prior.matrices.concat(codec.prior.biases, codec.prior.factors).forEach((v) => v.dispose());
+  }
+  return points;
+}
+
+/** Runs an image through the codec with and without coded activations (a panel query). */
+function compressImage(m: LiveModel, pixels: unknown) {
+  if (!Array.isArray(pixels) || pixels.length !== 784 || pixels.some((v) => typeof v !== 'number' || !(v >= 0 && v <= 1))) {
+    throw new Error('compress wants "pixels": 784 numbers in [0, 1] (a 28x28 grey image, row-major)');
+  }
+  const x = Float32Array.from(pixels as number[]);
+  const hook = (layer: HiddenLayer, a: tf.Tensor4D) => applyEncoder(m.encoders[layer], a, m.params.bitDepth).out;
+  const plainBytes = encodeImage(m.codec, x);
+  const actBytes = encodeImage(m.codec, x, hook);
+  const without = decodeImage(m.codec, plainBytes);
+  const withAct = decodeImage(m.codec, actBytes, hook);
+  const psnr = (r: Float32Array) => 10 * Math.log10(784 / r.reduce((s, v, i) => s + (v - x[i]) ** 2, 0));
+  return { without: Array.from(without), with: Array.from(withAct), bytes: actBytes.length, bpp: (actBytes.length * 8) / 784, psnrWithout: psnr(without), psnrWith: psnr(withAct) };
+}
+
+export const activationCodecLab: LabDefinition<typeof activationCodecSpec.params> = {
+  spec: activationCodecSpec,
+  async run(p, ctx) {
+    ctx.progress('load codec', 0, 1);
+    const codec = await ctx.require<ImageCodec>(codecKey(p, p.lambda));
+    const encoders = makeEncoders(codec, p.transform);
+    ctx.setLiveModel({ codec, encoders, params: p } satisfies LiveModel);
+
+    // The reference: the codec as cached, with float activations.
+    const before = evaluateCodec(codec, p.dataset, Math.min(p.evalImages, 10000));
+    const tuned = await fineTune(p, codec, encoders, ctx);
+    saveCodec(ctx.checkpointPath('codec'), codec, { lambda: p.lambda });
+    saveCheckpoint(ctx.checkpointPath('encoders'), encoderTensors(encoders), { params: p });
+
+    const ev = evaluateActivations(p, codec, encoders, (done, total) => ctx.progress('code activations', done, total));
+    const total = (k: 'raw' | 'eg4' | 'seg' | 'gaussian') => ev.layers.reduce((s, l) => s + l.bits[k], 0);
+    const activations = ev.layers.reduce((s, l) => s + l.activations, 0);
+    const estimate = ev.layers.reduce((s, l) => s + l.gaussianEstimate, 0);
+    const bpa = { raw: total('raw') / activations, eg4: total('eg4') / activations, seg: total('seg') / activations, gaussian: total('gaussian') / activations };
+    const bandwidthReduction = (8 * activations) / total('gaussian');
+    // Against the codec before any fine-tune (its weights may have been tuned since).
+    const psnrDropDb = before.psnrDb - ev.psnrWith;
+
+    ctx.emit({ type: 'sample', kind: 'layer-bits', data: ev.layers.map((l) => ({ layer: l.layer, tensors: l.tensors, activations: l.activations, ...Object.fromEntries(Object.entries(l.bits).map(([k, v]) => [k, v / l.activations])), gaussianEstimate: l.gaussianEstimate / l.activations })) });
+    ctx.emit({ type: 'sample', kind: 'histograms', data: ev.histograms });
+    ctx.emit({ type: 'sample', kind: 'images', data: ev.images });
+    ctx.progress('rate-distortion curve', 0, 1);
+    const rd = await rdCurve(p, ctx);
+    ctx.emit({ type: 'sample', kind: 'rd', data: { points: rd, withActivations: { lambda: p.lambda, bpp: ev.codecBpp, psnrDb: ev.psnrWith } } });
+    // DRAM traffic energy at 20 pJ/bit: Horowitz, "Computing's energy problem", ISSCC 2014
+    // (a 32-bit DRAM access costs ~640 pJ at 45 nm).
+    const images = ev.layers[0].tensors * p.batchSize;
+    ctx.emit({ type: 'sample', kind: 'energy', data: { pjPerBit: 20, source: 'Horowitz, ISSCC 2014: ~640 pJ per 32-bit DRAM access (45 nm)', rawNjPerImage: (total('raw') * 20e-3) / images, gaussianNjPerImage: (total('gaussian') * 20e-3) / images } });
+
+    const metrics = {
+      bandwidthReduction,
+      psnrDb: ev.psnrWith,
+      psnrDropDb,
+      bitsPerActivation_raw: bpa.raw,
+      bitsPerActivation_eg4: bpa.eg4,
+      bitsPerActivation_seg: bpa.seg,
+      bitsPerActivation_gaussian: bpa.gaussian,
+      estimateErrorPct: (100 * Math.abs(total('gaussian') - estimate)) / estimate,
+      codecBpp: ev.codecBpp,
+      encodeMBps: ev.symbols / 1e6 / (ev.encodeMs / 1000),
+      decodeMBps: ev.symbols / 1e6 / (ev.decodeMs / 1000),
+      stepsPerSec: tuned.steps ? tuned.steps / (tuned.ms / 1000) : 0,
+      psnrWithoutActivationCodingDb: before.psnrDb,
+      codecBppBefore: before.bpp,
+      bandwidthReductionVsFloat32: (32 * activations) / total('gaussian'),
+    };
+    for (const [k, v] of Object.entries(metrics)) ctx.metric(tuned.steps, k, v);
+    return {
+      metrics,
+      checks: {
+        decodesBitExact: ev.decodesBitExact,
+        reductionAtLeast3x: bandwidthReduction >= 3,
+        psnrDropUnder0p3dB: psnrDropDb < 0.3,
+        coderOrdering: bpa.gaussian <= bpa.seg && bpa.seg < bpa.raw,
+      },
+    };
+  },
+  async loadModel(runDir) {
+    const codec = loadCodec(`${runDir}/checkpoints/codec.ckpt`);
+    const ckpt = readCheckpoint(`${runDir}/checkpoints/encoders.ckpt`);
+    const encoders = makeEncoders(codec, (ckpt.meta.params as ActivationCodecParams).transform);
+    assignCheckpoint(ckpt, encoderTensors(encoders));
+    return { codec, encoders, params: ckpt.meta.params as ActivationCodecParams } satisfies LiveModel;
+  },
+  queries: {
+    compress: (args, model) => compressImage(model as LiveModel, (args as { pixels?: unknown })?.pixels),
+  },
+};

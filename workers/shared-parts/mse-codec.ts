@@ -1,0 +1,142 @@
+// The learned MSE codec as a shared trained part: `ctx.require('codec:mnist:0.01')`.
+// Trained deterministically from its recipe on a miss; saved with its integer CDF tables.
+import * as tf from '@tensorflow/tfjs';
+import type { RunContext } from '../runtime/context';
+import { batchFloats, loadDataset, type DatasetName } from '../runtime/datasets';
+import { assignCheckpoint, readCheckpoint, saveCheckpoint } from '../runtime/checkpoint';
+import { Rng } from '../runtime/rng';
+import type { SharedPart } from '../runtime/shared-parts';
+import { codecLoss, codecRoundTrip, codecVariables, createImageCodec, decodeImage, encodeImage, finalizeCodec, type ImageCodec } from '../nn/image-codec';
+import { priorVariables } from '../nn/factorized-prior';
+
+export interface CodecRecipe {
+  dataset: DatasetName;
+  lambda: number;
+  steps: number;
+  batchSize: number;
+  learningRate: number;
+  N: number;
+  M: number;
+  radius: number;
+  seed: number;
+}
+
+export function codecRecipe(dataset: DatasetName, lambda: number, overrides: Partial<CodecRecipe> = {}): CodecRecipe {
+  return { dataset, lambda, steps: 3000, batchSize: 32, learningRate: 1e-3, N: 32, M: 16, radius: 24, seed: 0, ...overrides };
+}
+
+export interface CodecEvaluation { bpp: number; psnrDb: number; mse: number; images: number; decodesBitExact: boolean; clampedPct: number }
+
+export async function trainImageCodec(r: CodecRecipe, ctx: RunContext, phase: string, emitMetrics = true): Promise<ImageCodec> {
+  const rng = new Rng(r.seed);
+  const codec = createImageCodec({ N: r.N, M: r.M }, rng.fork('init'), r.radius);
+  const ds = loadDataset(r.dataset);
+  const order = rng.fork('order');
+  // The prior's few parameters get their own optimizer at 10x the step size: with one
+  // shared rate the density lags far behind the transforms and the rate stays high.
+  const opt = tf.train.adam(r.learningRate);
+  const priorOpt = tf.train.adam(r.learningRate * 10);
+  const netVars = Object.values(codec.weights);
+  const priorVars = Object.values(priorVariables(codec.prior));
+  let pool = Array.from(order.permutation(ds.train.count)), at = 0;
+  try {
+    for (let step = 1; step <= r.steps; step++) {
+      ctx.throwIfCancelled();
+      if (at + r.batchSize > pool.length) { pool = Array.from(order.permutation(ds.train.count)); at = 0; }
+      const { x } = batchFloats(ds.train, pool.slice(at, at + r.batchSize));
+      at += r.batchSize;
+      const decay = 0.05 + 0.95 * 0.5 * (1 + Math.cos((Math.PI * step) / r.steps));
+      (opt as unknown as { learningRate: number }).learningRate = r.learningRate * decay;
+      (priorOpt as unknown as { learningRate: number }).learningRate = r.learningRate * 10 * decay;
+      const noiseSeed = rng.nextU32();
+      const terms = tf.tidy(() => {
+        const xs = tf.tensor2d(x, [r.batchSize, 784]);
+        const noise = tf.randomUniform([r.batchSize, 7, 7, r.M], -0.5, 0.5, 'float32', noiseSeed);
+        let out = { bpp: 0, mse: 0 };
+        const { grads } = tf.variableGrads(() => {
+          const t = codecLoss(codec, xs, r.lambda, noise);
+          out = { bpp: t.bpp.dataSync()[0], mse: t.mse.dataSync()[0] };
+          return t.loss;
+        }, [...netVars, ...priorVars]);
+        opt.applyGradients(Object.fromEntries(netVars.map((v) => [v.name, grads[v.name]])) as unknown as Parameters<typeof opt.applyGradients>[0]);
+        priorOpt.applyGradients(Object.fromEntries(priorVars.map((v) => [v.name, grads[v.name]])) as unknown as Parameters<typeof opt.applyGradients>[0]);
+        return out;
+      });
+      if (step % 25 === 0 || step === r.steps) {
+        if (emitMetrics) {
+          ctx.metric(step, `${phase}.bpp`, terms.bpp);
+          ctx.metric(step, `${phase}.psnrDb`, 10 * Math.log10(1 / terms.mse));
+        }
+        ctx.progress(phase, step, r.steps);
+        await new Promise((res) => setImmediate(res));
+      }
+    }
+  } finally {
+    opt.dispose();
+    priorOpt.dispose();
+  }
+  finalizeCodec(codec);
+  return codec;
+}
+
+/** Real bytes: encodes and decodes each test image, checks the decode matches the encoder's x̂. */
+export function evaluateCodec(codec: ImageCodec, dataset: DatasetName, count: number): CodecEvaluation {
+  const test = loadDataset(dataset).test;
+  const n = Math.min(count, test.count);
+  let bits = 0, se = 0, exact = true, clamped = 0;
+  for (let i = 0; i < n; i++) {
+    const { x } = batchFloats(test, [i]);
+    const bytes = encodeImage(codec, x);
+    bits += bytes.length * 8;
+    const decoded = decodeImage(codec, bytes);
+    const { ref, over } = tf.tidy(() => {
+      const t = codecRoundTrip(codec, tf.tensor2d(x, [1, 784]));
+      const raw = tf.round(codecRoundTripUnclamped(codec, x));
+      return { ref: t.xHat.dataSync() as Float32Array, over: tf.abs(raw).greater(codec.radius).sum().dataSync()[0] };
+    });
+    clamped += over;
+    for (let p = 0; p < 784; p++) { if (decoded[p] !== ref[p]) exact = false; se += (decoded[p] - x[p]) ** 2; }
+  }
+  const mse = se / (n * 784);
+  return { bpp: bits / (n * 784), psnrDb: 10 * Math.log10(1 / mse), mse, images: n, decodesBitExact: exact, clampedPct: (100 * clamped) / (n * 49 * codec.shape.M) };
+}
+
+function codecRoundTripUnclamped(codec: ImageCodec, x: Float32Array): tf.Tensor {
+  // y before clamping, to count latents the table range had to clamp.
+  const w = codec.weights;
+  const img = tf.tensor4d(x, [1, 28, 28, 1]);
+  const a1 = tf.relu(tf.conv2d(img, w.a1 as tf.Tensor4D, 2, 'same').add(w.a1b)) as tf.Tensor4D;
+  const a2 = tf.relu(tf.conv2d(a1, w.a2 as tf.Tensor4D, 2, 'same').add(w.a2b)) as tf.Tensor4D;
+  return tf.conv2d(a2, w.a3 as tf.Tensor4D, 1, 'same').add(w.a3b);
+}
+
+export function saveCodec(path: string, codec: ImageCodec, meta: Record<string, unknown>): void {
+  saveCheckpoint(path, codecVariables(codec), { ...meta, shape: codec.shape, radius: codec.radius, tables: codec.tables!.map((t) => Array.from(t)) });
+}
+
+export function loadCodec(path: string): ImageCodec {
+  const ckpt = readCheckpoint(path);
+  const shape = ckpt.meta.shape as { N: number; M: number };
+  const codec = createImageCodec(shape, new Rng(0), Number(ckpt.meta.radius));
+  assignCheckpoint(ckpt, codecVariables(codec));
+  codec.tables = (ckpt.meta.tables as number[][]).map((t) => Uint32Array.from(t));
+  return codec;
+}
+
+/** A small, quickly trained codec for smoke runs and tests. */
+export const TINY_CODEC: Partial<CodecRecipe> = { steps: 300, N: 16, M: 8, batchSize: 16 };
+
+export function codecPart(dataset: DatasetName, lambda: number, overrides: Partial<CodecRecipe> = {}, suffix = ''): SharedPart<ImageCodec> {
+  const recipe = codecRecipe(dataset, lambda, overrides);
+  return {
+    key: `codec:${dataset}:${lambda}${suffix}`,
+    recipe: recipe as unknown as Record<string, unknown>,
+    codeVersion: 1,
+    async build(dir, ctx) {
+      const codec = await trainImageCodec(recipe, ctx, `train codec λ=${lambda}`, false);
+      saveCodec(`${dir}/codec.ckpt`, codec, { recipe });
+      for (const v of Object.values(codecVariables(codec))) v.dispose();
+    },
+    async load(dir) { return loadCodec(`${dir}/codec.ckpt`); },
+  };
+}
