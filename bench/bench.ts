@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { LAB_SPECS } from '../common/labs';
 import { JobService } from '../workers/jobs/job-service';
 import { RunStore } from '../workers/jobs/run-store';
+import { coderBench } from './coders';
+import { codecBench } from './codec';
 
 const root = join(__dirname, '..');
 const cli = join(root, 'bin', 'benchtop.js');
@@ -17,7 +19,8 @@ const quick = process.argv.includes('--quick');
 const log = (s: string) => process.stderr.write(`${s}\n`);
 
 function runLab(lab: string, preset: string) {
-  const r = spawnSync(process.execPath, [cli, 'run', lab, '--preset', preset, '--seed', '1', '--json'], { env: { ...process.env, BENCHTOP_HOME: process.env.BENCHTOP_BENCH_HOME ?? home }, encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
+  // Runs go to a scratch store (--out); trained shared parts come from the user's cache.
+  const r = spawnSync(process.execPath, [cli, 'run', lab, '--preset', preset, '--seed', '1', '--json', '--out', join(home, 'runs-store')], { encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
   if (r.status !== 0) return { preset, error: r.stderr.split('\n').slice(-3).join(' ') };
   const out = JSON.parse(r.stdout);
   return { preset, backend: out.backend, durationMs: out.durationMs, peakRssMb: out.peakRssMb, stepsPerSec: out.metrics.stepsPerSec ?? null, metrics: out.metrics };
@@ -81,6 +84,10 @@ async function main() {
   const results: Record<string, unknown> = { at: new Date().toISOString(), node: process.version, cores: require('node:os').availableParallelism() };
   log('kernels: wasm with and without our fixes');
   results.wasmKernels = { withFixes: kernels(true), stock: kernels(false) };
+  log('coders vs zlib');
+  results.coders = coderBench();
+  log('learned codec encode/decode');
+  results.codec = await codecBench();
   log('job service: relay and cancel latency');
   results.jobs = await jobLatencies();
   results.labs = {};

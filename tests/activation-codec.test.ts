@@ -22,7 +22,7 @@ const params = resolveParams(activationCodecSpec, 'smoke', { seed: 3 });
 describe('activation-codec (smoke, seed 3)', () => {
   it('codes real activations of the codec: exact EG lengths, bit-exact round trips, estimate within 1 % + 6 bytes', async () => {
     const { ctx } = await testContext(3, { home });
-    const codec = await ctx.require<ImageCodec>('codec:mnist:0.008:tiny');
+    const codec = await ctx.require<ImageCodec>('codec:mnist:0.001:tiny');
     const { x } = batchFloats(loadDataset('mnist').test, Array.from({ length: 16 }, (_, i) => i));
     const captured: { q: Int32Array; C: number }[] = [];
     tf.tidy(() => {

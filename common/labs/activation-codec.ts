@@ -4,11 +4,11 @@ import type { LabSpec } from '../lab';
 export const ACTIVATION_CODERS = ['raw', 'eg4', 'seg', 'gaussian'] as const;
 export type ActivationCoder = (typeof ACTIVATION_CODERS)[number];
 /** The λs of the codec's rate-distortion curve (shared codec parts, cached once trained). */
-export const CODEC_LAMBDAS = [0.0005, 0.002, 0.008, 0.032, 0.128] as const;
+export const CODEC_LAMBDAS = [0.00003, 0.0001, 0.0003, 0.001, 0.003] as const;
 
 export const activationCodecParams = z.object({
   dataset: z.enum(['mnist', 'fashion-mnist']).default('mnist').describe('Image set (canonical train/test split)'),
-  lambda: z.number().min(0.0001).max(1).default(0.008).describe('λ of the MSE codec whose activations are compressed (loss λ·255²·MSE + bpp)'),
+  lambda: z.number().min(0.00001).max(1).default(0.001).describe('λ of the MSE codec whose activations are compressed (loss λ·255²·MSE + bpp)'),
   codecSize: z.enum(['full', 'tiny']).default('full').describe('The cached codec: full (N=32, M=16, 3,000 steps) or tiny (for smoke runs)'),
   batchSize: z.number().int().min(1).max(64).default(16).describe('B: images per coded tensor (side information is counted once per tensor)'),
   bitDepth: z.number().int().min(4).max(12).default(8).describe('b: per-tensor min–max quantization of activations to b bits'),

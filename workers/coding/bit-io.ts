@@ -1,57 +1,84 @@
-// Bit-level writer and reader, most significant bit first within each byte.
+// Bit-level writer and reader, most significant bit first within each byte. Both work a
+// word at a time (a 32-bit accumulator; a 32-bit peek) rather than bit by bit.
 
 export class BitWriter {
   private buf: Uint8Array;
-  private byte = 0;
-  private nbits = 0; // bits used in the current byte
+  private acc = 0;   // pending bits, right-aligned
+  private nacc = 0;  // how many (0..7 between calls)
   private pos = 0;   // whole bytes written
   constructor(capacityBytes = 1024) { this.buf = new Uint8Array(Math.max(16, capacityBytes)); }
 
-  get bitLength(): number { return this.pos * 8 + this.nbits; }
+  get bitLength(): number { return this.pos * 8 + this.nacc; }
 
-  private push(b: number) {
-    if (this.pos === this.buf.length) { const n = new Uint8Array(this.buf.length * 2); n.set(this.buf); this.buf = n; }
-    this.buf[this.pos++] = b;
-  }
+  private grow() { const n = new Uint8Array(this.buf.length * 2); n.set(this.buf); this.buf = n; }
 
-  writeBit(bit: number): void {
-    this.byte = (this.byte << 1) | (bit & 1);
-    if (++this.nbits === 8) { this.push(this.byte); this.byte = 0; this.nbits = 0; }
-  }
+  writeBit(bit: number): void { this.writeBits(bit & 1, 1); }
 
   /** Writes the low `n` bits of `value` (0 <= n <= 32), high bit first. */
   writeBits(value: number, n: number): void {
-    if (n < 0 || n > 32) throw new RangeError(`writeBits: n=${n} outside 0..32`);
-    for (let i = n - 1; i >= 0; i--) this.writeBit(Math.floor(value / 2 ** i) & 1);
+    if (n > 24) { // keep the accumulator within 31 bits
+      if (n > 32) throw new RangeError(`writeBits: n=${n} outside 0..32`);
+      this.writeBits(Math.floor(value / 65536) & 0xffff, n - 16);
+      this.writeBits(value & 0xffff, 16);
+      return;
+    }
+    if (n < 0) throw new RangeError(`writeBits: n=${n} outside 0..32`);
+    this.acc = (this.acc << n) | (value & ((1 << n) - 1));
+    this.nacc += n;
+    while (this.nacc >= 8) {
+      this.nacc -= 8;
+      if (this.pos === this.buf.length) this.grow();
+      this.buf[this.pos++] = (this.acc >>> this.nacc) & 0xff;
+    }
+    this.acc &= (1 << this.nacc) - 1;
   }
 
-  /** Zero zeros: the last byte is padded with zero bits. */
+  /** The bytes; the last one is padded with zero bits. */
   finish(): Uint8Array {
-    const out = new Uint8Array(this.pos + (this.nbits ? 1 : 0));
+    const out = new Uint8Array(this.pos + (this.nacc ? 1 : 0));
     out.set(this.buf.subarray(0, this.pos));
-    if (this.nbits) out[this.pos] = this.byte << (8 - this.nbits);
+    if (this.nacc) out[this.pos] = (this.acc << (8 - this.nacc)) & 0xff;
     return out;
   }
 }
 
 export class BitReader {
   private pos = 0; // bit position
-  constructor(private readonly bytes: Uint8Array, private readonly bitLimit = bytes.length * 8) {}
+  private readonly bytes: Uint8Array; // the stream plus 8 zero bytes, so a peek never checks bounds
+  private readonly bitLimit: number;
+  constructor(stream: Uint8Array, bitLimit = stream.length * 8) {
+    this.bytes = new Uint8Array(stream.length + 8);
+    this.bytes.set(stream);
+    this.bitLimit = bitLimit;
+  }
 
   get bitsRead(): number { return this.pos; }
   get bitsLeft(): number { return this.bitLimit - this.pos; }
 
+  /** The next 32 bits (zeros past the end), without consuming them. */
+  peek32(): number {
+    const byte = this.pos >> 3, shift = this.pos & 7, b = this.bytes;
+    const w = ((b[byte] << 24) | (b[byte + 1] << 16) | (b[byte + 2] << 8) | b[byte + 3]) >>> 0;
+    return shift === 0 ? w : ((w << shift) | (b[byte + 4] >>> (8 - shift))) >>> 0;
+  }
+
+  skip(n: number): void {
+    if (this.pos + n > this.bitLimit) throw new RangeError('BitReader: read past the end of the stream');
+    this.pos += n;
+  }
+
   readBit(): number {
     if (this.pos >= this.bitLimit) throw new RangeError('BitReader: read past the end of the stream');
-    const b = (this.bytes[this.pos >> 3] >> (7 - (this.pos & 7))) & 1;
-    this.pos++;
-    return b;
+    const p = this.pos++;
+    return (this.bytes[p >> 3] >> (7 - (p & 7))) & 1;
   }
 
   readBits(n: number): number {
     if (n < 0 || n > 32) throw new RangeError(`readBits: n=${n} outside 0..32`);
-    let v = 0;
-    for (let i = 0; i < n; i++) v = v * 2 + this.readBit();
+    if (n === 0) return 0;
+    if (this.pos + n > this.bitLimit) throw new RangeError('BitReader: read past the end of the stream');
+    const v = n === 32 ? this.peek32() : this.peek32() >>> (32 - n);
+    this.pos += n;
     return v;
   }
 }

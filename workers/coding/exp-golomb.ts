@@ -15,22 +15,31 @@ export function floorLog2(n: number): number {
 export function eg0Length(n: number): number { return 2 * floorLog2(n + 1) + 1; }
 export function egkLength(v: number, k: number): number { return eg0Length(Math.floor(v / 2 ** k)) + k; }
 
+// The M leading zeros and the M+1 bits of n+1 are together just n+1 written in 2M+1 bits.
 export function writeEG0(w: BitWriter, n: number): void {
   if (!Number.isInteger(n) || n < 0 || n > 2 ** 31 - 2) throw new RangeError(`EG-0 codes integers in [0, 2^31-2], got ${n}`);
   const m = floorLog2(n + 1);
-  w.writeBits(0, m);
-  w.writeBits(n + 1, m + 1);
+  if (2 * m + 1 <= 32) w.writeBits(n + 1, 2 * m + 1);
+  else { w.writeBits(0, m); w.writeBits(n + 1, m + 1); }
 }
 
 export function readEG0(r: BitReader): number {
-  let m = 0;
-  while (r.readBit() === 0) { if (++m > 31) throw new RangeError('EG-0: more than 31 leading zeros (corrupt stream)'); }
-  return 2 ** m + r.readBits(m) - 1;
+  const m = Math.clz32(r.peek32());
+  if (m <= 15) { // the whole codeword (2M+1 <= 31 bits) is in the peeked word
+    const len = 2 * m + 1;
+    const v = r.readBits(len);
+    return v - 1;
+  }
+  let zeros = 0;
+  while (r.readBit() === 0) { if (++zeros > 31) throw new RangeError('EG-0: more than 31 leading zeros (corrupt stream)'); }
+  return 2 ** zeros + r.readBits(zeros) - 1;
 }
 
 export function writeEGk(w: BitWriter, v: number, k: number): void {
-  writeEG0(w, Math.floor(v / 2 ** k));
-  w.writeBits(v % 2 ** k, k);
+  const q = Math.floor(v / 2 ** k);
+  const m = floorLog2(q + 1);
+  if (2 * m + 1 + k <= 32) w.writeBits((q + 1) * 2 ** k + (v % 2 ** k), 2 * m + 1 + k);
+  else { writeEG0(w, q); w.writeBits(v % 2 ** k, k); }
 }
 
 export function readEGk(r: BitReader, k: number): number {

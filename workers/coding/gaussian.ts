@@ -73,7 +73,8 @@ export function encodeGaussian(values: ArrayLike<number>, channels: number, lo: 
   if (values.length % channels !== 0) throw new RangeError(`${values.length} values do not split into ${channels} channels`);
   const { mu, sigma } = channelStats(values, channels);
   const t = tables(mu, sigma, lo, hi);
-  const symbols = Int32Array.from(values, (v) => v - lo);
+  const symbols = new Int32Array(values.length);
+  for (let i = 0; i < symbols.length; i++) symbols[i] = values[i] - lo;
   const body = ransEncode(symbols, (i) => t[i % channels]);
   const w = new BitWriter(channels * 8);
   const f = new DataView(new ArrayBuffer(4));
@@ -97,5 +98,6 @@ export function decodeGaussian(bytes: Uint8Array, count: number, channels: numbe
   }
   const t = tables(mu, sigma, lo, hi);
   const symbols = ransDecode(bytes.subarray(channels * 8), count, (i) => t[i % channels]);
-  return Int32Array.from(symbols, (s) => s + lo);
+  for (let i = 0; i < symbols.length; i++) symbols[i] += lo;
+  return symbols;
 }
