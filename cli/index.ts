@@ -173,7 +173,13 @@ if (require.main === module) {
   main(process.argv.slice(2)).then((code) => { if (code !== undefined) process.exitCode = code; });
 }
 
-/** Each lab's RESULTS.md rows (used by scripts/reproduce.mjs). */
+/** Each lab's RESULTS.md rows and ablation sweeps (used by scripts/reproduce.mjs). */
 export function labReference(): Record<string, { metric: string; paper: string; note: string }[]> {
   return Object.fromEntries(LAB_SPECS.filter((s) => s.reproduce).map((s) => [s.id, s.reproduce!]));
+}
+export function labNotes(): Record<string, string[]> {
+  return Object.fromEntries(LAB_SPECS.filter((s) => s.resultsNotes).map((s) => [s.id, s.resultsNotes!]));
+}
+export function labSweeps(): Record<string, NonNullable<(typeof LAB_SPECS)[number]['sweeps']>> {
+  return Object.fromEntries(LAB_SPECS.filter((s) => s.sweeps).map((s) => [s.id, s.sweeps!]));
 }

@@ -23,6 +23,10 @@ export interface LabSpec<S extends z.ZodObject = z.ZodObject> {
   defaultTime: string;
   /** Rows of docs/RESULTS.md: our metric (paper preset, 3 seeds) beside the paper's figure. */
   reproduce?: { metric: string; paper: string; note: string }[];
+  /** Paragraphs for RESULTS.md: where we differ from the paper, and why. */
+  resultsNotes?: string[];
+  /** One-parameter ablations `npm run reproduce` also runs (one seed each) into RESULTS.md. */
+  sweeps?: { title: string; param: string; values: (number | string | boolean)[]; preset: PresetName; seed: number; overrides?: Record<string, unknown>; metrics: string[]; note: string }[];
 }
 
 export interface RunSummary {

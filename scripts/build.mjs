@@ -8,14 +8,17 @@
 import { build as esbuild } from 'esbuild';
 import { build as viteBuild } from 'vite';
 import react from '@vitejs/plugin-react';
-import { cpSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const out = join(root, 'out');
+const finalOut = join(root, 'out');
+// Build beside out/ and swap it in at the end, so a process running from out/ (a CLI run,
+// the browser host) never sees it half-written or missing for more than two renames.
+const out = join(root, `out.building-${process.pid}`);
 const require = createRequire(import.meta.url);
 const t0 = Date.now();
 rmSync(out, { recursive: true, force: true });
@@ -41,4 +44,8 @@ for (const f of readdirSync(wasmSrc).filter((f) => f.endsWith('.wasm'))) cpSync(
 let gitCommit = 'unknown';
 try { gitCommit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: root, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim(); } catch { /* not a checkout */ }
 writeFileSync(join(out, 'build-info.json'), JSON.stringify({ gitCommit, builtAt: new Date().toISOString() }, null, 2));
+const old = `${finalOut}.old-${process.pid}`;
+if (existsSync(finalOut)) renameSync(finalOut, old);
+renameSync(out, finalOut);
+rmSync(old, { recursive: true, force: true });
 console.log(`built out/ in ${((Date.now() - t0) / 1000).toFixed(1)} s`);

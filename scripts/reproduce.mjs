@@ -10,27 +10,56 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const arg = (name) => { const i = process.argv.indexOf(name); return i > 0 ? process.argv[i + 1] : undefined; };
 const preset = arg('--preset') ?? 'paper';
 const only = arg('--lab');
+const skipMain = process.argv.includes('--sweeps-only');
+const skipSweeps = process.argv.includes('--no-sweeps');
 const seeds = [1, 2, 3];
 const cli = join(root, 'bin', 'benchtop.js');
 
-spawnSync(process.execPath, [join(root, 'scripts', 'build.mjs')], { stdio: 'inherit' });
+if (!process.argv.includes('--no-build')) spawnSync(process.execPath, [join(root, 'scripts', 'build.mjs')], { stdio: 'inherit' });
 const specs = JSON.parse(spawnSync(process.execPath, [join(root, 'out', 'main', 'cli.js'), 'list', '--json'], { encoding: 'utf8' }).stdout);
 const rawPath = join(root, 'docs', 'results.json');
 const raw = existsSync(rawPath) ? JSON.parse(readFileSync(rawPath, 'utf8')) : {};
 
+const cliModule = await import(join(root, 'out', 'main', 'cli.js'));
+const touched = new Set();
+const sweepsOf = cliModule.labSweeps?.() ?? {};
+const runJson = (args) => {
+  const r = spawnSync(process.execPath, [cli, 'run', ...args, '--json'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 * 2 ** 20 });
+  return r.status === 0 || r.status === 1 ? JSON.parse(r.stdout || '{}') : { error: `exit ${r.status}` };
+};
 for (const lab of specs) {
   if (only && lab.id !== only) continue;
-  raw[lab.id] = { preset, at: new Date().toISOString(), runs: [] };
+  if (!skipSweeps && sweepsOf[lab.id]) {
+    touched.add(lab.id);
+    raw[lab.id] = skipMain ? {} : { ...raw[lab.id] };
+    raw[lab.id].sweeps = sweepsOf[lab.id].map((sw) => ({
+      ...sw,
+      at: new Date().toISOString(),
+      runs: sw.values.map((v) => {
+        process.stderr.write(`${lab.id} sweep ${sw.param}=${v}…\n`);
+        const sets = Object.entries({ ...(sw.overrides ?? {}), [sw.param]: v }).flatMap(([k, val]) => ['--set', `${k}=${val}`]);
+        return { value: v, ...runJson([lab.id, '--preset', sw.preset, '--seed', String(sw.seed), ...sets]) };
+      }),
+    }));
+  }
+  if (skipMain) continue;
+  raw[lab.id] = { ...(skipSweeps ? {} : raw[lab.id]), preset, at: new Date().toISOString(), runs: [] };
+  touched.add(lab.id);
   for (const seed of seeds) {
     process.stderr.write(`${lab.id} ${preset} seed ${seed}…\n`);
-    const r = spawnSync(process.execPath, [cli, 'run', lab.id, '--preset', preset, '--seed', String(seed), '--json'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 * 2 ** 20 });
-    raw[lab.id].runs.push(r.status === 0 || r.status === 1 ? JSON.parse(r.stdout || '{}') : { seed, error: `exit ${r.status}` });
+    raw[lab.id].runs.push({ seed, ...runJson([lab.id, '--preset', preset, '--seed', String(seed)]) });
   }
 }
+// Another reproduce process may have written meanwhile (main runs and sweeps can run in
+// parallel): merge our labs' fields into what is on disk now.
+const onDisk = existsSync(rawPath) ? JSON.parse(readFileSync(rawPath, 'utf8')) : {};
+for (const id of touched) onDisk[id] = { ...onDisk[id], ...raw[id] };
+Object.assign(raw, onDisk);
 writeFileSync(rawPath, JSON.stringify(raw, null, 2) + '\n');
 
 // RESULTS.md from everything in results.json, with the specs' reference rows.
-const { LAB_REFERENCE } = await import(join(root, 'out', 'main', 'cli.js')).then((m) => ({ LAB_REFERENCE: m.labReference?.() ?? {} }));
+const LAB_REFERENCE = cliModule.labReference?.() ?? {};
+const LAB_NOTES = cliModule.labNotes?.() ?? {};
 const fmt = (xs) => {
   if (!xs.length) return '—';
   const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -42,7 +71,7 @@ let md = `# Results\n\nWritten by \`npm run reproduce\` (each lab's \`paper\` pr
 for (const lab of specs) {
   const entry = raw[lab.id];
   md += `\n## ${lab.id}\n\n${lab.title} (arXiv ${lab.arxiv}).`;
-  if (!entry) { md += ' Not run yet.\n'; continue; }
+  if (!entry || !entry.at) { md += ' Not run yet.\n'; continue; }
   const ok = entry.runs.filter((r) => r.metrics);
   md += ` Preset \`${entry.preset}\`, ${ok.length}/${entry.runs.length} runs succeeded, run on ${entry.at.slice(0, 10)}.\n\n`;
   md += '| metric | ours | paper | note |\n|---|---|---|---|\n';
@@ -53,6 +82,12 @@ for (const lab of specs) {
   if (checks.length) md += `\nChecks (runs passing / runs): ${checks.map((c) => `\`${c}\` ${ok.filter((r) => r.checks[c]).length}/${ok.length}`).join(', ')}.\n`;
   const durations = ok.map((r) => r.durationMs / 1000);
   if (durations.length) md += `Time per run: ${fmt(durations)} s; peak RSS ${Math.max(...ok.map((r) => r.peakRssMb)).toFixed(0)} MB.\n`;
+  for (const sw of entry.sweeps ?? []) {
+    md += `\n### ${sw.title}\n\nPreset \`${sw.preset}\`${sw.overrides ? ` with ${Object.entries(sw.overrides).map(([k, v]) => `${k}=${v}`).join(', ')}` : ''}, seed ${sw.seed}, one run per value (${sw.at.slice(0, 10)}). ${sw.note}\n\n`;
+    md += `| ${sw.param} | ${sw.metrics.join(' | ')} |\n|${'---|'.repeat(sw.metrics.length + 1)}\n`;
+    for (const r of sw.runs) md += `| ${r.value} | ${sw.metrics.map((m) => (typeof r.metrics?.[m] === 'number' ? r.metrics[m].toFixed(3) : typeof r.checks?.[m] === 'boolean' ? (r.checks[m] ? 'pass' : 'fail') : '—')).join(' | ')} |\n`;
+  }
+  for (const note of LAB_NOTES[lab.id] ?? []) md += `\n${note}\n`;
 }
 writeFileSync(join(root, 'docs', 'RESULTS.md'), md);
 process.stderr.write('wrote docs/RESULTS.md and docs/results.json\n');

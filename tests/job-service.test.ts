@@ -94,9 +94,16 @@ describe('JobService', () => {
 
   it('queries reach the live model, and a finished run is reloaded into a fresh worker after a restart', async () => {
     const { jobs, home } = setup();
-    const run = jobs.start({ lab: 'fixture-model', preset: 'smoke', seed: 1, params: { factor: 7, holdMs: 1500 } });
-    await new Promise((r) => setTimeout(r, 800));
-    expect(await jobs.query(run.id, 'times', { x: 2 })).toEqual({ value: 14, loaded: true });
+    const run = jobs.start({ lab: 'fixture-model', preset: 'smoke', seed: 1, params: { factor: 7, holdMs: 3000 } });
+    // Until the worker has its model, a query is refused as not ready; a panel retries.
+    let answer: unknown;
+    for (const deadline = Date.now() + 10_000; Date.now() < deadline;) {
+      try { answer = await jobs.query(run.id, 'times', { x: 2 }); break; } catch (e) {
+        expect((e as Error).message).toMatch(/not ready yet/);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+    expect(answer).toEqual({ value: 14, loaded: true });
     await jobs.waitFor(run.id);
     await jobs.shutdown();
     // "Restart": a new service over the same store.

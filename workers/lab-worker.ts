@@ -63,9 +63,9 @@ function makeContext(job: JobSpec, backend: Awaited<ReturnType<typeof initBacken
 
 async function start(job: JobSpec): Promise<void> {
   mkdirSync(job.runDir, { recursive: true });
+  lab = loadLab(job);
   const backend = await initBackend();
   post({ type: 'backend', info: backend });
-  lab = loadLab(job);
   const ctx = makeContext(job, backend);
   if (job.mode === 'serve') {
     if (!lab.loadModel) throw new Error(`lab ${lab.spec.id} cannot reload a finished run`);
@@ -92,9 +92,9 @@ port.on('message', (msg: ToWorker) => {
   } else if (msg.type === 'query') {
     void (async () => {
       try {
-        const handler = lab?.queries?.[msg.name];
-        if (!handler) throw new Error(`lab ${lab?.spec.id ?? '?'} has no query "${msg.name}"`);
-        if (liveModel === undefined) throw new Error('the model is not ready yet');
+        if (!lab || liveModel === undefined) throw new Error('the model is not ready yet (the run is still starting or training)');
+        const handler = lab.queries?.[msg.name];
+        if (!handler) throw new Error(`lab ${lab.spec.id} has no query "${msg.name}"`);
         post({ type: 'query-result', id: msg.id, ok: true, result: await handler(msg.args, liveModel) });
       } catch (err) {
         post({ type: 'query-result', id: msg.id, ok: false, error: (err as Error).message });

@@ -75,8 +75,8 @@ export function ActivationCodecPanel({ detail }: { detail: RunDetail }) {
               <XAxis dataKey="level" type="number" domain={[0, 'dataMax']} tick={{ fontSize: 11 }} />
               <YAxis scale="log" domain={[1, 'auto']} allowDataOverflow tick={{ fontSize: 11 }} />
               <Tooltip /><Legend wrapperStyle={{ fontSize: 11 }} />
-              <Bar dataKey="before" name="before transform" fill="#d1d5db" isAnimationActive={false} />
               <Bar dataKey="after" name="after transform (coded)" fill="#93c5fd" isAnimationActive={false} />
+              <Line dataKey="before" name="before transform" stroke="#6b7280" strokeDasharray="4 3" dot={false} isAnimationActive={false} connectNulls />
               <Line dataKey="gaussian" name="per-channel Gaussians (sum)" stroke="#1d4ed8" dot={false} isAnimationActive={false} connectNulls />
             </ComposedChart>
           </ResponsiveContainer>

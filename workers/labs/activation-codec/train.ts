@@ -5,16 +5,26 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ActivationCodecParams } from '../../../common/labs/activation-codec';
 import type { RunContext } from '../../runtime/context';
+import { Rng } from '../../runtime/rng';
 import { batchFloats, loadDataset } from '../../runtime/datasets';
 import { codecLoss, codecVariables, type HiddenLayer, type ImageCodec } from '../../nn/image-codec';
 import { applyEncoder, bitsEstimate, encoderVariables, type ActEncoder } from './act-encoder';
 
-export async function fineTune(p: ActivationCodecParams, codec: ImageCodec, encoders: Record<HiddenLayer, ActEncoder>, ctx: RunContext): Promise<{ steps: number; ms: number }> {
+/**
+ * Fine-tunes with coded activations; with `encoders` null it is the control: the same steps,
+ * loss, data order and noise without any activation coding (bits term zero), so that the
+ * PSNR "without activation compression" has had the same extra training.
+ */
+export async function fineTune(p: ActivationCodecParams, codec: ImageCodec, encoders: Record<HiddenLayer, ActEncoder> | null, ctx: RunContext): Promise<{ steps: number; ms: number }> {
   if (p.fineTuneSteps === 0) return { steps: 0, ms: 0 };
+  const phase = encoders ? 'fine-tune with coded activations' : 'control fine-tune (float activations)';
+  const tag = encoders ? 'finetune' : 'control';
   const ds = loadDataset(p.dataset);
-  const rng = ctx.rng.fork('finetune');
+  // A fresh stream from the seed: the control and the real fine-tune see the same batches and noise.
+  const rng = new Rng(p.seed).fork('finetune');
   const opt = tf.train.adam(p.learningRate);
-  const vars = [...Object.values(encoders).flatMap(encoderVariables), ...(p.trainCodec ? Object.values(codecVariables(codec)) : [])];
+  const vars = [...(encoders ? Object.values(encoders).flatMap(encoderVariables) : []), ...(p.trainCodec ? Object.values(codecVariables(codec)) : [])];
+  if (!vars.length) return { steps: 0, ms: 0 };
   const pixels = p.batchSize * 784;
   let ms = 0;
   try {
@@ -24,6 +34,8 @@ export async function fineTune(p: ActivationCodecParams, codec: ImageCodec, enco
       const idx = Array.from({ length: p.batchSize }, () => rng.int(ds.train.count));
       const { x } = batchFloats(ds.train, idx);
       const noiseSeed = rng.nextU32();
+      // Cosine decay to 5 %: the network settles on a rate instead of hopping around it.
+      (opt as unknown as { learningRate: number }).learningRate = p.learningRate * (0.05 + 0.95 * 0.5 * (1 + Math.cos((Math.PI * step) / p.fineTuneSteps)));
       const out = tf.tidy(() => {
         const xs = tf.tensor2d(x, [p.batchSize, 784]);
         const noise = tf.randomUniform([p.batchSize, 7, 7, codec.shape.M], -0.5, 0.5, 'float32', noiseSeed);
@@ -32,13 +44,14 @@ export async function fineTune(p: ActivationCodecParams, codec: ImageCodec, enco
           const bits: tf.Scalar[] = [];
           let activations = 0;
           const hook = (layer: HiddenLayer, a: tf.Tensor4D) => {
+            activations += a.size;
+            if (!encoders) return a;
             const { out: o, z } = applyEncoder(encoders[layer], a, p.bitDepth);
             bits.push(bitsEstimate(p.fineTuneCoder, z.q, p.bitDepth));
-            activations += a.size;
             return o;
           };
           const t = codecLoss(codec, xs, p.lambda, noise, hook);
-          const actBits = tf.addN(bits) as tf.Scalar;
+          const actBits = (bits.length ? tf.addN(bits) : tf.scalar(0)) as tf.Scalar;
           const loss = t.loss.add(actBits.mul(p.beta / pixels)) as tf.Scalar;
           report = { loss: loss.dataSync()[0], mse: t.mse.dataSync()[0], bpp: t.bpp.dataSync()[0], actBits: actBits.dataSync()[0], activations };
           return loss;
@@ -47,10 +60,10 @@ export async function fineTune(p: ActivationCodecParams, codec: ImageCodec, enco
       });
       ms += performance.now() - t0;
       if (step % 10 === 0 || step === p.fineTuneSteps) {
-        ctx.metric(step, 'finetune.loss', out.loss);
-        ctx.metric(step, 'finetune.psnrDb', 10 * Math.log10(1 / out.mse));
-        ctx.metric(step, `finetune.bitsPerActivation_${p.fineTuneCoder}`, out.actBits / out.activations);
-        ctx.progress('fine-tune transforms', step, p.fineTuneSteps);
+        ctx.metric(step, `${tag}.loss`, out.loss);
+        ctx.metric(step, `${tag}.psnrDb`, 10 * Math.log10(1 / out.mse));
+        if (encoders) ctx.metric(step, `finetune.bitsPerActivation_${p.fineTuneCoder}`, out.actBits / out.activations);
+        ctx.progress(phase, step, p.fineTuneSteps);
         await new Promise((r) => setImmediate(r));
       }
     }
