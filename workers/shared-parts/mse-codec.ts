@@ -6,8 +6,9 @@ import { batchFloats, loadDataset, type DatasetName } from '../runtime/datasets'
 import { assignCheckpoint, readCheckpoint, saveCheckpoint } from '../runtime/checkpoint';
 import { Rng } from '../runtime/rng';
 import type { SharedPart } from '../runtime/shared-parts';
-import { codecLoss, codecRoundTrip, codecVariables, createImageCodec, decodeImage, encodeImage, finalizeCodec, type ImageCodec } from '../nn/image-codec';
+import { analysis, codecLoss, codecRoundTrip, codecVariables, createImageCodec, decodeImage, encodeImage, finalizeCodec, type ImageCodec } from '../nn/image-codec';
 import { priorVariables } from '../nn/factorized-prior';
+import { cosineDecay, setLearningRate } from '../runtime/schedule';
 
 export interface CodecRecipe {
   dataset: DatasetName;
@@ -45,9 +46,9 @@ export async function trainImageCodec(r: CodecRecipe, ctx: RunContext, phase: st
       if (at + r.batchSize > pool.length) { pool = Array.from(order.permutation(ds.train.count)); at = 0; }
       const { x } = batchFloats(ds.train, pool.slice(at, at + r.batchSize));
       at += r.batchSize;
-      const decay = 0.05 + 0.95 * 0.5 * (1 + Math.cos((Math.PI * step) / r.steps));
-      (opt as unknown as { learningRate: number }).learningRate = r.learningRate * decay;
-      (priorOpt as unknown as { learningRate: number }).learningRate = r.learningRate * 10 * decay;
+      const decay = cosineDecay(step, r.steps);
+      setLearningRate(opt, r.learningRate * decay);
+      setLearningRate(priorOpt, r.learningRate * 10 * decay);
       const noiseSeed = rng.nextU32();
       const terms = tf.tidy(() => {
         const xs = tf.tensor2d(x, [r.batchSize, 784]);
@@ -91,7 +92,7 @@ export function evaluateCodec(codec: ImageCodec, dataset: DatasetName, count: nu
     const decoded = decodeImage(codec, bytes);
     const { ref, over } = tf.tidy(() => {
       const t = codecRoundTrip(codec, tf.tensor2d(x, [1, 784]));
-      const raw = tf.round(codecRoundTripUnclamped(codec, x));
+      const raw = tf.round(analysis(codec, tf.tensor2d(x, [1, 784])));
       return { ref: t.xHat.dataSync() as Float32Array, over: tf.abs(raw).greater(codec.radius).sum().dataSync()[0] };
     });
     clamped += over;
@@ -101,14 +102,6 @@ export function evaluateCodec(codec: ImageCodec, dataset: DatasetName, count: nu
   return { bpp: bits / (n * 784), psnrDb: 10 * Math.log10(1 / mse), mse, images: n, decodesBitExact: exact, clampedPct: (100 * clamped) / (n * 49 * codec.shape.M) };
 }
 
-function codecRoundTripUnclamped(codec: ImageCodec, x: Float32Array): tf.Tensor {
-  // y before clamping, to count latents the table range had to clamp.
-  const w = codec.weights;
-  const img = tf.tensor4d(x, [1, 28, 28, 1]);
-  const a1 = tf.relu(tf.conv2d(img, w.a1 as tf.Tensor4D, 2, 'same').add(w.a1b)) as tf.Tensor4D;
-  const a2 = tf.relu(tf.conv2d(a1, w.a2 as tf.Tensor4D, 2, 'same').add(w.a2b)) as tf.Tensor4D;
-  return tf.conv2d(a2, w.a3 as tf.Tensor4D, 1, 'same').add(w.a3b);
-}
 
 export function saveCodec(path: string, codec: ImageCodec, meta: Record<string, unknown>): void {
   saveCheckpoint(path, codecVariables(codec), { ...meta, shape: codec.shape, radius: codec.radius, tables: codec.tables!.map((t) => Array.from(t)) });

@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { ActivationCodecParams } from '../../../common/labs/activation-codec';
 import type { RunContext } from '../../runtime/context';
 import { Rng } from '../../runtime/rng';
+import { cosineDecay, setLearningRate } from '../../runtime/schedule';
 import { batchFloats, loadDataset } from '../../runtime/datasets';
 import { codecLoss, codecVariables, type HiddenLayer, type ImageCodec } from '../../nn/image-codec';
 import { applyEncoder, bitsEstimate, encoderVariables, type ActEncoder } from './act-encoder';
@@ -34,8 +35,8 @@ export async function fineTune(p: ActivationCodecParams, codec: ImageCodec, enco
       const idx = Array.from({ length: p.batchSize }, () => rng.int(ds.train.count));
       const { x } = batchFloats(ds.train, idx);
       const noiseSeed = rng.nextU32();
-      // Cosine decay to 5 %: the network settles on a rate instead of hopping around it.
-      (opt as unknown as { learningRate: number }).learningRate = p.learningRate * (0.05 + 0.95 * 0.5 * (1 + Math.cos((Math.PI * step) / p.fineTuneSteps)));
+      // Cosine decay: the network settles on a rate instead of hopping around it.
+      setLearningRate(opt, p.learningRate * cosineDecay(step, p.fineTuneSteps));
       const out = tf.tidy(() => {
         const xs = tf.tensor2d(x, [p.batchSize, 784]);
         const noise = tf.randomUniform([p.batchSize, 7, 7, codec.shape.M], -0.5, 0.5, 'float32', noiseSeed);

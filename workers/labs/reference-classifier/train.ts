@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { ReferenceClassifierParams } from '../../../common/labs/reference-classifier';
 import { batchFloats, loadDataset, IMAGE_SIZE, type ImageSet } from '../../runtime/datasets';
 import type { Rng } from '../../runtime/rng';
+import { cosineDecay, setLearningRate } from '../../runtime/schedule';
 
 /** Shifts each 28x28 image by a random (dx, dy) in [-max, max], filling with background. */
 export function randomShift(x: Float32Array, n: number, max: number, rng: Rng): Float32Array {
@@ -69,10 +70,7 @@ export async function trainClassifier(p: ReferenceClassifierParams, ctx: RunCont
         const t0 = performance.now();
         const batch = batchFloats(ds.train, pool.slice(s * p.batchSize, (s + 1) * p.batchSize));
         const x = randomShift(batch.x, p.batchSize, p.augmentShift, augment), y = batch.y;
-        // Cosine decay of the step size to 5% of its start over the run.
-        // (tfjs declares learningRate protected but reads it on every step; setting it is the
-        // documented way to schedule without rebuilding the optimizer's moment estimates.)
-        (optimizer as unknown as { learningRate: number }).learningRate = p.learningRate * (0.05 + 0.95 * 0.5 * (1 + Math.cos((Math.PI * step) / totalSteps)));
+        setLearningRate(optimizer, p.learningRate * cosineDecay(step, totalSteps));
         const loss = tf.tidy(() => {
           const xs = tf.tensor2d(x, [p.batchSize, 784]);
           const onehot = tf.oneHot(tf.tensor1d(y, 'int32'), 10);
