@@ -11,6 +11,8 @@ const arg = (name) => { const i = process.argv.indexOf(name); return i > 0 ? pro
 const preset = arg('--preset') ?? 'paper';
 const only = arg('--lab');
 const skipMain = process.argv.includes('--sweeps-only');
+// `--set k=v` (repeatable) overrides a param in every main run, and is recorded in RESULTS.md.
+const mainSets = process.argv.flatMap((a, i) => (a === '--set' ? [process.argv[i + 1]] : []));
 const skipSweeps = process.argv.includes('--no-sweeps');
 const seeds = [1, 2, 3];
 const cli = join(root, 'bin', 'benchtop.js');
@@ -43,11 +45,11 @@ for (const lab of specs) {
     }));
   }
   if (skipMain) continue;
-  raw[lab.id] = { ...(skipSweeps ? {} : raw[lab.id]), preset, at: new Date().toISOString(), runs: [] };
+  raw[lab.id] = { ...(skipSweeps ? {} : raw[lab.id]), preset, overrides: mainSets, at: new Date().toISOString(), runs: [] };
   touched.add(lab.id);
   for (const seed of seeds) {
     process.stderr.write(`${lab.id} ${preset} seed ${seed}…\n`);
-    raw[lab.id].runs.push({ seed, ...runJson([lab.id, '--preset', preset, '--seed', String(seed)]) });
+    raw[lab.id].runs.push({ seed, ...runJson([lab.id, '--preset', preset, '--seed', String(seed), ...mainSets.flatMap((kv) => ['--set', kv])]) });
   }
 }
 // Another reproduce process may have written meanwhile (main runs and sweeps can run in
@@ -73,7 +75,7 @@ for (const lab of specs) {
   md += `\n## ${lab.id}\n\n${lab.title} (arXiv ${lab.arxiv}).`;
   if (!entry || !entry.at) { md += ' Not run yet.\n'; continue; }
   const ok = entry.runs.filter((r) => r.metrics);
-  md += ` Preset \`${entry.preset}\`, ${ok.length}/${entry.runs.length} runs succeeded, run on ${entry.at.slice(0, 10)}.\n\n`;
+  md += ` Preset \`${entry.preset}\`${entry.overrides?.length ? ` with ${entry.overrides.map((o) => `\`${o}\``).join(', ')}` : ''}, ${ok.length}/${entry.runs.length} runs succeeded, run on ${entry.at.slice(0, 10)}.\n\n`;
   md += '| metric | ours | paper | note |\n|---|---|---|---|\n';
   for (const row of LAB_REFERENCE[lab.id] ?? lab.metrics.map((m) => ({ metric: m, paper: '—', note: '' }))) {
     md += `| ${row.metric} | ${fmt(ok.map((r) => r.metrics[row.metric]).filter((v) => typeof v === 'number'))} | ${row.paper} | ${row.note} |\n`;
