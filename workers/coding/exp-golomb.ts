@@ -50,10 +50,32 @@ export function readEGk(r: BitReader, k: number): number {
 export const zigzag = (r: number): number => (r >= 0 ? 2 * r : -2 * r - 1);
 export const unzigzag = (u: number): number => (u % 2 === 0 ? u / 2 : -(u + 1) / 2);
 
+/** Codeword and length of EG-k for 0..TABLE_SIZE-1: the hot path is one lookup and one write. */
+const TABLE_SIZE = 4096;
+const egTables = new Map<number, { code: Uint32Array; len: Uint8Array }>();
+function egTable(k: number) {
+  let t = egTables.get(k);
+  if (!t) {
+    t = { code: new Uint32Array(TABLE_SIZE), len: new Uint8Array(TABLE_SIZE) };
+    for (let v = 0; v < TABLE_SIZE; v++) {
+      const q = Math.floor(v / 2 ** k);
+      t.len[v] = 2 * floorLog2(q + 1) + 1 + k;
+      t.code[v] = (q + 1) * 2 ** k + (v % 2 ** k);
+    }
+    egTables.set(k, t);
+  }
+  return t;
+}
+
 /** EG-k stream of non-negative integers. */
 export function encodeEGk(values: ArrayLike<number>, k: number): { bytes: Uint8Array; bits: number } {
   const w = new BitWriter(values.length);
-  for (let i = 0; i < values.length; i++) writeEGk(w, values[i], k);
+  const t = k <= 16 ? egTable(k) : undefined;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (t && v >= 0 && v < TABLE_SIZE && t.len[v] <= 24) w.writeBits(t.code[v], t.len[v]);
+    else writeEGk(w, v, k);
+  }
   return { bytes: w.finish(), bits: w.bitLength };
 }
 
@@ -85,8 +107,13 @@ export function encodeSymmetricEG(values: ArrayLike<number>, channels: number, m
     medians[c] = medianInt(col);
   }
   const w = new BitWriter(values.length);
+  const t = egTable(0);
   for (let c = 0; c < channels; c++) w.writeBits(medians[c], medianBits);
-  for (let i = 0; i < values.length; i++) writeEG0(w, zigzag(values[i] - medians[i % channels]));
+  for (let i = 0; i < values.length; i++) {
+    const u = zigzag(values[i] - medians[i % channels]);
+    if (u < TABLE_SIZE && t.len[u] <= 24) w.writeBits(t.code[u], t.len[u]);
+    else writeEG0(w, u);
+  }
   return { bytes: w.finish(), bits: w.bitLength, medians };
 }
 
