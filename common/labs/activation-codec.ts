@@ -37,7 +37,7 @@ export const activationCodecSpec: LabSpec<typeof activationCodecParams> = {
   },
   metrics: ['bandwidthReduction', 'psnrDb', 'psnrDropDb', 'bitsPerActivation_raw', 'bitsPerActivation_eg4', 'bitsPerActivation_seg', 'bitsPerActivation_gaussian', 'estimateErrorPct', 'codecBpp', 'encodeMBps', 'decodeMBps', 'stepsPerSec'],
   checks: ['decodesBitExact', 'reductionAtLeast3x', 'psnrDropUnder0p3dB', 'coderOrdering'],
-  defaultTime: '≈ 9 min once its codec is cached (two 800-step fine-tunes: with coded activations, and the float control); the first run also trains the codec (+7 min)',
+  defaultTime: '≈ 5 min once its codec is cached (two 800-step fine-tunes: with coded activations, and the float control); the first run also trains the codec (+6 min)',
   sweeps: [
     {
       title: 'β: activation bandwidth against PSNR', param: 'beta', values: [0.00001, 0.001, 0.01, 0.03], preset: 'default', seed: 1,
