@@ -63,7 +63,12 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
     if (why) { res.writeHead(403, { 'content-type': 'text/plain' }); res.end(`403 refused: ${why}\n`); return; }
     if (req.method !== 'GET' && req.method !== 'HEAD') { res.writeHead(405); res.end(); return; }
     const url = new URL(req.url ?? '/', 'http://x');
-    const rel = normalize(decodeURIComponent(url.pathname)).replace(/^([/\\])+/, '');
+    let path: string;
+    try { path = decodeURIComponent(url.pathname); } catch {
+      // A malformed %-escape must not take the host down with it.
+      res.writeHead(400, { 'content-type': 'text/plain' }); res.end('400: malformed URL escape\n'); return;
+    }
+    const rel = normalize(path).replace(/^([/\\])+/, '');
     let file = resolve(rendererDir, rel || 'index.html');
     if (!file.startsWith(rendererDir + sep) && file !== rendererDir) { res.writeHead(404); res.end(); return; }
     if (!existsSync(file) || statSync(file).isDirectory()) file = join(rendererDir, 'index.html'); // SPA routes

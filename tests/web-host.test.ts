@@ -69,6 +69,10 @@ describe('browser host', () => {
     expect((await get('/?token=secret-token-123', { origin: 'http://evil.example' })).status).toBe(403);
     expect((await get('/?token=secret-token-123', { host: 'evil.example' })).status).toBe(403);
   });
+  it('answers a malformed URL escape with 400 and keeps serving', async () => {
+    expect((await get('/%E0%A4%A?token=secret-token-123')).status).toBe(400);
+    expect((await get('/?token=secret-token-123')).status).toBe(200);
+  });
   it('does not serve files outside the renderer folder', async () => {
     const r = await get('/..%2f..%2fetc%2fpasswd?token=secret-token-123');
     expect(r.body).not.toMatch(/root:/);
