@@ -6,7 +6,7 @@ import { batchFloats, loadDataset, type DatasetName } from '../runtime/datasets'
 import { assignCheckpoint, readCheckpoint, saveCheckpoint } from '../runtime/checkpoint';
 import { Rng } from '../runtime/rng';
 import type { SharedPart } from '../runtime/shared-parts';
-import { analysis, codecLoss, codecRoundTrip, codecVariables, createImageCodec, decodeImage, encodeImage, finalizeCodec, type ImageCodec } from '../nn/image-codec';
+import { analysis, codecLoss, synthesis, codecVariables, createImageCodec, decodeImage, encodeImage, disposeCodec, finalizeCodec, type ImageCodec } from '../nn/image-codec';
 import { priorVariables } from '../nn/factorized-prior';
 import { cosineDecay, setLearningRate } from '../runtime/schedule';
 
@@ -90,10 +90,11 @@ export function evaluateCodec(codec: ImageCodec, dataset: DatasetName, count: nu
     const bytes = encodeImage(codec, x);
     bits += bytes.length * 8;
     const decoded = decodeImage(codec, bytes);
+    // One analysis pass gives both the clamp count and the encoder-side reconstruction.
     const { ref, over } = tf.tidy(() => {
-      const t = codecRoundTrip(codec, tf.tensor2d(x, [1, 784]));
-      const raw = tf.round(analysis(codec, tf.tensor2d(x, [1, 784])));
-      return { ref: t.xHat.dataSync() as Float32Array, over: tf.abs(raw).greater(codec.radius).sum().dataSync()[0] };
+      const y = tf.round(analysis(codec, tf.tensor2d(x, [1, 784]))) as tf.Tensor4D;
+      const yHat = tf.clipByValue(y, -codec.radius, codec.radius) as tf.Tensor4D;
+      return { ref: tf.clipByValue(synthesis(codec, yHat), 0, 1).dataSync() as Float32Array, over: tf.abs(y).greater(codec.radius).sum().dataSync()[0] };
     });
     clamped += over;
     for (let p = 0; p < 784; p++) { if (decoded[p] !== ref[p]) exact = false; se += (decoded[p] - x[p]) ** 2; }
@@ -101,7 +102,6 @@ export function evaluateCodec(codec: ImageCodec, dataset: DatasetName, count: nu
   const mse = se / (n * 784);
   return { bpp: bits / (n * 784), psnrDb: 10 * Math.log10(1 / mse), mse, images: n, decodesBitExact: exact, clampedPct: (100 * clamped) / (n * 49 * codec.shape.M) };
 }
-
 
 export function saveCodec(path: string, codec: ImageCodec, meta: Record<string, unknown>): void {
   saveCheckpoint(path, codecVariables(codec), { ...meta, shape: codec.shape, radius: codec.radius, tables: codec.tables!.map((t) => Array.from(t)) });
@@ -128,7 +128,7 @@ export function codecPart(dataset: DatasetName, lambda: number, overrides: Parti
     async build(dir, ctx) {
       const codec = await trainImageCodec(recipe, ctx, `train codec λ=${lambda}`, false);
       saveCodec(`${dir}/codec.ckpt`, codec, { recipe });
-      for (const v of Object.values(codecVariables(codec))) v.dispose();
+      disposeCodec(codec);
     },
     async load(dir) { return loadCodec(`${dir}/codec.ckpt`); },
   };

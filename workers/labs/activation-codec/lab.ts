@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { activationCodecSpec, CODEC_LAMBDAS, type ActivationCodecParams } from '../../../common/labs/activation-codec';
 import type { LabDefinition, RunContext } from '../../runtime/context';
 import { assignCheckpoint, readCheckpoint, saveCheckpoint } from '../../runtime/checkpoint';
-import { codecVariables, decodeImage, encodeImage, HIDDEN_LAYERS, type HiddenLayer, type ImageCodec } from '../../nn/image-codec';
+import { decodeImage, disposeCodec, encodeImage, HIDDEN_LAYERS, type HiddenLayer, type ImageCodec } from '../../nn/image-codec';
 import { evaluateCodec, loadCodec, saveCodec } from '../../shared-parts/mse-codec';
 import { applyEncoder, createActEncoder, type ActEncoder } from './act-encoder';
 import { fineTune } from './train';
@@ -30,8 +30,7 @@ async function rdCurve(p: ActivationCodecParams, ctx: RunContext) {
     const codec = await ctx.require<ImageCodec>(codecKey(p, lambda));
     const ev = evaluateCodec(codec, p.dataset, 200);
     points.push({ lambda, bpp: ev.bpp, psnrDb: ev.psnrDb });
-    for (const v of Object.values(codec.weights)) v.dispose();
-    codec.prior.matrices.concat(codec.prior.biases, codec.prior.factors).forEach((v) => v.dispose());
+    disposeCodec(codec);
   }
   return points;
 }
@@ -68,7 +67,7 @@ export const activationCodecLab: LabDefinition<typeof activationCodecSpec.params
       const twin = await ctx.require<ImageCodec>(codecKey(p, p.lambda)); // a second copy of the cached weights
       await fineTune(p, twin, null, ctx);
       control = evaluateCodec(twin, p.dataset, evalCount);
-      for (const v of Object.values(codecVariables(twin))) v.dispose();
+      disposeCodec(twin);
     }
     const tuned = await fineTune(p, codec, encoders, ctx);
     saveCodec(ctx.checkpointPath('codec'), codec, { lambda: p.lambda });
