@@ -34,6 +34,14 @@ describe('RunStore', () => {
     s.close();
   });
 
+  it('a file that is not a database gets a message naming it, and is left untouched', () => {
+    const path = join(dir, 'garbage.sqlite');
+    const text = 'not a database, just text that happens to be long enough to look like a header.......';
+    require('node:fs').writeFileSync(path, text);
+    expect(() => new RunStore(path)).toThrow(/garbage.sqlite cannot be opened .* left untouched/);
+    expect(require('node:fs').readFileSync(path, 'utf8')).toBe(text);
+  });
+
   it('stores every event kind, numbered, and reads them back', () => {
     const s = new RunStore(join(dir, 'events.sqlite'));
     s.createRun({ id: 'ev-run-1', lab: 'l', preset: 'smoke', seed: 3, params: { a: 1, b: 'x' }, host: 'test', runDir: '/tmp/r' });

@@ -47,9 +47,15 @@ export class RunStore {
     const { Database } = requireHere('node-sqlite3-wasm') as typeof import('node-sqlite3-wasm');
     this.clearStaleLock();
     this.db = new Database(path);
-    this.retry(() => this.db.exec('PRAGMA synchronous = FULL'));
-    this.migrate();
-    this.markInterrupted();
+    try {
+      this.retry(() => this.db.exec('PRAGMA synchronous = FULL'));
+      this.migrate();
+      this.markInterrupted();
+    } catch (err) {
+      this.db.close();
+      // Never "repair" by recreating: the file may hold a user's runs.
+      throw new Error(`the run store ${path} cannot be opened (${(err as Error).message}); it was left untouched: move it aside to start a new one`);
+    }
   }
 
   /** The VFS locks with a directory; one left by a killed process would block us forever. */
