@@ -7,7 +7,7 @@ import {
   decodeEGk, decodeSymmetricEG, eg0Length, egkLength, encodeEGk, encodeSymmetricEG, medianInt, readEG0, symmetricEGBits, unzigzag, writeEG0, zigzag,
 } from '../workers/coding/exp-golomb';
 import { checkTable, quantizeCdf, ransDecode, ransEncode, tableBits } from '../workers/coding/rans';
-import { decodeGaussian, encodeGaussian, gaussianEstimateBits, gaussianPmf, normalCdf } from '../workers/coding/gaussian';
+import { channelGaussians, channelMoments, decodeGaussian, encodeGaussian, gaussianEstimateBits, gaussianPmf, histogramCodeBits, normalCdf } from '../workers/coding/gaussian';
 import { Rng } from '../workers/runtime/rng';
 
 const rng = new Rng(2024);
@@ -148,6 +148,26 @@ describe('discretized Gaussian', () => {
       expect(Array.from(decodeGaussian(bytes, v.length, C, 0, 255)), name).toEqual(Array.from(v));
       const est = gaussianEstimateBits(v, C, 0, 255);
       expect(Math.abs(bytes.length * 8 - est), `${name}: ${bytes.length * 8} bits vs estimate ${est.toFixed(0)}`).toBeLessThanOrEqual(est * 0.01 + 48);
+    }
+  });
+  it('fits μ, σ by code length: never worse than the moments, far better on a ReLU spike at zero', () => {
+    const bitsOf = (v: Int32Array, fit: { mu: Float32Array; sigma: Float32Array }) => {
+      const counts = new Float64Array(256);
+      for (const x of v) counts[x]++;
+      return histogramCodeBits(counts, fit.mu[0], fit.sigma[0], 0, 255);
+    };
+    const cases: [string, Int32Array, number][] = [
+      // A well-posed Gaussian: the moments are already the maximum-likelihood fit.
+      ['gaussian', Int32Array.from({ length: 4000 }, () => Math.round(100 + 9 * rng.normal())), 1],
+      // 70 % zeros, the rest a half-normal: a Gaussian centred below 0 folds its tail into bin 0.
+      ['relu spike', Int32Array.from({ length: 4000 }, () => (rng.next() < 0.7 ? 0 : Math.min(255, Math.round(Math.abs(rng.normal()) * 25)))), 0.9],
+    ];
+    for (const [name, v, maxRatio] of cases) {
+      const moments = bitsOf(v, channelMoments(v, 1)), fitted = bitsOf(v, channelGaussians(v, 1, 0, 255));
+      expect(fitted, name).toBeLessThanOrEqual(moments);
+      expect(fitted / moments, `${name}: ${fitted.toFixed(0)} vs moments ${moments.toFixed(0)} bits`).toBeLessThan(maxRatio + 1e-9);
+      // the estimate is exactly these bits plus 64 bits of μ, σ
+      expect(gaussianEstimateBits(v, 1, 0, 255)).toBeCloseTo(fitted + 64, 6);
     }
   });
 });

@@ -5,7 +5,7 @@
 // coder's differentiable bit estimate (as the paper's code: floors through an STE).
 import * as tf from '@tensorflow/tfjs';
 import type { ActivationCoder } from '../../../common/labs/activation-codec';
-import { SIGMA_FLOOR } from '../../coding/gaussian';
+import { channelGaussians } from '../../coding/gaussian';
 import { medianInt } from '../../coding/exp-golomb';
 import type { HiddenLayer } from '../../nn/image-codec';
 
@@ -71,15 +71,17 @@ export function bitsEstimate(coder: ActivationCoder, q: tf.Tensor4D, bitDepth: n
     const u = tf.where(r.greaterEqual(0), r.mul(2), r.mul(-2).sub(1));
     return floorSTE(log2(u.add(1))).mul(2).add(1).sum().add(C * bitDepth + SIDE_MINMAX_BITS) as tf.Scalar;
   }
-  // gaussian: μ, σ per channel from the tensor itself; 64 bits of side info per channel.
+  // gaussian: μ, σ per channel fitted to the tensor itself (as the coder does), 64 bits of
+  // side info per channel. They enter as constants: at the code-length minimum the bits'
+  // derivative with respect to μ and σ is zero, so the gradient through q is the whole story.
   const flat = q.reshape([-1, C]);
-  const { mean, variance } = tf.moments(flat, 0);
-  const sigma = tf.sqrt(variance.add(1e-6)).maximum(SIGMA_FLOOR);
+  const values = flat.dataSync();
+  const levels = 2 ** bitDepth;
+  const fit = channelGaussians(values, C, 0, levels - 1);
+  const mean = tf.tensor1d(fit.mu), sigma = tf.tensor1d(fit.sigma);
   const cdf = (z: tf.Tensor) => tf.erf(z.div(Math.SQRT2)).add(1).mul(0.5);
   // Tails folded into the end bins, and the 16-bit table's floor (see flooredProbability).
   // The end-bin masks are constants (comparisons have no gradient in tfjs).
-  const levels = 2 ** bitDepth;
-  const values = flat.dataSync();
   const isTop = tf.tensor(Float32Array.from(values, (v) => (v >= levels - 1 ? 1 : 0)), flat.shape);
   const isBottom = tf.tensor(Float32Array.from(values, (v) => (v <= 0 ? 1 : 0)), flat.shape);
   const cu = cdf(flat.add(0.5).sub(mean).div(sigma)), cl = cdf(flat.sub(0.5).sub(mean).div(sigma));

@@ -3,7 +3,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ActivationCodecParams, ActivationCoder } from '../../../common/labs/activation-codec';
 import { decodeEGk, decodeSymmetricEG, encodeEGk, encodeSymmetricEG } from '../../coding/exp-golomb';
-import { channelStats, decodeGaussian, encodeGaussian, gaussianEstimateBits, gaussianPmf } from '../../coding/gaussian';
+import { channelGaussians, decodeGaussian, encodeGaussian, gaussianEstimateBits, gaussianPmf } from '../../coding/gaussian';
 import { batchFloats, loadDataset } from '../../runtime/datasets';
 import { codecRoundTrip, encodeImage, HIDDEN_LAYERS, type HiddenLayer, type ImageCodec } from '../../nn/image-codec';
 import { applyEncoder, quantize, type ActEncoder } from './act-encoder';
@@ -83,7 +83,7 @@ export function evaluateActivations(p: ActivationCodecParams, codec: ImageCodec,
         const h = hist[layer];
         for (const v of before) h.before[v]++;
         for (const v of q) h.after[v]++;
-        const { mu, sigma } = channelStats(q, C);
+        const { mu, sigma } = channelGaussians(q, C, 0, maxLevel);
         const perChannel = q.length / C;
         for (let c = 0; c < C; c++) gaussianPmf(mu[c], sigma[c], 0, maxLevel).forEach((pv, v) => (h.gaussian[v] += pv * perChannel));
       }
