@@ -11,6 +11,7 @@ import { JobService } from '../workers/jobs/job-service';
 import { RunStore } from '../workers/jobs/run-store';
 import { coderBench } from './coders';
 import { codecBench } from './codec';
+import { decoderBench } from './decoder';
 
 const root = join(__dirname, '..');
 const cli = join(root, 'bin', 'benchtop.js');
@@ -88,6 +89,8 @@ async function main() {
   results.coders = coderBench();
   log('learned codec encode/decode');
   results.codec = await codecBench();
+  log('decoder: sampled tokens/s with and without the KV cache');
+  results.decoder = await decoderBench();
   log('job service: relay and cancel latency');
   results.jobs = await jobLatencies();
   results.labs = {};

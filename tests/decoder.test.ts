@@ -111,12 +111,14 @@ describe('decoder (shared transformer)', () => {
       const tokens = [3, 1, 4, 1, 5, 9, 2, 6];
       const full = logitsOf(d, tokens);
       const before = tf.memory().numTensors;
-      let { logits, cache } = tf.tidy(() => decoderForward(d, embedTokens(d, tf.tensor2d([tokens.slice(0, 3)], [1, 3], 'int32')), { returnCache: true }));
+      // tidy frees the intermediates; the logits and the cache (kept by decoderForward) survive.
+      const kept = (f: () => ReturnType<typeof decoderForward>) => { let r!: ReturnType<typeof decoderForward>; tf.tidy(() => { r = f(); tf.keep(r.logits); }); return r; };
+      let { logits, cache } = kept(() => decoderForward(d, embedTokens(d, tf.tensor2d([tokens.slice(0, 3)], [1, 3], 'int32')), { returnCache: true }));
       const steps: number[][] = (logits.arraySync() as number[][][])[0];
       logits.dispose();
       for (let t = 3; t < tokens.length; t++) {
         const prev = cache!;
-        ({ logits, cache } = tf.tidy(() => decoderForward(d, embedTokens(d, tf.tensor2d([[tokens[t]]], [1, 1], 'int32')), { cache: prev })));
+        ({ logits, cache } = kept(() => decoderForward(d, embedTokens(d, tf.tensor2d([[tokens[t]]], [1, 1], 'int32')), { cache: prev })));
         disposeCache(prev);
         steps.push((logits.arraySync() as number[][][])[0][0]);
         logits.dispose();

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { judgePart } from '../workers/shared-parts/judge';
+import { judgePart, TINY_JUDGE } from '../workers/shared-parts/judge';
 import { obtainPart, partDir } from '../workers/runtime/shared-parts';
 import { batchFloats, loadDataset } from '../workers/runtime/datasets';
 import { frechetDistance } from '../workers/runtime/frechet';
@@ -14,7 +14,7 @@ describe('judge:mnist (a small recipe, for speed)', () => {
   it('trains on a miss, caches, classifies and featurizes', async () => {
     const home = mkdtempSync(join(tmpdir(), 'bt-judge-'));
     const { ctx, events } = await testContext(9, { home });
-    const part = judgePart('mnist', { epochs: 2, trainLimit: 2048, channels: 8, featureDim: 16, augmentShift: 0, learningRate: 0.003 });
+    const part = judgePart('mnist', TINY_JUDGE, ':tiny');
     const judge = await obtainPart(part, ctx, home);
     expect(existsSync(join(partDir(part, home), 'classifier.ckpt'))).toBe(true);
     expect(events.some((e) => e.type === 'progress' && e.phase === 'train judge:mnist')).toBe(true);

@@ -49,12 +49,15 @@ export function channelMoments(values: ArrayLike<number>, channels: number): { m
 export function histogramCodeBits(counts: ArrayLike<number>, mu: number, sigma: number, lo: number, hi: number): number {
   const K = hi - lo + 1;
   let bits = 0;
+  // Adjacent occupied bins share a boundary: reuse its CDF (half the erfc calls on dense histograms).
+  let prevUpperAt = -2, prevUpper = 0;
   for (let j = 0; j < K; j++) {
     const h = counts[j];
     if (h === 0) continue;
     const v = lo + j;
     const upper = v === hi ? 1 : normalCdf((v + 0.5 - mu) / sigma);
-    const lower = v === lo ? 0 : normalCdf((v - 0.5 - mu) / sigma);
+    const lower = v === lo ? 0 : prevUpperAt === j - 1 ? prevUpper : normalCdf((v - 0.5 - mu) / sigma);
+    prevUpperAt = j; prevUpper = upper;
     bits -= h * Math.log2(flooredProbability(Math.max(upper - lower, 0), K));
   }
   return bits;
@@ -65,8 +68,8 @@ export function histogramCodeBits(counts: ArrayLike<number>, mu: number, sigma: 
  * discretized model), as float32. The encoder may send any μ, σ; the moments fit a
  * Gaussian badly when a ReLU leaves most values at 0, where a μ below the lowest level
  * (whose tail folds into the end bin) models the spike and the spread together. Nelder–Mead
- * on (μ, log σ) from the moments and from a spike-at-the-bottom start; never worse than
- * the moments. Deterministic, so both the estimate and the stream use the same values.
+ * on (μ, log σ) from the better of the moments and a spike-at-the-bottom start; never
+ * worse than the moments. Deterministic, so both the estimate and the stream use the same values.
  */
 export function channelGaussians(values: ArrayLike<number>, channels: number, lo: number, hi: number): { mu: Float32Array; sigma: Float32Array } {
   const moments = channelMoments(values, channels);
@@ -80,12 +83,13 @@ export function channelGaussians(values: ArrayLike<number>, channels: number, lo
     counts.fill(0);
     for (let i = 0; i < n; i++) counts[values[i * channels + c] - lo]++;
     const cost = (m: number, l: number) => histogramCodeBits(counts, Math.fround(clampMu(m)), Math.fround(Math.exp(clampLogSigma(l))), lo, hi);
-    let best = { m: moments.mu[c], l: Math.log(moments.sigma[c]), bits: histogramCodeBits(counts, moments.mu[c], moments.sigma[c], lo, hi) };
+    // Start from the better of the moments and a spike at the bottom level, then refine.
     const starts: [number, number][] = [[moments.mu[c], Math.log(moments.sigma[c])], [lo, Math.log(Math.max(SIGMA_FLOOR, moments.sigma[c] * 1.5))]];
-    for (const [m0, l0] of starts) {
-      const r = nelderMead2((m, l) => cost(m, l), m0, l0, Math.max(1, moments.sigma[c] * 0.5), 0.3, 80);
-      if (r.f < best.bits) best = { m: r.x, l: r.y, bits: r.f };
-    }
+    const startBits = starts.map(([m, l]) => cost(m, l));
+    const [m0, l0] = starts[startBits[1] < startBits[0] ? 1 : 0];
+    const r = nelderMead2(cost, m0, l0, Math.max(1, moments.sigma[c] * 0.5), 0.3, 60);
+    const momentBits = histogramCodeBits(counts, moments.mu[c], moments.sigma[c], lo, hi);
+    const best = r.f < momentBits ? { m: r.x, l: r.y } : { m: moments.mu[c], l: Math.log(moments.sigma[c]) };
     mu[c] = Math.fround(clampMu(best.m));
     sigma[c] = Math.fround(Math.exp(clampLogSigma(best.l)));
   }
@@ -102,7 +106,7 @@ function nelderMead2(f: (x: number, y: number) => number, x0: number, y0: number
   for (let it = 0; it < iterations; it++) {
     pts.sort((a, b) => a.f - b.f);
     const [b, g, w] = pts;
-    if (Math.abs(w.f - b.f) <= 1e-9 * (1 + Math.abs(b.f))) break;
+    if (Math.abs(w.f - b.f) <= 1e-6 * (1 + Math.abs(b.f))) break; // a millionth of the bits
     const cx = (b.x + g.x) / 2, cy = (b.y + g.y) / 2;
     const at = (t: number) => { const x = cx + t * (w.x - cx), y = cy + t * (w.y - cy); return { x, y, f: f(x, y) }; };
     const r = at(-1);

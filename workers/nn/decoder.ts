@@ -123,12 +123,12 @@ const rmsNorm = (x: tf.Tensor, gain: tf.Tensor, eps = 1e-6) => x.mul(tf.rsqrt(x.
 
 /** x·W (+ LoRA): x [..., in] flattened to 2-D so the op is one MatMul. */
 function project(d: Decoder, name: string, x: tf.Tensor): tf.Tensor {
-  const shape = x.shape;
+  const shape = x.shape as number[];
   const flat = x.reshape([-1, shape[shape.length - 1]]) as tf.Tensor2D;
   let y = tf.matMul(flat, d.weights[name] as tf.Tensor2D);
   const lora = d.lora[name];
   if (lora) y = y.add(tf.matMul(tf.matMul(flat, lora.A as tf.Tensor2D), lora.B as tf.Tensor2D).mul(lora.scale));
-  return y.reshape([...shape.slice(0, -1), y.shape[1]]);
+  return y.reshape([...shape.slice(0, -1), y.shape[1] as number]);
 }
 
 /** RoPE on [B, heads, T, hd] for positions start..start+T-1 (rotates the two halves of each head). */

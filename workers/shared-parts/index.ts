@@ -1,5 +1,5 @@
 import type { SharedPart } from '../runtime/shared-parts';
-import { judgePart } from './judge';
+import { judgePart, TINY_JUDGE } from './judge';
 import { codecPart, TINY_CODEC } from './mse-codec';
 
 /** 'codec:mnist:0.008' → the MSE codec trained at that λ; a ':tiny' suffix, a small one for smoke runs. */
@@ -12,6 +12,7 @@ function parseCodecKey(key: string) {
 const FIXED: Record<string, () => SharedPart<unknown>> = {
   'judge:mnist': () => judgePart('mnist'),
   'judge:fashion-mnist': () => judgePart('fashion-mnist'),
+  'judge:mnist:tiny': () => judgePart('mnist', TINY_JUDGE, ':tiny'),
 };
 
 /** The shared part for a key, or undefined when no such part exists. */

@@ -18,11 +18,14 @@ export interface Judge {
   dispose(): void;
 }
 
-/** The judge's recipe is fixed; `overrides` exist for tests (a different recipe is a different cache entry). */
-export function judgePart(dataset: DatasetName, overrides: Partial<ReferenceClassifierParams> = {}): SharedPart<Judge> {
+/** A small judge for smoke runs and tests (~10 s to train, ~0.9 accuracy). */
+export const TINY_JUDGE: Partial<ReferenceClassifierParams> = { epochs: 2, trainLimit: 2048, channels: 8, featureDim: 16, augmentShift: 0, learningRate: 0.003 };
+
+/** The judge's recipe is fixed; `overrides` exist for tests and the tiny judge (a different recipe is a different cache entry). */
+export function judgePart(dataset: DatasetName, overrides: Partial<ReferenceClassifierParams> = {}, keySuffix = ''): SharedPart<Judge> {
   const recipe = referenceClassifierParams.parse({ dataset, epochs: 5, seed: 0, ...overrides });
   return {
-    key: `judge:${dataset}`,
+    key: `judge:${dataset}${keySuffix}`,
     recipe,
     codeVersion: 1,
     async build(dir, ctx) {

@@ -3,8 +3,10 @@ import type { ComponentType } from 'react';
 import type { RunDetail } from '../../../common/api';
 import { ReferenceClassifierPanel } from './reference-classifier';
 import { ActivationCodecPanel } from './activation-codec';
+import { CotDpoPanel } from './cot-dpo';
 
 export const PANELS: Record<string, ComponentType<{ detail: RunDetail }>> = {
   'reference-classifier': ReferenceClassifierPanel,
   'activation-codec': ActivationCodecPanel,
+  'cot-dpo': CotDpoPanel,
 };

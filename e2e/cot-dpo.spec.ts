@@ -1,0 +1,45 @@
+// The cot-dpo chain inspector: a smoke run (which trains the tiny judge on first use), the
+// variants table, DPO curves, the pairs, K chains for a held-out question and for digits
+// drawn on the pads; a wrong operation/digit count is refused with a message.
+import { expect, test, type Page } from '@playwright/test';
+import { E2E_TOKEN } from '../playwright.config';
+
+async function drawOne(page: Page, pad: number) {
+  const box = (await page.getByTestId('drawpad').nth(pad).boundingBox())!;
+  await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.15);
+  await page.mouse.down();
+  for (let i = 1; i <= 10; i++) await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * (0.15 + 0.07 * i));
+  await page.mouse.up();
+}
+
+test('cot-dpo: smoke run, variants table, chain inspector on a held-out and a drawn question', async ({ page }) => {
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(`/?token=${E2E_TOKEN}`);
+  await page.getByTestId('lab-cot-dpo').click();
+  await expect(page.getByRole('heading', { name: 'Chain-of-thought SFT and DPO' })).toBeVisible();
+  await page.getByTestId('preset').selectOption('smoke');
+  await page.getByTestId('seed').fill('41');
+  await page.getByTestId('run').click();
+  await expect(page.locator('.progress .status-running')).toBeVisible({ timeout: 30_000 });
+  await expect(page.getByTestId('variants-table')).toContainText('SFT direct only', { timeout: 110_000 });
+  await page.screenshot({ path: 'test-results/screenshots/cot-dpo-running.png' });
+  await expect(page.getByTestId('summary')).toBeVisible({ timeout: 110_000 });
+  await expect(page.getByTestId('variants-table')).toContainText('best-of-N by DPO reward');
+  await expect(page.getByTestId('question-image')).toBeVisible();
+
+  await page.getByTestId('question-picker').selectOption('3');
+  await page.getByTestId('inspect').click();
+  await expect(page.getByTestId('chains').locator('tbody tr')).toHaveCount(8, { timeout: 30_000 });
+  await expect(page.getByTestId('chains')).toContainText('greedy, DPO CoT prompt');
+
+  await page.getByLabel('draw your own digits').check();
+  await page.getByTestId('inspect').click();
+  await expect(page.locator('.panel-cotdpo .error')).toContainText('draw 2 digits first');
+  await drawOne(page, 0);
+  await drawOne(page, 1);
+  await page.getByTestId('inspect').click();
+  await expect(page.getByTestId('chains')).toContainText('judge\'s reading of your digits', { timeout: 30_000 });
+  await page.screenshot({ path: 'test-results/screenshots/cot-dpo-finished.png', fullPage: true });
+  expect(errors).toEqual([]);
+});

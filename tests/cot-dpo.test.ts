@@ -1,0 +1,130 @@
+// cot-dpo: the teacher's chains parse to the annotated answers, the tokenizer round-trips,
+// the 90-word cut, the DPO loss equals hand-computed values, padding never changes a
+// sequence's log-prob, and the smoke run builds pairs as the paper does (correct vs
+// incorrect chains of kept questions), reports every metric, and leaks no tensor.
+import { describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
+import { cotDpoSpec } from '../common/labs/cot-dpo';
+import { resolveParams } from '../common/lab';
+import { composeImage, makeItems, OPS, parseAnswer, teach, type Op } from '../workers/labs/cot-dpo/data';
+import { decodeText, encodeText, truncateWordTokens, untilEos, EOS } from '../workers/labs/cot-dpo/tokenizer';
+import { dpoLoss } from '../workers/labs/cot-dpo/train';
+import { selectPairs } from '../workers/labs/cot-dpo/evaluate';
+import { createVlm, disposeVlm, targetLogProbs, type Vlm } from '../workers/labs/cot-dpo/model';
+import { cotDpoLab } from '../workers/labs/cot-dpo/lab';
+import { loadDataset } from '../workers/runtime/datasets';
+import { initBackend } from '../workers/runtime/backend';
+import { Rng } from '../workers/runtime/rng';
+import { testContext } from './helpers/context';
+
+describe('cot-dpo data, tokenizer and losses', () => {
+  it('every teacher chain and direct answer parses to the annotated answer; chains read the digits first', () => {
+    for (const op of OPS as readonly Op[]) {
+      const n = op === 'sum3' ? 3 : 2;
+      for (let code = 0; code < 10 ** n; code++) {
+        const d = Array.from({ length: n }, (_, i) => Math.floor(code / 10 ** (n - 1 - i)) % 10);
+        const { answer, rationale } = teach(op, d);
+        expect(parseAnswer(rationale)).toBe(answer);
+        expect(rationale.startsWith(n === 3 ? `A=${d[0]} B=${d[1]} C=${d[2]}.` : `L=${d[0]} R=${d[1]}.`)).toBe(true);
+        expect(decodeText(encodeText(rationale))).toBe(rationale);
+      }
+    }
+    expect(teach('prod', [7, 8])).toEqual({ answer: '6', rationale: 'L=7 R=8. 7*8=56. 56 mod 10=6. ### Answer: 6' });
+    expect(teach('larger', [3, 5]).rationale).toBe('L=3 R=5. 3<5. ### Answer: R');
+    expect(teach('diff', [3, 5]).rationale).toBe('L=3 R=5. 5-3=2. ### Answer: 2');
+    expect(parseAnswer('L=3 R=5. 3+5=8.')).toBeNull();
+    expect(parseAnswer('### Answer: ')).toBeNull();
+    expect(() => encodeText('L=3 x')).toThrow(/"x" is not in the tokenizer's alphabet/);
+  });
+
+  it('items: held-out digits come from the test split; the image holds them in their slots', () => {
+    const ds = loadDataset('mnist');
+    const items = makeItems(300, ds.test, new Rng(4));
+    expect(new Set(items.map((i) => i.op)).size).toBe(OPS.length);
+    for (const it of items.slice(0, 20)) {
+      it.imageIndex.forEach((idx, k) => expect(ds.test.labels[idx]).toBe(it.digits[k]));
+      const img = composeImage(it, ds.test);
+      expect(img[14 * 84 + 14]).toBe(ds.test.pixels[it.imageIndex[0] * 784 + 14 * 28 + 14]);
+      if (it.digits.length === 2) expect(img.filter((_, i) => i % 84 >= 56).every((v) => v === 0)).toBe(true);
+    }
+  });
+
+  it('cuts chains to their first n space-separated words; untilEos stops at <eos>', () => {
+    const t = encodeText('L=3 R=5. 3+5=8. ### Answer: 8');
+    expect(decodeText(truncateWordTokens(t, 3))).toBe('L=3 R=5. 3+5=8.');
+    expect(truncateWordTokens(t, 90)).toEqual(t);
+    expect(untilEos([...t, EOS, 5, 6])).toEqual(t);
+  });
+
+  it('pairs: questions kept by sampled accuracy in [0.25, 0.85]; at most 3 (correct, incorrect) pairs, each chain once', () => {
+    const K = 8;
+    const q = (a: number, b: number) => ({ op: 'sum' as Op, digits: [a, b], imageIndex: [0, 0], ...teach('sum', [a, b]) });
+    const questions = [q(1, 2), q(3, 4), q(2, 2), q(5, 0)];
+    const right = (it: ReturnType<typeof q>) => encodeText(it.rationale), wrong = (it: ReturnType<typeof q>, k: number) => encodeText(`L=${it.digits[0]} R=${it.digits[1]}. ${k}. ### Answer: ${Number(it.answer) + 1 + k}`);
+    const spread = (it: ReturnType<typeof q>, nRight: number) => Array.from({ length: K }, (_, k) => (k < nRight ? right(it) : wrong(it, k)));
+    // 4/8 kept (3 pairs); 8/8 dropped; 1/8 dropped; 2/8 = 0.25 kept at the edge (2 pairs: only 2 correct chains)
+    const chains = [...spread(questions[0], 4), ...spread(questions[1], 8), ...spread(questions[2], 1), ...spread(questions[3], 2)];
+    const { draft, sampled } = selectPairs(questions, chains, { K, range: [0.25, 0.85], perQuestion: 3, words: 90 }, new Rng(1));
+    expect(sampled.map((s) => s.accuracy)).toEqual([0.5, 1, 0.125, 0.25]);
+    expect(sampled.map((s) => s.kept)).toEqual([true, false, false, true]);
+    expect(draft.map((d) => d.item.answer)).toEqual(['3', '3', '3', '5', '5']);
+    for (const d of draft) { expect(parseAnswer(d.chosenText)).toBe(d.item.answer); expect(parseAnswer(d.rejectedText)).not.toBe(d.item.answer); }
+    expect(new Set(draft.slice(0, 3).map((d) => d.rejectedText)).size).toBe(3); // each incorrect chain used once
+    const cut = selectPairs(questions, chains, { K, range: [0.25, 0.85], perQuestion: 3, words: 2 }, new Rng(1)).draft;
+    expect(cut[0].chosenText).toBe('L=1 R=2.');
+  });
+
+  it('DPO loss equals −log σ(β[(lw − refW) − (ll − refL)]) by hand', async () => {
+    await initBackend('wasm');
+    // margins: 0.1·(1 − (−1)) = 0.2, 0.1·(−1 − 2) = −0.3, 0.1·(−1 − 1) = −0.2
+    const lw = [-3, -10, -2], ll = [-5, -4, -2], rw = [-4, -9, -1], rl = [-4, -6, -3], beta = 0.1;
+    const hand = lw.map((_, i) => { const m = beta * ((lw[i] - rw[i]) - (ll[i] - rl[i])); return { m, loss: Math.log(1 + Math.exp(-m)) }; });
+    const { loss, margin } = tf.tidy(() => { const r = dpoLoss(tf.tensor1d(lw), tf.tensor1d(ll), tf.tensor1d(rw), tf.tensor1d(rl), beta); return { loss: r.loss.dataSync()[0], margin: Array.from(r.margin.dataSync()) }; });
+    hand.forEach((h, i) => expect(margin[i]).toBeCloseTo(h.m, 6));
+    expect(loss).toBeCloseTo(hand.reduce((s, h) => s + h.loss, 0) / 3, 6);
+    expect(loss).toBeCloseTo((Math.log(1 + Math.exp(-0.2)) + Math.log(1 + Math.exp(0.3)) + Math.log(1 + Math.exp(0.2))) / 3, 6);
+  });
+
+  it('a sequence log-prob does not depend on the padding its batch-mates need', async () => {
+    await initBackend('wasm');
+    const m = createVlm({ dModel: 32, layers: 2, heads: 4, kvHeads: 2 }, 8, new Rng(1));
+    const features = Float32Array.from({ length: 2 * 3 * 8 }, (_, i) => Math.sin(i));
+    const short = encodeText('### Answer: 8'), long = encodeText('L=3 R=5. 3+5=8. ### Answer: 8');
+    const both = tf.tidy(() => targetLogProbs(m, { features, prompts: Int32Array.of(4, 3, 4, 3), size: 2 }, [short, long]).perToken.sum(1).dataSync());
+    const alone = tf.tidy(() => targetLogProbs(m, { features: features.slice(0, 24), prompts: Int32Array.of(4, 3), size: 1 }, [short]).perToken.sum(1).dataSync());
+    expect(both[0]).toBeCloseTo(alone[0], 4);
+    expect(both[1]).toBeLessThan(both[0]); // more tokens, lower log-prob
+    disposeVlm(m);
+  });
+});
+
+describe('cot-dpo lab (smoke)', () => {
+  it('runs end to end: pairs pair a correct with an incorrect chain, every metric is reported, no tensor leaks', async () => {
+    const { ctx, events, live } = await testContext(3);
+    const p = resolveParams(cotDpoSpec, 'smoke', {});
+    await initBackend('wasm');
+    // The judge is a cached shared part; train it before counting tensors.
+    (await ctx.require<{ dispose(): void }>('judge:mnist:tiny')).dispose();
+    const before = tf.memory().numTensors;
+    const r = await cotDpoLab.run(p, ctx);
+    for (const k of cotDpoSpec.metrics) expect(Number.isFinite(r.metrics[k]), k).toBe(true);
+    expect(Object.keys(r.checks).sort()).toEqual([...cotDpoSpec.checks].sort());
+    expect(r.metrics.heldOut).toBe(p.heldOut);
+    const pairs = events.filter((e) => e.type === 'sample' && e.kind === 'pairs').at(-1) as { data: { answer: string; chosen: string; rejected: string }[] } | undefined;
+    expect(pairs).toBeDefined();
+    for (const pr of pairs!.data) {
+      expect(parseAnswer(pr.chosen)).toBe(pr.answer);
+      expect(parseAnswer(pr.rejected)).not.toBe(pr.answer);
+    }
+    const stats = events.filter((e) => e.type === 'sample' && e.kind === 'pair-stats').at(-1) as { data: { pairs: number; kept: number } };
+    expect(stats.data.pairs).toBe(r.metrics.pairs);
+    expect(stats.data.pairs).toBeLessThanOrEqual(stats.data.kept * p.pairsPerQuestion);
+    // The live models (SFT, DPO, judge) stay for queries; everything else is freed.
+    const lm = live() as { sft: Vlm; dpo: Vlm; judge: { dispose(): void } };
+    disposeVlm(lm.sft); disposeVlm(lm.dpo); lm.judge.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    // Out-of-range parameters are refused with the field named.
+    expect(() => resolveParams(cotDpoSpec, 'smoke', { accuracyRange: [0.9, 0.1] })).toThrow(/accuracyRange.*is empty/);
+    expect(() => resolveParams(cotDpoSpec, 'smoke', { heads: 3 })).toThrow(/heads.*even size/);
+  }, 120_000);
+});

@@ -1,0 +1,111 @@
+// Greedy accuracy per prompt format, the sampling of chains for DPO pairs, and DPO as a
+// verifier (best-of-N by the implicit reward β·log πdpo/πsft, and reward-weighted voting).
+import type { Rng } from '../../runtime/rng';
+import { parseAnswer, type Item } from './data';
+import { promptBatch, type FeatureBank, type Split } from './features';
+import { generate, type Vlm } from './model';
+import { chainLogProbs, type Pair } from './train';
+import { decodeText, truncateWordTokens, untilEos, type Format } from './tokenizer';
+
+export interface Accuracy { correct: number; parseFail: number; n: number; acc: number; se: number; parseFailRate: number }
+
+export function accuracyOf(answers: readonly (string | null)[], items: readonly Item[]): Accuracy {
+  let correct = 0, parseFail = 0;
+  answers.forEach((a, i) => { if (a === null) parseFail++; else if (a === items[i].answer) correct++; });
+  const n = items.length, acc = n ? correct / n : 0;
+  return { correct, parseFail, n, acc, se: n ? Math.sqrt((acc * (1 - acc)) / n) : 0, parseFailRate: n ? parseFail / n : 0 };
+}
+
+export interface Chains { texts: string[]; tokens: number[][] }
+
+/** Chains generated for items in one format (greedy when temperature is 0), in batches; tokens end before <eos>. */
+export async function generateChains(m: Vlm, bank: FeatureBank, split: Split, items: readonly Item[], format: Format, temperature: number, rng: Rng, onBatch?: (done: number) => void, batch = 512): Promise<Chains> {
+  const out: Chains = { texts: [], tokens: [] };
+  for (let s = 0; s < items.length; s += batch) {
+    const its = items.slice(s, s + batch);
+    const g = generate(m, promptBatch(bank, split, its, format), temperature, rng);
+    for (const t of g.tokens) { const chain = untilEos(t); out.tokens.push(chain); out.texts.push(decodeText(chain)); }
+    onBatch?.(Math.min(items.length, s + batch));
+    await new Promise((r) => setImmediate(r));
+  }
+  return out;
+}
+
+export async function greedyAccuracy(m: Vlm, bank: FeatureBank, items: readonly Item[], format: Format, rng: Rng, onBatch?: (done: number) => void): Promise<{ accuracy: Accuracy; texts: string[] }> {
+  const { texts } = await generateChains(m, bank, 'test', items, format, 0, rng, onBatch);
+  return { accuracy: accuracyOf(texts.map(parseAnswer), items), texts };
+}
+
+export interface SampledQuestion { item: Item; chains: string[]; correct: boolean[]; accuracy: number; kept: boolean }
+
+export interface PairOptions { K: number; temperature: number; range: [number, number]; perQuestion: number; words: number }
+
+/**
+ * The paper's pair selection, given K sampled chains per question (tokens, before <eos>):
+ * keep questions whose accuracy lies in [lo, hi]; pair correct with incorrect chains (at
+ * most `perQuestion`, each chain used once, drawn at random), both cut to their first
+ * `words` words.
+ */
+export function selectPairs(questions: readonly Item[], chainTokens: readonly number[][], o: Omit<PairOptions, 'temperature'>, rng: Rng): { draft: Omit<Pair, 'refChosen' | 'refRejected'>[]; sampled: SampledQuestion[] } {
+  const texts = chainTokens.map(decodeText);
+  const sampled: SampledQuestion[] = questions.map((item, qi) => {
+    const chains = texts.slice(qi * o.K, (qi + 1) * o.K);
+    const correct = chains.map((c) => parseAnswer(c) === item.answer);
+    const accuracy = correct.filter(Boolean).length / o.K;
+    return { item, chains, correct, accuracy, kept: accuracy >= o.range[0] && accuracy <= o.range[1] };
+  });
+  const draft: Omit<Pair, 'refChosen' | 'refRejected'>[] = [];
+  sampled.forEach((s, qi) => {
+    if (!s.kept) return;
+    const ids = Array.from({ length: o.K }, (_, j) => j);
+    const good = rng.shuffle(ids.filter((j) => s.correct[j])) as number[];
+    const bad = rng.shuffle(ids.filter((j) => !s.correct[j])) as number[];
+    const cut = (j: number) => truncateWordTokens(chainTokens[qi * o.K + j], o.words);
+    for (let i = 0; i < Math.min(o.perQuestion, good.length, bad.length); i++) {
+      const chosen = cut(good[i]), rejected = cut(bad[i]);
+      draft.push({ item: s.item, chosen, rejected, chosenText: decodeText(chosen), rejectedText: decodeText(rejected) });
+    }
+  });
+  return { draft, sampled };
+}
+
+/** K chains per training question at temperature T from the SFT model, selected into pairs, with their reference log-probs. */
+export async function buildPairs(sft: Vlm, bank: FeatureBank, questions: readonly Item[], o: PairOptions, rng: Rng, onBatch?: (done: number, total: number) => void): Promise<{ pairs: Pair[]; sampled: SampledQuestion[] }> {
+  const repeated = questions.flatMap((q) => Array.from({ length: o.K }, () => q));
+  const { tokens } = await generateChains(sft, bank, 'train', repeated, 'cot', o.temperature, rng, (d) => onBatch?.(d, repeated.length));
+  const { draft, sampled } = selectPairs(questions, tokens, o, rng);
+  const refChosen = chainLogProbs(sft, bank, 'train', draft.map((d) => d.item), draft.map((d) => d.chosen));
+  const refRejected = chainLogProbs(sft, bank, 'train', draft.map((d) => d.item), draft.map((d) => d.rejected));
+  return { pairs: draft.map((d, i) => ({ ...d, refChosen: refChosen[i], refRejected: refRejected[i] })), sampled };
+}
+
+export interface Verified { rerank: Accuracy; vote: Accuracy; majority: Accuracy; oracle: Accuracy; chains: string[][]; scores: number[][] }
+
+/**
+ * N chains per held-out question from the SFT model; score each by β·(log πdpo − log πsft).
+ * Best-of-N answers with the top-scored chain; weighted voting sums softmax(score) per
+ * answer; majority counts votes; the oracle is "any chain right" (the ceiling).
+ */
+export async function verify(sft: Vlm, dpo: Vlm, bank: FeatureBank, items: readonly Item[], N: number, beta: number, temperature: number, rng: Rng, onBatch?: (done: number, total: number) => void): Promise<Verified> {
+  const repeated = items.flatMap((q) => Array.from({ length: N }, () => q));
+  const { texts, tokens } = await generateChains(sft, bank, 'test', repeated, 'cot', temperature, rng, (d) => onBatch?.(d, repeated.length));
+  const lpDpo = chainLogProbs(dpo, bank, 'test', repeated, tokens), lpSft = chainLogProbs(sft, bank, 'test', repeated, tokens);
+  const best: (string | null)[] = [], voted: (string | null)[] = [], majority: (string | null)[] = [], oracle: (string | null)[] = [];
+  const chains: string[][] = [], scores: number[][] = [];
+  items.forEach((item, qi) => {
+    const cs = texts.slice(qi * N, (qi + 1) * N);
+    const sc = cs.map((_, j) => beta * (lpDpo[qi * N + j] - lpSft[qi * N + j]));
+    chains.push(cs); scores.push(sc);
+    const answers = cs.map(parseAnswer);
+    let top = 0;
+    sc.forEach((s, j) => { if (s > sc[top]) top = j; });
+    best.push(answers[top]);
+    const mx = Math.max(...sc);
+    const weight = new Map<string, number>(), count = new Map<string, number>();
+    answers.forEach((a, j) => { if (a === null) return; weight.set(a, (weight.get(a) ?? 0) + Math.exp(sc[j] - mx)); count.set(a, (count.get(a) ?? 0) + 1); });
+    const argmax = (m: Map<string, number>) => { let b: string | null = null; for (const [k, v] of m) if (b === null || v > m.get(b)!) b = k; return b; };
+    voted.push(argmax(weight)); majority.push(argmax(count));
+    oracle.push(answers.includes(item.answer) ? item.answer : answers.find((a) => a !== null) ?? null);
+  });
+  return { rerank: accuracyOf(best, items), vote: accuracyOf(voted, items), majority: accuracyOf(majority, items), oracle: accuracyOf(oracle, items), chains, scores };
+}

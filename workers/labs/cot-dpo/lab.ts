@@ -1,0 +1,203 @@
+import * as tf from '@tensorflow/tfjs';
+import { cotDpoSpec, SFT_VARIANTS, type CotDpoParams, type SftVariant } from '../../../common/labs/cot-dpo';
+import type { LabDefinition } from '../../runtime/context';
+import { assignCheckpoint, readCheckpoint, saveCheckpoint } from '../../runtime/checkpoint';
+import { loadDataset } from '../../runtime/datasets';
+import { Rng } from '../../runtime/rng';
+import type { Judge } from '../../shared-parts/judge';
+import { composeImage, makeItems, OP_QUESTIONS, OPS, parseAnswer, teach, type Item, type Op } from './data';
+import { buildFeatureBank, featuresOfPixels, promptBatch, type FeatureBank } from './features';
+import { cloneVlm, createVlm, disposeVlm, generate, targetLogProbs, vlmTensors, type PromptBatch, type Vlm } from './model';
+import { sftExamples, trainDpo, trainSft, type Pair } from './train';
+import { buildPairs, greedyAccuracy, verify, type Accuracy } from './evaluate';
+import { decodeText, untilEos, type Format } from './tokenizer';
+
+interface LiveModel { sft: Vlm; dpo: Vlm; judge: Judge; bank: FeatureBank; heldOut: Item[]; params: CotDpoParams }
+
+/** Every question set of a run, from the seed alone (a restarted app rebuilds the same ones). */
+function questionSets(p: CotDpoParams, seed: number) {
+  const ds = loadDataset('mnist');
+  const rng = new Rng(seed).fork('data');
+  const train = makeItems(p.trainQuestions, ds.train, rng);
+  const align = makeItems(p.formatAlign, ds.train, rng);
+  const heldOut = makeItems(p.heldOut, ds.test, rng);
+  const hard = makeItems(p.hardQuestions, ds.test, rng, ['sum3']);
+  return { ds, train, align, heldOut, hard, pairQuestions: train.slice(0, Math.min(p.pairQuestions, train.length)) };
+}
+
+const judgeKey = (p: CotDpoParams) => (p.judge === 'tiny' ? 'judge:mnist:tiny' : 'judge:mnist');
+const shapeOf = (p: CotDpoParams) => ({ dModel: p.dModel, layers: p.layers, heads: p.heads, kvHeads: p.kvHeads });
+
+function saveVlm(path: string, m: Vlm, p: CotDpoParams) { saveCheckpoint(path, vlmTensors(m), { params: p }); }
+function loadVlm(path: string, p: CotDpoParams, featureDim: number): Vlm {
+  const m = createVlm(shapeOf(p), featureDim, new Rng(0));
+  assignCheckpoint(readCheckpoint(path), vlmTensors(m));
+  return m;
+}
+
+const row = (a: Accuracy) => ({ acc: a.acc, se: a.se, parseFail: a.parseFailRate, n: a.n });
+
+export const cotDpoLab: LabDefinition<typeof cotDpoSpec.params> = {
+  spec: cotDpoSpec,
+  async run(p, ctx) {
+    ctx.progress('judge features', 0, 1);
+    const judge = await ctx.require<Judge>(judgeKey(p));
+    const { ds, train, align, heldOut, hard, pairQuestions } = questionSets(p, ctx.seed);
+    const bank = buildFeatureBank(judge, ds.train, ds.test);
+    ctx.progress('judge features', 1, 1);
+    ctx.emit({ type: 'sample', kind: 'questions', data: { ops: OPS.map((op) => ({ op, question: OP_QUESTIONS[op] })), heldOut: heldOut.slice(0, 48).map((it, i) => ({ index: i, op: it.op, digits: it.digits, answer: it.answer, rationale: it.rationale, image: Array.from(composeImage(it, ds.test)) })) } });
+
+    // 1. The three SFT variants, same init, equal epochs.
+    const variants = {} as Record<SftVariant, { direct: Accuracy; cot: Accuracy; hard: Accuracy; steps: number }>;
+    let mix: Vlm | null = null;
+    let sftSteps = 0, sftMs = 0;
+    for (const variant of SFT_VARIANTS) {
+      const m = createVlm(shapeOf(p), bank.dim, new Rng(ctx.seed).fork('init'));
+      const stats = await trainSft(m, sftExamples(variant, train, align), bank, p, ctx, variant, new Rng(ctx.seed).fork(`sft-${variant}`));
+      sftSteps += stats.steps; sftMs += stats.ms;
+      const evalRng = new Rng(ctx.seed).fork('eval');
+      const direct = (await greedyAccuracy(m, bank, heldOut, 'direct', evalRng)).accuracy;
+      const cot = (await greedyAccuracy(m, bank, heldOut, 'cot', evalRng, (d) => ctx.progress(`evaluate ${variant}`, d, heldOut.length))).accuracy;
+      const hardAcc = (await greedyAccuracy(m, bank, hard, 'cot', evalRng)).accuracy;
+      variants[variant] = { direct, cot, hard: hardAcc, steps: stats.steps };
+      ctx.emit({ type: 'sample', kind: 'variant', data: { name: variant, direct: row(direct), cot: row(cot), hard: row(hardAcc) } });
+      if (variant === 'mixSft') mix = m; else disposeVlm(m);
+    }
+    const sft = mix!;
+    saveVlm(ctx.checkpointPath('sft'), sft, p);
+
+    // 2. Pairs from the direct + CoT model's own chains.
+    const { pairs, sampled } = await buildPairs(sft, bank, pairQuestions, { K: p.samplesPerQuestion, temperature: p.sampleTemperature, range: p.accuracyRange, perQuestion: p.pairsPerQuestion, words: p.truncateWords }, new Rng(ctx.seed).fork('pairs'), (d, t) => ctx.progress('sample chains for pairs', d, t));
+    const kept = sampled.filter((s) => s.kept).length;
+    ctx.emit({ type: 'sample', kind: 'pair-stats', data: { questions: sampled.length, kept, pairs: pairs.length, accuracyHistogram: Array.from({ length: p.samplesPerQuestion + 1 }, (_, k) => sampled.filter((s) => Math.round(s.accuracy * p.samplesPerQuestion) === k).length) } });
+
+    // 3. DPO and the random-label control, from the same SFT weights, same pair order.
+    const dpo = cloneVlm(sft, new Rng(0));
+    ctx.setLiveModel({ sft, dpo, judge, bank, heldOut, params: p } satisfies LiveModel);
+    const dpoStats = await trainDpo(dpo, pairs, bank, p, ctx, 'dpo', new Rng(ctx.seed).fork('dpo-order'));
+    const control = cloneVlm(sft, new Rng(0));
+    const coin = new Rng(ctx.seed).fork('control-labels');
+    const swap = pairs.map(() => coin.next() < 0.5);
+    const controlStats = await trainDpo(control, pairs, bank, p, ctx, 'control', new Rng(ctx.seed).fork('dpo-order'), swap);
+    saveVlm(ctx.checkpointPath('dpo'), dpo, p);
+    const evalRng = new Rng(ctx.seed).fork('eval');
+    const dpoCot = (await greedyAccuracy(dpo, bank, heldOut, 'cot', evalRng, (d) => ctx.progress('evaluate DPO', d, heldOut.length))).accuracy;
+    const dpoHard = (await greedyAccuracy(dpo, bank, hard, 'cot', evalRng)).accuracy;
+    const dpoDirect = (await greedyAccuracy(dpo, bank, heldOut, 'direct', evalRng)).accuracy;
+    const controlEval = await greedyAccuracy(control, bank, heldOut, 'cot', evalRng, (d) => ctx.progress('evaluate control', d, heldOut.length));
+    const controlCot = controlEval.accuracy;
+    disposeVlm(control);
+    ctx.emit({ type: 'sample', kind: 'variant', data: { name: 'dpo', direct: row(dpoDirect), cot: row(dpoCot), hard: row(dpoHard) } });
+    ctx.emit({ type: 'sample', kind: 'variant', data: { name: 'dpoControl', cot: row(controlCot) } });
+
+    // The pairs with their final margins under the DPO model (the inspector's pair list).
+    const shown = pairs.slice(0, 40);
+    const margins = shown.length ? pairMargins(dpo, bank, shown, p.dpoBeta) : [];
+    ctx.emit({ type: 'sample', kind: 'pairs', data: shown.map((pr, i) => ({ op: pr.item.op, digits: pr.item.digits, answer: pr.item.answer, chosen: pr.chosenText, rejected: pr.rejectedText, margin: margins[i] })) });
+
+    // 4. DPO as a verifier over N chains of the SFT model.
+    const v = await verify(sft, dpo, bank, heldOut, p.rerankN, p.dpoBeta, p.sampleTemperature, new Rng(ctx.seed).fork('rerank'), (d, t) => ctx.progress('best-of-N chains', d, t));
+    ctx.emit({ type: 'sample', kind: 'variant', data: { name: 'rerank', cot: row(v.rerank) } });
+    ctx.emit({ type: 'sample', kind: 'variant', data: { name: 'vote', cot: row(v.vote) } });
+    ctx.emit({ type: 'sample', kind: 'variant', data: { name: 'majority', cot: row(v.majority) } });
+
+    const gain = dpoCot.acc - variants.mixSft.cot.acc, controlGain = controlCot.acc - variants.mixSft.cot.acc;
+    const metrics: Record<string, number> = {
+      directAcc_directSft: variants.directSft.direct.acc, cotAcc_directSft: variants.directSft.cot.acc,
+      directAcc_cotSft: variants.cotSft.direct.acc, cotAcc_cotSft: variants.cotSft.cot.acc,
+      directAcc_mixSft: variants.mixSft.direct.acc, cotAcc_mixSft: variants.mixSft.cot.acc,
+      cotAcc_dpo: dpoCot.acc, cotAcc_dpoControl: controlCot.acc, cotAcc_rerank: v.rerank.acc, cotAcc_vote: v.vote.acc,
+      parseFail_directSft: variants.directSft.cot.parseFailRate,
+      parseFail_cotSft: variants.cotSft.cot.parseFailRate, parseFail_mixSft: variants.mixSft.cot.parseFailRate,
+      pairs: pairs.length, heldOut: heldOut.length,
+      dpoRewardMargin: dpoStats.finalMargin, dpoRewardAccuracy: dpoStats.finalRewardAcc, controlRewardMargin: controlStats.finalMargin,
+      stepsPerSec: sftSteps / (sftMs / 1000),
+      dpoStepsPerSec: dpoStats.ms ? dpoStats.steps / (dpoStats.ms / 1000) : 0,
+      dpoGain: gain, dpoControlGain: controlGain,
+      cotAccSe: variants.mixSft.cot.se,
+      cotAcc_majority: v.majority.acc, cotAcc_oracleN: v.oracle.acc,
+      directAcc_dpo: dpoDirect.acc,
+      hardCotAcc_mixSft: variants.mixSft.hard.acc, hardCotAcc_dpo: dpoHard.acc, hardCotAcc_cotSft: variants.cotSft.hard.acc, hardCotAcc_directSft: variants.directSft.hard.acc,
+      pairQuestionsKept: kept,
+    };
+    const final = sftSteps + 2 * p.dpoSteps;
+    for (const [k, val] of Object.entries(metrics)) ctx.metric(final, k, val);
+    return {
+      metrics,
+      checks: {
+        cotSftBeatsDirectSftOnCot: variants.cotSft.cot.acc - variants.directSft.cot.acc >= 0.05,
+        dpoGainPositive: gain > 0,
+        controlGainBelowDpoGain: controlGain < gain,
+      },
+    };
+  },
+  async loadModel(runDir, ctx) {
+    const sftCkpt = readCheckpoint(`${runDir}/checkpoints/sft.ckpt`);
+    const p = sftCkpt.meta.params as CotDpoParams;
+    const judge = await ctx.require<Judge>(judgeKey(p));
+    const { ds, heldOut } = questionSets(p, p.seed);
+    const bank = buildFeatureBank(judge, ds.train, ds.test);
+    const sft = loadVlm(`${runDir}/checkpoints/sft.ckpt`, p, bank.dim);
+    const dpo = loadVlm(`${runDir}/checkpoints/dpo.ckpt`, p, bank.dim);
+    return { sft, dpo, judge, bank, heldOut, params: p } satisfies LiveModel;
+  },
+  queries: {
+    inspect: (args, model) => inspect(model as LiveModel, args),
+  },
+};
+
+function pairMargins(dpo: Vlm, bank: FeatureBank, pairs: readonly Pair[], beta: number): number[] {
+  const pb = promptBatch(bank, 'train', [...pairs.map((x) => x.item), ...pairs.map((x) => x.item)], 'cot');
+  const lp = tf.tidy(() => targetLogProbs(dpo, pb, [...pairs.map((x) => x.chosen), ...pairs.map((x) => x.rejected)]).perToken.sum(1).dataSync());
+  return pairs.map((x, i) => beta * ((lp[i] - x.refChosen) - (lp[pairs.length + i] - x.refRejected)));
+}
+
+const validPixels = (v: unknown): v is number[] => Array.isArray(v) && v.length === 784 && v.every((x) => typeof x === 'number' && x >= 0 && x <= 1);
+
+/**
+ * The chain inspector: a held-out question (by index) or drawn digits (2 or 3 images of
+ * 784 values in [0, 1], already centred as MNIST digits) with an operation; K chains from
+ * the SFT model, each with its parsed answer, log-probs under SFT and DPO and the DPO score.
+ */
+function inspect(m: LiveModel, args: unknown) {
+  const a = (args ?? {}) as { index?: unknown; digits?: unknown; op?: unknown; k?: unknown; seed?: unknown };
+  const K = typeof a.k === 'number' && Number.isInteger(a.k) && a.k >= 1 && a.k <= 32 ? a.k : 8;
+  const seed = typeof a.seed === 'number' && Number.isInteger(a.seed) ? a.seed : 0;
+  let features: Float32Array, item: { op: Op; digits: number[] | null; answer: string | null; rationale: string | null };
+  if (a.index !== undefined) {
+    if (typeof a.index !== 'number' || !Number.isInteger(a.index) || a.index < 0 || a.index >= m.heldOut.length) throw new RangeError(`index must be an integer in 0..${m.heldOut.length - 1}`);
+    const it = m.heldOut[a.index];
+    features = promptBatch(m.bank, 'test', [it], 'cot').features;
+    item = { op: it.op, digits: it.digits, answer: it.answer, rationale: it.rationale };
+  } else {
+    if (!Array.isArray(a.digits) || a.digits.length < 2 || a.digits.length > 3 || !a.digits.every(validPixels)) throw new Error('inspect wants "index" (a held-out question) or "digits": 2 or 3 images of 784 numbers in [0, 1]');
+    const op = a.op as Op;
+    if (!(OPS as readonly string[]).includes(op)) throw new Error(`unknown operation ${JSON.stringify(a.op)}; one of ${OPS.join(', ')}`);
+    if ((op === 'sum3') !== (a.digits.length === 3)) throw new Error(`${op} takes ${op === 'sum3' ? 3 : 2} digits`);
+    const slots = (a.digits as number[][]).map((d) => Float32Array.from(d));
+    features = featuresOfPixels(m.judge, [...slots, ...Array(3 - slots.length).fill(null)]);
+    const read = slots.map((s) => m.judge.predict(s, 1).labels[0]);
+    item = { op, digits: read, answer: teach(op, read).answer, rationale: null };
+  }
+  const batch = (format: Format, n: number): PromptBatch => {
+    const one = promptBatch(m.bank, 'test', [{ op: item.op, digits: [], imageIndex: [], answer: '', rationale: '' }], format);
+    const f = new Float32Array(n * features.length), pr = new Int32Array(n * 2);
+    for (let i = 0; i < n; i++) { f.set(features, i * features.length); pr.set(one.prompts, i * 2); }
+    return { features: f, prompts: pr, size: n };
+  };
+  const rng = new Rng(seed).fork('inspect');
+  const greedy = (mm: Vlm, format: Format) => decodeText(generate(mm, batch(format, 1), 0, rng).tokens[0]);
+  const chainTokens = generate(m.sft, batch('cot', K), m.params.sampleTemperature, rng).tokens.map(untilEos);
+  const chains = chainTokens.map(decodeText);
+  const lp = (mm: Vlm) => tf.tidy(() => targetLogProbs(mm, batch('cot', K), chainTokens).perToken.sum(1).dataSync());
+  const lpSft = lp(m.sft), lpDpo = lp(m.dpo);
+  return {
+    op: item.op, question: OP_QUESTIONS[item.op], digits: item.digits, answer: item.answer, teacher: item.rationale,
+    answerNote: a.index === undefined ? 'the expected answer uses the judge\'s reading of your digits' : 'the annotated answer',
+    greedy: { sftDirect: greedy(m.sft, 'direct'), sftCot: greedy(m.sft, 'cot'), dpoCot: greedy(m.dpo, 'cot') },
+    chains: chains.map((text, i) => {
+      const parsed = parseAnswer(text);
+      return { text, parsed, correct: item.answer !== null && parsed === item.answer, logProbSft: lpSft[i], logProbDpo: lpDpo[i], score: m.params.dpoBeta * (lpDpo[i] - lpSft[i]) };
+    }),
+  };
+}

@@ -1,0 +1,89 @@
+// The small VLM: each digit slot becomes one visual token (the judge's frozen conv features,
+// a learned projection and a slot embedding), then the shared decoder reads
+// [slot tokens, <op>, <format>] and writes the answer or the chain, character by character.
+import * as tf from '@tensorflow/tfjs';
+import type { Rng } from '../../runtime/rng';
+import { createDecoder, decoderForward, disposeDecoder, embedTokens, sampleTokens, tokenLogProbs, type Decoder, type DecoderConfig } from '../../nn/decoder';
+import { SLOTS } from './data';
+import { EOS, PAD, VOCAB } from './tokenizer';
+
+export const PROMPT_TOKENS = 2; // <op> <format>
+export const MAX_TARGET = 56;
+
+export interface Vlm { decoder: Decoder; visProj: tf.Variable; visBias: tf.Variable; slotEmbed: tf.Variable; featureDim: number }
+
+export function createVlm(shape: { dModel: number; layers: number; heads: number; kvHeads: number }, featureDim: number, rng: Rng): Vlm {
+  const config: DecoderConfig = { vocab: VOCAB.length, dModel: shape.dModel, layers: shape.layers, heads: shape.heads, kvHeads: shape.kvHeads, ffnHidden: Math.round((8 / 3) * shape.dModel), maxLen: SLOTS + PROMPT_TOKENS + MAX_TARGET + 1, qkNorm: true, window: null, ropeBase: 10000 };
+  const decoder = createDecoder(config, rng);
+  const v = (dims: number[], std: number) => tf.tidy(() => tf.variable(tf.tensor(rng.normalArray(dims.reduce((a, b) => a * b, 1), std), dims), true));
+  return { decoder, featureDim, visProj: v([featureDim, shape.dModel], 1 / Math.sqrt(featureDim)), visBias: tf.tidy(() => tf.variable(tf.zeros([shape.dModel]), true)), slotEmbed: v([SLOTS, shape.dModel], 1 / Math.sqrt(shape.dModel)) };
+}
+
+/** Named tensors for checkpoints and copies. */
+export function vlmTensors(m: Vlm): Record<string, tf.Variable> {
+  return { ...Object.fromEntries(Object.entries(m.decoder.weights).map(([k, v]) => [`decoder.${k}`, v])), visProj: m.visProj, visBias: m.visBias, slotEmbed: m.slotEmbed };
+}
+
+export const visualVariables = (m: Vlm) => [m.visProj, m.visBias, m.slotEmbed];
+export const languageVariables = (m: Vlm) => Object.values(m.decoder.weights);
+
+/** A deep copy (the frozen reference of DPO). */
+export function cloneVlm(m: Vlm, rng: Rng): Vlm {
+  const c = m.decoder.config;
+  const copy = createVlm({ dModel: c.dModel, layers: c.layers, heads: c.heads, kvHeads: c.kvHeads }, m.featureDim, rng);
+  const src = vlmTensors(m), dst = vlmTensors(copy);
+  for (const k of Object.keys(src)) dst[k].assign(src[k]);
+  return copy;
+}
+
+export function disposeVlm(m: Vlm): void {
+  disposeDecoder(m.decoder);
+  for (const v of visualVariables(m)) v.dispose();
+}
+
+/** A batch of prompts: slot features [B, SLOTS, F] and (op, format) tokens [B, 2]. */
+export interface PromptBatch { features: Float32Array; prompts: Int32Array; size: number }
+
+export function promptEmbeddings(m: Vlm, b: PromptBatch): tf.Tensor3D {
+  return tf.tidy(() => {
+    const f = tf.tensor2d(b.features, [b.size * SLOTS, m.featureDim]);
+    const vis = tf.matMul(f, m.visProj as tf.Tensor2D).add(m.visBias).reshape([b.size, SLOTS, -1]).add(m.slotEmbed);
+    const words = embedTokens(m.decoder, tf.tensor2d(b.prompts, [b.size, PROMPT_TOKENS], 'int32'));
+    return tf.concat([vis, words], 1) as tf.Tensor3D;
+  });
+}
+
+/**
+ * log p(target tokens, then <eos>) per row, with its token mask: targets are right-padded,
+ * and padding after a sequence cannot change it (causal attention).
+ * Returns per-token log-probs [B, L+1] (0 at padding) so callers can sum or average.
+ */
+export function targetLogProbs(m: Vlm, b: PromptBatch, targets: readonly number[][]): { perToken: tf.Tensor2D; mask: tf.Tensor2D } {
+  const L = Math.max(1, ...targets.map((t) => t.length));
+  if (L > MAX_TARGET) throw new RangeError(`a target of ${L} tokens exceeds ${MAX_TARGET}`);
+  const inputs = new Int32Array(b.size * L), outputs = new Int32Array(b.size * (L + 1)), mask = new Float32Array(b.size * (L + 1));
+  targets.forEach((t, r) => {
+    for (let i = 0; i < L; i++) inputs[r * L + i] = i < t.length ? t[i] : PAD;
+    for (let i = 0; i <= L; i++) { outputs[r * (L + 1) + i] = i < t.length ? t[i] : i === t.length ? EOS : PAD; mask[r * (L + 1) + i] = i <= t.length ? 1 : 0; }
+  });
+  return tf.tidy(() => {
+    const x = tf.concat([promptEmbeddings(m, b), embedTokens(m.decoder, tf.tensor2d(inputs, [b.size, L], 'int32'))], 1) as tf.Tensor3D;
+    const { logits } = decoderForward(m.decoder, x);
+    const P = SLOTS + PROMPT_TOKENS;
+    const predicting = logits.slice([0, P - 1, 0], [b.size, L + 1, -1]) as tf.Tensor3D;
+    const maskT = tf.tensor2d(mask, [b.size, L + 1]);
+    return { perToken: tokenLogProbs(predicting, tf.tensor2d(outputs, [b.size, L + 1], 'int32')).mul(maskT) as tf.Tensor2D, mask: maskT };
+  });
+}
+
+export interface Generation { tokens: number[][]; logProbs: number[][] }
+
+/** Greedy (temperature 0) or sampled continuations, up to <eos>. */
+export function generate(m: Vlm, b: PromptBatch, temperature: number, rng: Rng, opts: { topK?: number; topP?: number; useCache?: boolean } = {}): Generation {
+  const prompt = promptEmbeddings(m, b);
+  try {
+    return sampleTokens(m.decoder, prompt, { maxNewTokens: MAX_TARGET, temperature, topK: opts.topK ?? 0, topP: opts.topP ?? 1, stopToken: EOS, rng, useCache: opts.useCache });
+  } finally {
+    prompt.dispose();
+  }
+}
