@@ -91,12 +91,13 @@ export function CotDpoPanel({ detail }: { detail: RunDetail }) {
         {stats && <p className="muted small">DPO pairs: {stats.pairs} from {stats.kept} of {stats.questions} training questions whose sampled accuracy fell in the kept range (histogram of correct chains per question: {stats.accuracyHistogram.join(' · ')}).</p>}
       </div>
 
-      <div className="charts">
+      {stats && stats.pairs === 0 && <p className="muted">No question fell in the kept accuracy range, so there were no pairs and DPO did not train (typical of a smoke run).</p>}
+      {dpoCurves.some((c) => (detail.metrics[`dpo.${c}`]?.length ?? 0) > 0) && <div className="charts">
         {dpoCurves.map((c) => {
           const series = [{ label: 'DPO', points: detail.metrics[`dpo.${c}`] ?? [] }, { label: 'control', points: detail.metrics[`control.${c}`] ?? [] }];
           return <MetricChart key={c} title={`DPO ${c} (vs random-label control)`} series={series} height={160} width={360} />;
         })}
-      </div>
+      </div>}
 
       <div>
         <h3>Chain inspector</h3>
@@ -151,7 +152,7 @@ export function CotDpoPanel({ detail }: { detail: RunDetail }) {
         )}
       </div>
 
-      {pairs && (
+      {pairs && pairs.length > 0 && (
         <div>
           <h3>DPO pairs (first {pairs.length}) with their final reward margins</h3>
           <table className="chains" data-testid="pairs-table">

@@ -126,9 +126,13 @@ export async function trainDpo(policy: Vlm, pairs: readonly Pair[], bank: Featur
       const targets = [...w, ...l];
       let report = { loss: 0, chosen: 0, rejected: 0, margin: 0, acc: 0 };
       const loss = opt.minimize(() => {
-        const seq = targetLogProbs(policy, pb, targets).perToken.sum(1);
+        const { perToken, mask } = targetLogProbs(policy, pb, targets);
+        const seq = perToken.sum(1);
         const lw = seq.slice(0, B) as tf.Tensor1D, ll = seq.slice(B, B) as tf.Tensor1D;
-        const { loss: value, margin } = dpoLoss(lw, ll, tf.tensor1d(refW), tf.tensor1d(refL), p.dpoBeta);
+        const { loss: dpo, margin } = dpoLoss(lw, ll, tf.tensor1d(refW), tf.tensor1d(refL), p.dpoBeta);
+        // Optional NLL on the chosen chain, per token (Pang et al. 2024, "Iterative Reasoning
+        // Preference Optimization"): without it DPO lowers the chosen chains too. 0 = the paper.
+        const value = (p.dpoNllWeight > 0 ? dpo.add(lw.div(mask.slice([0, 0], [B, -1]).sum(1)).mean().mul(-p.dpoNllWeight)) : dpo) as tf.Scalar;
         const mg = Array.from(margin.dataSync());
         report = { loss: 0, chosen: lw.mean().dataSync()[0], rejected: ll.mean().dataSync()[0], margin: mg.reduce((s, x) => s + x, 0) / B, acc: mg.filter((x) => x > 0).length / B };
         return value;
