@@ -14,7 +14,9 @@ const skipMain = process.argv.includes('--sweeps-only');
 // `--set k=v` (repeatable) overrides a param in every main run, and is recorded in RESULTS.md.
 const mainSets = process.argv.flatMap((a, i) => (a === '--set' ? [process.argv[i + 1]] : []));
 const skipSweeps = process.argv.includes('--no-sweeps');
-const seeds = [1, 2, 3];
+// `--seeds 1,2` runs fewer seeds (a slow lab); each lab's section names the seeds it used.
+const seeds = (arg('--seeds') ?? '1,2,3').split(',').map(Number).filter((n) => Number.isInteger(n) && n >= 0);
+if (!seeds.length) { process.stderr.write('--seeds wants a comma-separated list of integers\n'); process.exit(2); }
 const cli = join(root, 'bin', 'benchtop.js');
 
 if (!process.argv.includes('--no-build')) spawnSync(process.execPath, [join(root, 'scripts', 'build.mjs')], { stdio: 'inherit' });
@@ -69,13 +71,13 @@ const fmt = (xs) => {
   const digits = Math.abs(mean) >= 100 ? 1 : 4;
   return `${mean.toFixed(digits)} ± ${std.toFixed(digits)}`;
 };
-let md = `# Results\n\nWritten by \`npm run reproduce\` (each lab's \`paper\` preset, seeds ${seeds.join(', ')}; mean ± sample std).\nRaw numbers: \`docs/results.json\`. Machine: 2 cores, no GPU, tfjs-backend-wasm.\n`;
+let md = `# Results\n\nWritten by \`npm run reproduce\` (each lab's \`paper\` preset over the seeds its section names, normally 1, 2, 3; mean ± sample std).\nRaw numbers: \`docs/results.json\`. Machine: 2 cores, no GPU, tfjs-backend-wasm.\n`;
 for (const lab of specs) {
   const entry = raw[lab.id];
   md += `\n## ${lab.id}\n\n${lab.title} (arXiv ${lab.arxiv}).`;
   if (!entry || !entry.at) { md += ' Not run yet.\n'; continue; }
   const ok = entry.runs.filter((r) => r.metrics);
-  md += ` Preset \`${entry.preset}\`${entry.overrides?.length ? ` with ${entry.overrides.map((o) => `\`${o}\``).join(', ')}` : ''}, ${ok.length}/${entry.runs.length} runs succeeded, run on ${entry.at.slice(0, 10)}.\n\n`;
+  md += ` Preset \`${entry.preset}\`${entry.overrides?.length ? ` with ${entry.overrides.map((o) => `\`${o}\``).join(', ')}` : ''}, seeds ${entry.runs.map((r) => r.seed).join(', ')}, ${ok.length}/${entry.runs.length} runs succeeded, run on ${entry.at.slice(0, 10)}.\n\n`;
   md += '| metric | ours | paper | note |\n|---|---|---|---|\n';
   for (const row of LAB_REFERENCE[lab.id] ?? lab.metrics.map((m) => ({ metric: m, paper: '—', note: '' }))) {
     md += `| ${row.metric} | ${fmt(ok.map((r) => r.metrics[row.metric]).filter((v) => typeof v === 'number'))} | ${row.paper} | ${row.note} |\n`;
