@@ -5,6 +5,8 @@ import { expect, test, type Page } from '@playwright/test';
 import { E2E_TOKEN } from '../playwright.config';
 
 async function drawOne(page: Page, pad: number) {
+  // Mouse coordinates are the viewport's: bring the pad into view first.
+  await page.getByTestId('drawpad').nth(pad).scrollIntoViewIfNeeded();
   const box = (await page.getByTestId('drawpad').nth(pad).boundingBox())!;
   await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.15);
   await page.mouse.down();

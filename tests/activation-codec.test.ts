@@ -32,7 +32,9 @@ describe('activation-codec (smoke, seed 3)', () => {
         // The differentiable estimates agree with the exact lengths at identity transforms.
         expect(bitsEstimate('eg4', z.q, 8).dataSync()[0]).toBe(encodeEGk(z.q.dataSync(), 4).bits + 64);
         expect(bitsEstimate('seg', z.q, 8).dataSync()[0]).toBe(symmetricEGBits(z.q.dataSync(), a.shape[3], 8) + 64);
-        expect(bitsEstimate('gaussian', z.q, 8).dataSync()[0]).toBeCloseTo(gaussianEstimateBits(z.q.dataSync(), a.shape[3], 0, 255) + 64, -1);
+        // Same model, computed in float32 on the tape: equal to 1e-4 relative (float32 CDF differences and sums over ~10^5 values).
+        const exactBits = gaussianEstimateBits(z.q.dataSync(), a.shape[3], 0, 255) + 64;
+        expect(Math.abs(bitsEstimate('gaussian', z.q, 8).dataSync()[0] - exactBits)).toBeLessThanOrEqual(1e-4 * exactBits);
         return a;
       });
     });
