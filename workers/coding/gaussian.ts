@@ -71,7 +71,7 @@ export function histogramCodeBits(counts: ArrayLike<number>, mu: number, sigma: 
  * on (μ, log σ) from the better of the moments and a spike-at-the-bottom start; never
  * worse than the moments. Deterministic, so both the estimate and the stream use the same values.
  */
-export function channelGaussians(values: ArrayLike<number>, channels: number, lo: number, hi: number): { mu: Float32Array; sigma: Float32Array } {
+export function channelGaussians(values: ArrayLike<number>, channels: number, lo: number, hi: number): ChannelGaussians {
   const moments = channelMoments(values, channels);
   const K = hi - lo + 1, n = values.length / channels;
   const mu = new Float32Array(channels), sigma = new Float32Array(channels);
@@ -129,9 +129,14 @@ export function flooredProbability(p: number, symbols: number): number {
   return (1 - symbols / 65536) * p + 1 / 65536;
 }
 
-/** The model's own estimate: -Σ log2 P'(v) + 64 bits per channel. */
-export function gaussianEstimateBits(values: ArrayLike<number>, channels: number, lo: number, hi: number): number {
-  const { mu, sigma } = channelGaussians(values, channels, lo, hi);
+export interface ChannelGaussians { mu: Float32Array; sigma: Float32Array }
+
+/**
+ * The model's own estimate: -Σ log2 P'(v) + 64 bits per channel. `fit` is
+ * channelGaussians(values, …) when the caller already has it (the fit is the costly part).
+ */
+export function gaussianEstimateBits(values: ArrayLike<number>, channels: number, lo: number, hi: number, fit?: ChannelGaussians): number {
+  const { mu, sigma } = fit ?? channelGaussians(values, channels, lo, hi);
   const K = hi - lo + 1;
   const pmfs = Array.from({ length: channels }, (_, c) => gaussianPmf(mu[c], sigma[c], lo, hi));
   let bits = channels * SIDE_BITS_PER_CHANNEL;
@@ -143,10 +148,10 @@ function tables(mu: Float32Array, sigma: Float32Array, lo: number, hi: number): 
   return Array.from(mu, (m, c) => quantizeCdf(gaussianPmf(m, sigma[c], lo, hi)));
 }
 
-/** Stream: C x (float32 μ, float32 σ), then the rANS words. */
-export function encodeGaussian(values: ArrayLike<number>, channels: number, lo: number, hi: number): Uint8Array {
+/** Stream: C x (float32 μ, float32 σ), then the rANS words. `fit` as in gaussianEstimateBits. */
+export function encodeGaussian(values: ArrayLike<number>, channels: number, lo: number, hi: number, fit?: ChannelGaussians): Uint8Array {
   if (values.length % channels !== 0) throw new RangeError(`${values.length} values do not split into ${channels} channels`);
-  const { mu, sigma } = channelGaussians(values, channels, lo, hi);
+  const { mu, sigma } = fit ?? channelGaussians(values, channels, lo, hi);
   const t = tables(mu, sigma, lo, hi);
   const symbols = new Int32Array(values.length);
   for (let i = 0; i < symbols.length; i++) symbols[i] = values[i] - lo;

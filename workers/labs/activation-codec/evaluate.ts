@@ -71,19 +71,21 @@ export function evaluateActivations(p: ActivationCodecParams, codec: ImageCodec,
       const seg = encodeSymmetricEG(q, C, p.bitDepth);
       t.bits.seg += seg.bits + SIDE_MINMAX_BITS;
       if (!sameInts(decodeSymmetricEG(seg.bytes, q.length, C, p.bitDepth), q)) exact = false;
+      // The fit is part of encoding (timed); the estimate and the histogram reuse it.
       const t0 = performance.now();
-      const gauss = encodeGaussian(q, C, 0, maxLevel);
+      const fit = channelGaussians(q, C, 0, maxLevel);
+      const gauss = encodeGaussian(q, C, 0, maxLevel, fit);
       const t1 = performance.now();
       const back = decodeGaussian(gauss, q.length, C, 0, maxLevel);
       decodeMs += performance.now() - t1; encodeMs += t1 - t0; symbols += q.length;
       if (!sameInts(back, q)) exact = false;
       t.bits.gaussian += gauss.length * 8 + SIDE_MINMAX_BITS;
-      t.gaussianEstimate += gaussianEstimateBits(q, C, 0, maxLevel) + SIDE_MINMAX_BITS;
+      t.gaussianEstimate += gaussianEstimateBits(q, C, 0, maxLevel, fit) + SIDE_MINMAX_BITS;
       if (before.length) {
         const h = hist[layer];
         for (const v of before) h.before[v]++;
         for (const v of q) h.after[v]++;
-        const { mu, sigma } = channelGaussians(q, C, 0, maxLevel);
+        const { mu, sigma } = fit;
         const perChannel = q.length / C;
         for (let c = 0; c < C; c++) gaussianPmf(mu[c], sigma[c], 0, maxLevel).forEach((pv, v) => (h.gaussian[v] += pv * perChannel));
       }
