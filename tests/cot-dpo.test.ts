@@ -99,7 +99,7 @@ describe('cot-dpo data, tokenizer and losses', () => {
 });
 
 describe('cot-dpo lab (smoke)', () => {
-  it('runs end to end: pairs pair a correct with an incorrect chain, every metric is reported, no tensor leaks', async () => {
+  it('runs end to end: every metric and check, any pairs correct vs incorrect, the inspector query, no tensor leaks', async () => {
     const { ctx, events, live } = await testContext(3);
     const p = resolveParams(cotDpoSpec, 'smoke', {});
     await initBackend('wasm');
@@ -119,6 +119,18 @@ describe('cot-dpo lab (smoke)', () => {
     const stats = events.filter((e) => e.type === 'sample' && e.kind === 'pair-stats').at(-1) as { data: { pairs: number; kept: number } };
     expect(stats.data.pairs).toBe(r.metrics.pairs);
     expect(stats.data.pairs).toBeLessThanOrEqual(stats.data.kept * p.pairsPerQuestion);
+    // The inspector: K chains with their scores; bad arguments are named.
+    const inspect = cotDpoLab.queries!.inspect;
+    const shown = (await inspect({ index: 2, k: 3, seed: 5 }, live())) as { chains: { logProbSft: number; logProbDpo: number; score: number }[]; answer: string };
+    expect(shown.chains).toHaveLength(3);
+    for (const c of shown.chains) expect(c.score).toBeCloseTo(p.dpoBeta * (c.logProbDpo - c.logProbSft), 6);
+    const blank = new Array(784).fill(0);
+    const drawn = (await inspect({ digits: [blank, blank], op: 'max' }, live())) as { digits: number[]; answer: string };
+    expect(drawn.answer).toBe(String(Math.max(...drawn.digits)));
+    expect(() => inspect({ index: 2, k: 0 }, live())).toThrow(/k must be an integer in 1..32/);
+    expect(() => inspect({ index: 9999 }, live())).toThrow(/index must be an integer in 0..63/);
+    expect(() => inspect({ digits: [blank, blank], op: 'sum3' }, live())).toThrow(/sum3 takes 3 digits/);
+    expect(() => inspect({ digits: [blank.slice(1), blank], op: 'sum' }, live())).toThrow(/2 or 3 images of 784 numbers/);
     // The live models (SFT, DPO, judge) stay for queries; everything else is freed.
     const lm = live() as { sft: Vlm; dpo: Vlm; judge: { dispose(): void } };
     disposeVlm(lm.sft); disposeVlm(lm.dpo); lm.judge.dispose();

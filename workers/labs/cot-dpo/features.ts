@@ -1,7 +1,7 @@
 // The frozen half of the visual encoder: the judge's conv features of every digit image,
 // computed once per run. A blank slot gets the features of an empty image.
 import type { Judge } from '../../shared-parts/judge';
-import type { ImageSet } from '../../runtime/datasets';
+import { batchFloats, type ImageSet } from '../../runtime/datasets';
 import { SLOTS, type Item } from './data';
 import { formatToken, opToken, type Format } from './tokenizer';
 import type { PromptBatch } from './model';
@@ -13,8 +13,7 @@ function featuresOf(judge: Judge, set: ImageSet): Float32Array {
   const chunk = 512;
   for (let start = 0; start < set.count; start += chunk) {
     const n = Math.min(chunk, set.count - start);
-    const x = new Float32Array(n * 784);
-    for (let i = 0; i < x.length; i++) x[i] = set.pixels[start * 784 + i] / 255;
+    const { x } = batchFloats(set, Array.from({ length: n }, (_, i) => start + i));
     out.set(judge.predict(x, n).features, start * judge.featureDim);
   }
   return out;
@@ -24,12 +23,17 @@ export function buildFeatureBank(judge: Judge, train: ImageSet, test: ImageSet):
   return { dim: judge.featureDim, train: featuresOf(judge, train), test: featuresOf(judge, test), blank: judge.predict(new Float32Array(784), 1).features };
 }
 
-/** Slot features of single images given as raw pixels (the panel's drawn digits); null = blank slot. */
-export function featuresOfPixels(judge: Judge, slots: (Float32Array | null)[]): Float32Array {
-  const out = new Float32Array(SLOTS * judge.featureDim);
-  const blank = judge.predict(new Float32Array(784), 1).features;
-  for (let s = 0; s < SLOTS; s++) out.set(slots[s] ? judge.predict(slots[s]!, 1).features : blank, s * judge.featureDim);
-  return out;
+/**
+ * Slot features of drawn digits (the panel's pads: 784 values in [0, 1] each, 2 or 3 of
+ * them), unused slots blank, and the judge's reading of each digit.
+ */
+export function featuresOfPixels(judge: Judge, bank: FeatureBank, digits: readonly Float32Array[]): { features: Float32Array; read: number[] } {
+  const x = new Float32Array(digits.length * 784);
+  digits.forEach((d, i) => x.set(d, i * 784));
+  const { labels, features: f } = judge.predict(x, digits.length);
+  const features = new Float32Array(SLOTS * bank.dim);
+  for (let s = 0; s < SLOTS; s++) features.set(s < digits.length ? f.subarray(s * bank.dim, (s + 1) * bank.dim) : bank.blank, s * bank.dim);
+  return { features, read: Array.from(labels) };
 }
 
 export type Split = 'train' | 'test';

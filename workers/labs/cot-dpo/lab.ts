@@ -10,7 +10,7 @@ import { buildFeatureBank, featuresOfPixels, promptBatch, type FeatureBank } fro
 import { cloneVlm, createVlm, disposeVlm, generate, targetLogProbs, vlmTensors, type PromptBatch, type Vlm } from './model';
 import { sftExamples, trainDpo, trainSft, type Pair } from './train';
 import { buildPairs, greedyAccuracy, verify, type Accuracy } from './evaluate';
-import { decodeText, untilEos, type Format } from './tokenizer';
+import { decodeText, formatToken, opToken, untilEos, type Format } from './tokenizer';
 
 interface LiveModel { sft: Vlm; dpo: Vlm; judge: Judge; bank: FeatureBank; heldOut: Item[]; params: CotDpoParams }
 
@@ -42,7 +42,7 @@ export const cotDpoLab: LabDefinition<typeof cotDpoSpec.params> = {
   async run(p, ctx) {
     ctx.progress('judge features', 0, 1);
     const judge = await ctx.require<Judge>(judgeKey(p));
-    const { ds, train, align, heldOut, hard, pairQuestions } = questionSets(p, ctx.seed);
+    const { ds, train, align, heldOut, hard, pairQuestions } = questionSets(p, p.seed);
     const bank = buildFeatureBank(judge, ds.train, ds.test);
     ctx.progress('judge features', 1, 1);
     ctx.emit({ type: 'sample', kind: 'questions', data: { ops: OPS.map((op) => ({ op, question: OP_QUESTIONS[op] })), heldOut: heldOut.slice(0, 48).map((it, i) => ({ index: i, op: it.op, digits: it.digits, answer: it.answer, rationale: it.rationale, image: Array.from(composeImage(it, ds.test)) })) } });
@@ -52,10 +52,10 @@ export const cotDpoLab: LabDefinition<typeof cotDpoSpec.params> = {
     let mix: Vlm | null = null;
     let sftSteps = 0, sftMs = 0;
     for (const variant of SFT_VARIANTS) {
-      const m = createVlm(shapeOf(p), bank.dim, new Rng(ctx.seed).fork('init'));
-      const stats = await trainSft(m, sftExamples(variant, train, align), bank, p, ctx, variant, new Rng(ctx.seed).fork(`sft-${variant}`));
+      const m = createVlm(shapeOf(p), bank.dim, new Rng(p.seed).fork('init'));
+      const stats = await trainSft(m, sftExamples(variant, train, align), bank, p, ctx, variant, new Rng(p.seed).fork(`sft-${variant}`));
       sftSteps += stats.steps; sftMs += stats.ms;
-      const evalRng = new Rng(ctx.seed).fork('eval');
+      const evalRng = new Rng(p.seed).fork('eval');
       const direct = (await greedyAccuracy(m, bank, heldOut, 'direct', evalRng)).accuracy;
       const cot = (await greedyAccuracy(m, bank, heldOut, 'cot', evalRng, (d) => ctx.progress(`evaluate ${variant}`, d, heldOut.length))).accuracy;
       const hardAcc = (await greedyAccuracy(m, bank, hard, 'cot', evalRng)).accuracy;
@@ -67,20 +67,20 @@ export const cotDpoLab: LabDefinition<typeof cotDpoSpec.params> = {
     saveVlm(ctx.checkpointPath('sft'), sft, p);
 
     // 2. Pairs from the direct + CoT model's own chains.
-    const { pairs, sampled } = await buildPairs(sft, bank, pairQuestions, { K: p.samplesPerQuestion, temperature: p.sampleTemperature, range: p.accuracyRange, perQuestion: p.pairsPerQuestion, words: p.truncateWords }, new Rng(ctx.seed).fork('pairs'), (d, t) => ctx.progress('sample chains for pairs', d, t));
+    const { pairs, sampled } = await buildPairs(sft, bank, pairQuestions, { K: p.samplesPerQuestion, temperature: p.sampleTemperature, range: p.accuracyRange, perQuestion: p.pairsPerQuestion, words: p.truncateWords }, new Rng(p.seed).fork('pairs'), (d, t) => ctx.progress('sample chains for pairs', d, t));
     const kept = sampled.filter((s) => s.kept).length;
     ctx.emit({ type: 'sample', kind: 'pair-stats', data: { questions: sampled.length, kept, pairs: pairs.length, accuracyHistogram: Array.from({ length: p.samplesPerQuestion + 1 }, (_, k) => sampled.filter((s) => Math.round(s.accuracy * p.samplesPerQuestion) === k).length) } });
 
     // 3. DPO and the random-label control, from the same SFT weights, same pair order.
     const dpo = cloneVlm(sft, new Rng(0));
     ctx.setLiveModel({ sft, dpo, judge, bank, heldOut, params: p } satisfies LiveModel);
-    const dpoStats = await trainDpo(dpo, pairs, bank, p, ctx, 'dpo', new Rng(ctx.seed).fork('dpo-order'));
+    const dpoStats = await trainDpo(dpo, pairs, bank, p, ctx, 'dpo', new Rng(p.seed).fork('dpo-order'));
     const control = cloneVlm(sft, new Rng(0));
-    const coin = new Rng(ctx.seed).fork('control-labels');
+    const coin = new Rng(p.seed).fork('control-labels');
     const swap = pairs.map(() => coin.next() < 0.5);
-    const controlStats = await trainDpo(control, pairs, bank, p, ctx, 'control', new Rng(ctx.seed).fork('dpo-order'), swap);
+    const controlStats = await trainDpo(control, pairs, bank, p, ctx, 'control', new Rng(p.seed).fork('dpo-order'), swap);
     saveVlm(ctx.checkpointPath('dpo'), dpo, p);
-    const evalRng = new Rng(ctx.seed).fork('eval');
+    const evalRng = new Rng(p.seed).fork('eval');
     const dpoCot = (await greedyAccuracy(dpo, bank, heldOut, 'cot', evalRng, (d) => ctx.progress('evaluate DPO', d, heldOut.length))).accuracy;
     const dpoHard = (await greedyAccuracy(dpo, bank, hard, 'cot', evalRng)).accuracy;
     const dpoDirect = (await greedyAccuracy(dpo, bank, heldOut, 'direct', evalRng)).accuracy;
@@ -96,7 +96,7 @@ export const cotDpoLab: LabDefinition<typeof cotDpoSpec.params> = {
     ctx.emit({ type: 'sample', kind: 'pairs', data: shown.map((pr, i) => ({ op: pr.item.op, digits: pr.item.digits, answer: pr.item.answer, chosen: pr.chosenText, rejected: pr.rejectedText, margin: margins[i] })) });
 
     // 4. DPO as a verifier over N chains of the SFT model.
-    const v = await verify(sft, dpo, bank, heldOut, p.rerankN, p.dpoBeta, p.sampleTemperature, new Rng(ctx.seed).fork('rerank'), (d, t) => ctx.progress('best-of-N chains', d, t));
+    const v = await verify(sft, dpo, bank, heldOut, p.rerankN, p.dpoBeta, p.sampleTemperature, new Rng(p.seed).fork('rerank'), (d, t) => ctx.progress('best-of-N chains', d, t));
     ctx.emit({ type: 'sample', kind: 'variant', data: { name: 'rerank', cot: row(v.rerank) } });
     ctx.emit({ type: 'sample', kind: 'variant', data: { name: 'vote', cot: row(v.vote) } });
     ctx.emit({ type: 'sample', kind: 'variant', data: { name: 'majority', cot: row(v.majority) } });
@@ -161,8 +161,9 @@ const validPixels = (v: unknown): v is number[] => Array.isArray(v) && v.length 
  */
 function inspect(m: LiveModel, args: unknown) {
   const a = (args ?? {}) as { index?: unknown; digits?: unknown; op?: unknown; k?: unknown; seed?: unknown };
-  const K = typeof a.k === 'number' && Number.isInteger(a.k) && a.k >= 1 && a.k <= 32 ? a.k : 8;
-  const seed = typeof a.seed === 'number' && Number.isInteger(a.seed) ? a.seed : 0;
+  if (a.k !== undefined && !(typeof a.k === 'number' && Number.isInteger(a.k) && a.k >= 1 && a.k <= 32)) throw new RangeError(`k must be an integer in 1..32 (chains to sample), not ${JSON.stringify(a.k)}`);
+  if (a.seed !== undefined && !(typeof a.seed === 'number' && Number.isInteger(a.seed) && a.seed >= 0)) throw new RangeError(`seed must be a non-negative integer, not ${JSON.stringify(a.seed)}`);
+  const K = (a.k as number | undefined) ?? 8, seed = (a.seed as number | undefined) ?? 0;
   let features: Float32Array, item: { op: Op; digits: number[] | null; answer: string | null; rationale: string | null };
   if (a.index !== undefined) {
     if (typeof a.index !== 'number' || !Number.isInteger(a.index) || a.index < 0 || a.index >= m.heldOut.length) throw new RangeError(`index must be an integer in 0..${m.heldOut.length - 1}`);
@@ -174,15 +175,14 @@ function inspect(m: LiveModel, args: unknown) {
     const op = a.op as Op;
     if (!(OPS as readonly string[]).includes(op)) throw new Error(`unknown operation ${JSON.stringify(a.op)}; one of ${OPS.join(', ')}`);
     if ((op === 'sum3') !== (a.digits.length === 3)) throw new Error(`${op} takes ${op === 'sum3' ? 3 : 2} digits`);
-    const slots = (a.digits as number[][]).map((d) => Float32Array.from(d));
-    features = featuresOfPixels(m.judge, [...slots, ...Array(3 - slots.length).fill(null)]);
-    const read = slots.map((s) => m.judge.predict(s, 1).labels[0]);
-    item = { op, digits: read, answer: teach(op, read).answer, rationale: null };
+    const drawn = featuresOfPixels(m.judge, m.bank, (a.digits as number[][]).map((d) => Float32Array.from(d)));
+    features = drawn.features;
+    item = { op, digits: drawn.read, answer: teach(op, drawn.read).answer, rationale: null };
   }
+  // K copies of the one question's slot features and (op, format) prompt.
   const batch = (format: Format, n: number): PromptBatch => {
-    const one = promptBatch(m.bank, 'test', [{ op: item.op, digits: [], imageIndex: [], answer: '', rationale: '' }], format);
     const f = new Float32Array(n * features.length), pr = new Int32Array(n * 2);
-    for (let i = 0; i < n; i++) { f.set(features, i * features.length); pr.set(one.prompts, i * 2); }
+    for (let i = 0; i < n; i++) { f.set(features, i * features.length); pr[2 * i] = opToken(item.op); pr[2 * i + 1] = formatToken(format); }
     return { features: f, prompts: pr, size: n };
   };
   const rng = new Rng(seed).fork('inspect');
