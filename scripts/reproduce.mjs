@@ -15,8 +15,8 @@ const skipMain = process.argv.includes('--sweeps-only');
 const mainSets = process.argv.flatMap((a, i) => (a === '--set' ? [process.argv[i + 1]] : []));
 const skipSweeps = process.argv.includes('--no-sweeps');
 // `--seeds 1,2` runs fewer seeds (a slow lab); each lab's section names the seeds it used.
-const seeds = (arg('--seeds') ?? '1,2,3').split(',').map(Number).filter((n) => Number.isInteger(n) && n >= 0);
-if (!seeds.length) { process.stderr.write('--seeds wants a comma-separated list of integers\n'); process.exit(2); }
+const seeds = (arg('--seeds') ?? '1,2,3').split(',').map((x) => (/^\d+$/.test(x.trim()) ? Number(x) : NaN));
+if (!seeds.length || seeds.some((n) => !Number.isInteger(n))) { process.stderr.write(`--seeds wants comma-separated non-negative integers, not "${arg('--seeds')}"\n`); process.exit(2); }
 const cli = join(root, 'bin', 'benchtop.js');
 
 if (!process.argv.includes('--no-build')) spawnSync(process.execPath, [join(root, 'scripts', 'build.mjs')], { stdio: 'inherit' });

@@ -269,7 +269,8 @@ export function sampleTokens(d: Decoder, prompt: tf.Tensor3D, o: SamplingOptions
   const done = new Array<boolean>(B).fill(false);
   const useCache = o.useCache ?? true;
   let cache: KvCache | undefined;
-  let seq: tf.Tensor3D = tf.keep(prompt.clone());
+  // Only the no-cache path re-reads the whole sequence.
+  let seq: tf.Tensor3D | null = useCache ? null : tf.keep(prompt.clone());
   let last: Float32Array;
   {
     const r = tf.tidy(() => {
@@ -297,14 +298,14 @@ export function sampleTokens(d: Decoder, prompt: tf.Tensor3D, o: SamplingOptions
         cache = c;
         return logits.reshape([B, V]);
       }
-      const grown = tf.concat([seq, e], 1) as tf.Tensor3D;
-      seq.dispose(); seq = tf.keep(grown);
+      const grown = tf.concat([seq!, e], 1) as tf.Tensor3D;
+      seq!.dispose(); seq = tf.keep(grown);
       const { logits } = decoderForward(d, grown);
       return logits.slice([0, grown.shape[1] - 1, 0], [B, 1, -1]).reshape([B, V]);
     });
     last = r.dataSync() as Float32Array; r.dispose();
   }
   if (cache) disposeCache(cache);
-  seq.dispose();
+  seq?.dispose();
   return { tokens, logProbs };
 }
