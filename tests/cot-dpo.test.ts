@@ -9,7 +9,7 @@ import { resolveParams } from '../common/lab';
 import { composeImage, makeItems, OPS, parseAnswer, teach, type Op } from '../workers/labs/cot-dpo/data';
 import { decodeText, encodeText, truncateWordTokens, untilEos, EOS } from '../workers/labs/cot-dpo/tokenizer';
 import { dpoLoss } from '../workers/labs/cot-dpo/train';
-import { selectPairs } from '../workers/labs/cot-dpo/evaluate';
+import { accuracyOf, pairedDifferenceSe, selectPairs } from '../workers/labs/cot-dpo/evaluate';
 import { createVlm, disposeVlm, targetLogProbs, type Vlm } from '../workers/labs/cot-dpo/model';
 import { cotDpoLab } from '../workers/labs/cot-dpo/lab';
 import { loadDataset } from '../workers/runtime/datasets';
@@ -72,6 +72,15 @@ describe('cot-dpo data, tokenizer and losses', () => {
     expect(new Set(draft.slice(0, 3).map((d) => d.rejectedText)).size).toBe(3); // each incorrect chain used once
     const cut = selectPairs(questions, chains, { K, range: [0.25, 0.85], perQuestion: 3, words: 2 }, new Rng(1)).draft;
     expect(cut[0].chosenText).toBe('L=1 R=2.');
+  });
+
+  it('the paired standard error of an accuracy difference, by hand', () => {
+    const items = ['1', '2', '3', '4'].map((answer) => ({ op: 'max' as Op, digits: [0, 0], imageIndex: [0, 0], answer, rationale: '' }));
+    const a = accuracyOf(['1', '2', 'x', null], items), b = accuracyOf(['1', 'x', '3', '4'], items);
+    // differences 0, −1, +1, +1: mean 0.25, sample variance (0.0625 + 1.5625 + 2 · 0.5625) / 3
+    expect(pairedDifferenceSe(a, b)).toBeCloseTo(Math.sqrt((0.0625 + 1.5625 + 1.125) / 3 / 4), 10);
+    expect(pairedDifferenceSe(a, a)).toBe(0);
+    expect(a.parseFail).toBe(1);
   });
 
   it('DPO loss equals −log σ(β[(lw − refW) − (ll − refL)]) by hand', async () => {

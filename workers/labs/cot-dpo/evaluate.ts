@@ -7,13 +7,28 @@ import { generate, type Vlm } from './model';
 import { chainLogProbs, type Pair } from './train';
 import { decodeText, truncateWordTokens, untilEos, type Format } from './tokenizer';
 
-export interface Accuracy { correct: number; parseFail: number; n: number; acc: number; se: number; parseFailRate: number }
+export interface Accuracy { correct: number; parseFail: number; n: number; acc: number; se: number; parseFailRate: number; hits: boolean[] }
 
 export function accuracyOf(answers: readonly (string | null)[], items: readonly Item[]): Accuracy {
   let correct = 0, parseFail = 0;
-  answers.forEach((a, i) => { if (a === null) parseFail++; else if (a === items[i].answer) correct++; });
+  const hits = answers.map((a, i) => a !== null && a === items[i].answer);
+  answers.forEach((a, i) => { if (a === null) parseFail++; else if (hits[i]) correct++; });
   const n = items.length, acc = n ? correct / n : 0;
-  return { correct, parseFail, n, acc, se: n ? Math.sqrt((acc * (1 - acc)) / n) : 0, parseFailRate: n ? parseFail / n : 0 };
+  return { correct, parseFail, n, acc, se: n ? Math.sqrt((acc * (1 - acc)) / n) : 0, parseFailRate: n ? parseFail / n : 0, hits };
+}
+
+/**
+ * Standard error of acc(b) − acc(a) on the same items: the per-item differences are
+ * −1, 0 or +1, so only the questions the two models disagree on add variance (far smaller
+ * than combining the two accuracies' standard errors).
+ */
+export function pairedDifferenceSe(a: Accuracy, b: Accuracy): number {
+  const n = a.hits.length;
+  if (n !== b.hits.length) throw new RangeError(`paired accuracies need the same items (${n} vs ${b.hits.length})`);
+  if (n < 2) return 0;
+  const d = a.hits.map((h, i) => Number(b.hits[i]) - Number(h));
+  const mean = d.reduce((s, x) => s + x, 0) / n;
+  return Math.sqrt(d.reduce((s, x) => s + (x - mean) ** 2, 0) / (n - 1) / n);
 }
 
 export interface Chains { texts: string[]; tokens: number[][] }

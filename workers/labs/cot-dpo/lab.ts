@@ -9,7 +9,7 @@ import { composeImage, makeItems, OP_QUESTIONS, OPS, parseAnswer, teach, type It
 import { buildFeatureBank, featuresOfPixels, promptBatch, type FeatureBank } from './features';
 import { cloneVlm, createVlm, disposeVlm, generate, targetLogProbs, vlmTensors, type PromptBatch, type Vlm } from './model';
 import { sftExamples, trainDpo, trainSft, type Pair } from './train';
-import { buildPairs, greedyAccuracy, verify, type Accuracy } from './evaluate';
+import { buildPairs, greedyAccuracy, pairedDifferenceSe, verify, type Accuracy } from './evaluate';
 import { decodeText, formatToken, opToken, untilEos, type Format } from './tokenizer';
 
 interface LiveModel { sft: Vlm; dpo: Vlm; judge: Judge; bank: FeatureBank; heldOut: Item[]; params: CotDpoParams }
@@ -102,6 +102,8 @@ export const cotDpoLab: LabDefinition<typeof cotDpoSpec.params> = {
     ctx.emit({ type: 'sample', kind: 'variant', data: { name: 'majority', cot: row(v.majority) } });
 
     const gain = dpoCot.acc - variants.mixSft.cot.acc, controlGain = controlCot.acc - variants.mixSft.cot.acc;
+    // The DPO gain is resolved only if it exceeds twice its paired standard error (same questions).
+    const gainSe = pairedDifferenceSe(variants.mixSft.cot, dpoCot);
     const metrics: Record<string, number> = {
       directAcc_directSft: variants.directSft.direct.acc, cotAcc_directSft: variants.directSft.cot.acc,
       directAcc_cotSft: variants.cotSft.direct.acc, cotAcc_cotSft: variants.cotSft.cot.acc,
@@ -113,7 +115,7 @@ export const cotDpoLab: LabDefinition<typeof cotDpoSpec.params> = {
       dpoRewardMargin: dpoStats.finalMargin, dpoRewardAccuracy: dpoStats.finalRewardAcc, controlRewardMargin: controlStats.finalMargin,
       stepsPerSec: sftSteps / (sftMs / 1000),
       dpoStepsPerSec: dpoStats.ms ? dpoStats.steps / (dpoStats.ms / 1000) : 0,
-      dpoGain: gain, dpoControlGain: controlGain,
+      dpoGain: gain, dpoGainSe: gainSe, dpoControlGain: controlGain, dpoControlGainSe: pairedDifferenceSe(variants.mixSft.cot, controlCot),
       cotAccSe: variants.mixSft.cot.se,
       cotAcc_majority: v.majority.acc, cotAcc_oracleN: v.oracle.acc,
       directAcc_dpo: dpoDirect.acc,
@@ -126,7 +128,7 @@ export const cotDpoLab: LabDefinition<typeof cotDpoSpec.params> = {
       metrics,
       checks: {
         cotSftBeatsDirectSftOnCot: variants.cotSft.cot.acc - variants.directSft.cot.acc >= 0.05,
-        dpoGainPositive: gain > 0,
+        dpoGainPositive: gain > 2 * gainSe && gain > 0,
         controlGainBelowDpoGain: controlGain < gain,
       },
     };

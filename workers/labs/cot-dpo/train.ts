@@ -105,11 +105,11 @@ export interface DpoStats extends TrainStats { finalMargin: number; finalRewardA
 export async function trainDpo(policy: Vlm, pairs: readonly Pair[], bank: FeatureBank, p: CotDpoParams, ctx: RunContext, tag: 'dpo' | 'control', rng: Rng, swap?: readonly boolean[]): Promise<DpoStats> {
   const vars = languageVariables(policy);
   const opt = tf.train.adam(p.dpoLearningRate);
-  let ms = 0, finalMargin = 0, finalRewardAcc = 0;
+  let ms = 0, finalMargin = 0, finalRewardAcc = 0, done = 0;
   const order: number[] = [];
   const recent: { margin: number; acc: number }[] = [];
   try {
-    for (let step = 1; step <= p.dpoSteps && pairs.length; step++) {
+    for (let step = 1; step <= p.dpoSteps && pairs.length; step++, done++) {
       ctx.throwIfCancelled();
       const t0 = performance.now();
       const idx: number[] = [];
@@ -159,5 +159,5 @@ export async function trainDpo(policy: Vlm, pairs: readonly Pair[], bank: Featur
     finalMargin = recent.reduce((s, r) => s + r.margin, 0) / recent.length;
     finalRewardAcc = recent.reduce((s, r) => s + r.acc, 0) / recent.length;
   }
-  return { steps: p.dpoSteps, ms, finalMargin, finalRewardAcc };
+  return { steps: done, ms, finalMargin, finalRewardAcc };
 }
