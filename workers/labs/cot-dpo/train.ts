@@ -104,7 +104,7 @@ export interface DpoStats extends TrainStats { finalMargin: number; finalRewardA
  */
 export async function trainDpo(policy: Vlm, pairs: readonly Pair[], bank: FeatureBank, p: CotDpoParams, ctx: RunContext, tag: 'dpo' | 'control', rng: Rng, swap?: readonly boolean[]): Promise<DpoStats> {
   const vars = languageVariables(policy);
-  const opt = tf.train.adam(p.dpoLearningRate);
+  const opt = p.dpoOptimizer === 'sgd' ? tf.train.sgd(p.dpoLearningRate) : tf.train.adam(p.dpoLearningRate);
   let ms = 0, finalMargin = 0, finalRewardAcc = 0, done = 0;
   const order: number[] = [];
   const recent: { margin: number; acc: number }[] = [];
