@@ -12,6 +12,7 @@ import { RunStore } from '../workers/jobs/run-store';
 import { coderBench } from './coders';
 import { codecBench } from './codec';
 import { decoderBench } from './decoder';
+import { ditBench } from './dit';
 
 const root = join(__dirname, '..');
 const cli = join(root, 'bin', 'benchtop.js');
@@ -91,6 +92,8 @@ async function main() {
   results.codec = await codecBench();
   log('decoder: sampled tokens/s with and without the KV cache');
   results.decoder = await decoderBench();
+  log('ec-dit: training steps/s, sampling images/s, routing overhead');
+  results.dit = await ditBench();
   log('job service: relay and cancel latency');
   results.jobs = await jobLatencies();
   results.labs = {};

@@ -3,8 +3,9 @@ import type { LabSpec } from '../lab';
 import { referenceClassifierSpec } from './reference-classifier';
 import { activationCodecSpec } from './activation-codec';
 import { cotDpoSpec } from './cot-dpo';
+import { ecDitSpec } from './ec-dit';
 
-export const LAB_SPECS: readonly LabSpec[] = [referenceClassifierSpec as unknown as LabSpec, activationCodecSpec as unknown as LabSpec, cotDpoSpec as unknown as LabSpec];
+export const LAB_SPECS: readonly LabSpec[] = [referenceClassifierSpec as unknown as LabSpec, activationCodecSpec as unknown as LabSpec, cotDpoSpec as unknown as LabSpec, ecDitSpec as unknown as LabSpec];
 
 export function findLabSpec(id: string): LabSpec | undefined {
   return LAB_SPECS.find((s) => s.id === id);

@@ -13,6 +13,7 @@ const FIXED: Record<string, () => SharedPart<unknown>> = {
   'judge:mnist': () => judgePart('mnist'),
   'judge:fashion-mnist': () => judgePart('fashion-mnist'),
   'judge:mnist:tiny': () => judgePart('mnist', TINY_JUDGE, ':tiny'),
+  'judge:fashion-mnist:tiny': () => judgePart('fashion-mnist', TINY_JUDGE, ':tiny'),
 };
 
 /** The shared part for a key, or undefined when no such part exists. */

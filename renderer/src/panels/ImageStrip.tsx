@@ -4,7 +4,7 @@ import { useEffect, useRef } from 'react';
 export function ImageStrip({ rows, labels, scale = 3 }: { rows: number[][][]; labels: string[]; scale?: number }) {
   const ref = useRef<HTMLCanvasElement>(null);
   const cols = Math.max(0, ...rows.map((r) => r.length));
-  const labelW = 110, gap = 4, size = 28 * scale;
+  const labelW = labels.some((l) => l) ? 110 : 0, gap = 4, size = 28 * scale;
   useEffect(() => {
     const c = ref.current; if (!c) return;
     const g = c.getContext('2d')!;

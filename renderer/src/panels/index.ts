@@ -4,9 +4,11 @@ import type { RunDetail } from '../../../common/api';
 import { ReferenceClassifierPanel } from './reference-classifier';
 import { ActivationCodecPanel } from './activation-codec';
 import { CotDpoPanel } from './cot-dpo';
+import { EcDitPanel } from './ec-dit';
 
 export const PANELS: Record<string, ComponentType<{ detail: RunDetail }>> = {
   'reference-classifier': ReferenceClassifierPanel,
   'activation-codec': ActivationCodecPanel,
   'cot-dpo': CotDpoPanel,
+  'ec-dit': EcDitPanel,
 };

@@ -1,0 +1,48 @@
+// ec-dit at its default size: training steps/s (batch 32, one routing group) and sampling
+// images/s (batch 16, 20 Euler steps with guidance) for expert choice, dense and token
+// choice, and expert choice's routing overhead over dense at inference (the paper: 20–28 %).
+import * as tf from '@tensorflow/tfjs';
+import { resolveParams } from '../common/lab';
+import { ecDitSpec, type DitModelName } from '../common/labs/ec-dit';
+import { initBackend } from '../workers/runtime/backend';
+import { Rng } from '../workers/runtime/rng';
+import { createDit, ditForward, ditVariables, disposeDit } from '../workers/nn/dit';
+import { ditConfig } from '../workers/labs/ec-dit/lab';
+import { contextTokens } from '../workers/labs/ec-dit/data';
+import { sampleImages } from '../workers/labs/ec-dit/sample';
+
+export async function ditBench() {
+  const backend = await initBackend();
+  const p = resolveParams(ecDitSpec, 'default');
+  const rows: Record<string, unknown> = {};
+  const forwardMs: Record<string, number> = {};
+  for (const model of ['ec', 'dense', 'tc'] as DitModelName[]) {
+    const m = createDit(ditConfig(p, model), new Rng(1));
+    const vars = Object.values(ditVariables(m));
+    const B = p.batchSize, rng = new Rng(2);
+    const x = tf.tensor2d(rng.normalArray(B * 784), [B, 784]), t = Float32Array.from({ length: B }, () => rng.next());
+    const ctx = contextTokens(p.dataset, Int32Array.from({ length: B }, (_, i) => i % 10));
+    const opt = tf.train.adam(1e-3);
+    const step = () => opt.minimize(() => ditForward(m, x, t, ctx, 2).v.square().mean() as tf.Scalar, false, vars);
+    step();
+    let t0 = performance.now();
+    for (let i = 0; i < 5; i++) step();
+    const trainStepsPerSec = 5 / ((performance.now() - t0) / 1000);
+    const xs = tf.tensor2d(rng.normalArray(16 * 784), [16, 784]), ts = new Float32Array(16).fill(0.5), cs = contextTokens(p.dataset, Int32Array.from({ length: 16 }, (_, i) => i % 10));
+    tf.tidy(() => ditForward(m, xs, ts, cs, 2).v.dataSync());
+    t0 = performance.now();
+    for (let i = 0; i < 10; i++) tf.tidy(() => ditForward(m, xs, ts, cs, 2).v.dataSync());
+    forwardMs[model] = (performance.now() - t0) / 10;
+    t0 = performance.now();
+    sampleImages(m, p.dataset, Int32Array.from({ length: 16 }, (_, i) => i % 10), p.sampleSteps, p.cfgScale, new Rng(3));
+    const samplingImagesPerSec = 16 / ((performance.now() - t0) / 1000);
+    rows[model] = { trainStepsPerSec, samplingImagesPerSec, forwardMsBatch16: forwardMs[model] };
+    tf.dispose([x, xs]); opt.dispose(); disposeDit(m);
+  }
+  return {
+    backend: backend.name, model: `d=${p.dModel}, ${p.layers} blocks, E=${p.experts}, f_c=${p.capacityFactor}; train batch ${p.batchSize}, sampling batch 16 × ${p.sampleSteps} steps, CFG (two routing groups per step)`,
+    ...rows,
+    ecRoutingOverheadPct: 100 * (forwardMs.ec / forwardMs.dense - 1),
+    tcRoutingOverheadPct: 100 * (forwardMs.tc / forwardMs.dense - 1),
+  };
+}

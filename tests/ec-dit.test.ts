@@ -1,0 +1,86 @@
+// ec-dit: condition tokens, patch ink and Spearman's ρ by hand, the flow loss by hand,
+// and a smoke run end to end: every metric, capacities exact at every sampling step,
+// routing samples for the panel, the generate query (and its refusals), no tensor leak.
+import { describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
+import { resolveParams } from '../common/lab';
+import { ecDitSpec } from '../common/labs/ec-dit';
+import { contextTokens } from '../workers/labs/ec-dit/data';
+import { patchInk, spearman } from '../workers/labs/ec-dit/sample';
+import { flowLoss } from '../workers/labs/ec-dit/train';
+import { ditConfig, ecDitLab } from '../workers/labs/ec-dit/lab';
+import { createDit, disposeDit } from '../workers/nn/dit';
+import { initBackend } from '../workers/runtime/backend';
+import { Rng } from '../workers/runtime/rng';
+import { testContext } from './helpers/context';
+
+describe('ec-dit pieces', () => {
+  it('condition tokens: [kind, class] per label, [null, null] for the null label', () => {
+    expect(Array.from(contextTokens('mnist', [7, -1, 0]))).toEqual([1, 9, 0, 0, 1, 2]);
+  });
+
+  it('patch ink sums each 4x4 patch', () => {
+    const img = new Float32Array(784);
+    img[0] = 1; img[3 * 28 + 3] = 0.5; img[4] = 0.25; img[27 * 28 + 27] = 1;
+    const ink = patchInk(img, 1, 28, 4);
+    expect(ink[0]).toBeCloseTo(1.5); expect(ink[1]).toBeCloseTo(0.25); expect(ink[48]).toBeCloseTo(1);
+    expect(ink.reduce((a, b) => a + b, 0)).toBeCloseTo(2.75);
+  });
+
+  it("Spearman's ρ: perfect, reversed, and with ties (averaged ranks) by hand", () => {
+    expect(spearman([1, 2, 3, 4], [10, 20, 30, 40])).toBeCloseTo(1);
+    expect(spearman([1, 2, 3, 4], [4, 3, 2, 1])).toBeCloseTo(-1);
+    // a ranks 1, 2.5, 2.5, 4; b ranks 1..4: ρ = Pearson of the ranks = 0.9486832…
+    expect(spearman([0, 5, 5, 9], [1, 2, 3, 4])).toBeCloseTo(3 / Math.sqrt(10), 6);
+    expect(Number.isNaN(spearman([1, 1, 1], [1, 2, 3]))).toBe(true);
+  });
+
+  it('the flow loss is the mean squared error against x1 − x0 (zero-initialised output layer: v = 0)', async () => {
+    await initBackend('wasm');
+    const p = resolveParams(ecDitSpec, 'smoke');
+    const m = createDit(ditConfig(p, 'ec'), new Rng(1));
+    const r = new Rng(2), B = 8;
+    const x1 = r.normalArray(B * 784), x0 = r.normalArray(B * 784), t = Float32Array.from({ length: B }, () => r.next());
+    // adaLN-zero: the final projection starts at zero, so v ≡ 0 and the loss is mean((x1 − x0)²).
+    let expected = 0;
+    for (let i = 0; i < x1.length; i++) expected += (x1[i] - x0[i]) ** 2;
+    const got = tf.tidy(() => flowLoss(m, x1, x0, t, contextTokens('mnist', new Int32Array(B)), 0).flow.dataSync()[0]);
+    expect(got).toBeCloseTo(expected / x1.length, 4);
+    disposeDit(m);
+  });
+});
+
+describe('ec-dit smoke run', () => {
+  it('runs end to end with exact capacities, routing samples, the generate query, and no tensor leak', async () => {
+    const p = resolveParams(ecDitSpec, 'smoke');
+    const { ctx, events, live } = await testContext(p.seed);
+    await ctx.require('judge:mnist:tiny');
+    const before = tf.memory().numTensors;
+    const result = await ecDitLab.run(p, ctx);
+    for (const name of ecDitSpec.metrics) expect(Number.isFinite(result.metrics[name]), name).toBe(true);
+    expect(result.checks.expertCapacityExact).toBe(true);
+    expect(result.metrics.tcDroppedTokenPct).toBeGreaterThanOrEqual(0);
+    const routing = events.filter((e) => e.type === 'sample' && e.kind === 'routing').map((e) => (e as { data: { model: string; frames: { routing: { expertsPerToken: number[] }[] }[] } }).data);
+    expect(routing.map((r) => r.model)).toEqual(['ec', 'tc']);
+    const C = Math.floor((p.sampleBatch * 49 * p.capacityFactor) / p.experts);
+    for (const f of routing[0].frames) expect(f.routing[0].expertsPerToken.reduce((a, b) => a + b, 0)).toBe(p.experts * C);
+    expect(routing[0].frames).toHaveLength(p.sampleSteps);
+    const grids = events.filter((e) => e.type === 'sample' && e.kind === 'grid');
+    expect(grids).toHaveLength(3);
+
+    const gen = (await ecDitLab.queries!.generate({ classes: [3, 7], seed: 5 }, live())) as { labels: number[]; models: Record<string, { frames?: unknown[]; images?: number[] }> };
+    expect(gen.labels.slice(0, 4)).toEqual([3, 7, 3, 7]);
+    expect(Object.keys(gen.models).sort()).toEqual(['dense', 'ec', 'tc']);
+    expect(gen.models.ec.frames).toHaveLength(p.sampleSteps);
+    expect(gen.models.dense.images).toHaveLength(p.sampleBatch * 784);
+    expect(() => ecDitLab.queries!.generate({ classes: [12] }, live())).toThrow(/classes must be 1 to 10 class numbers/);
+    expect(() => ecDitLab.queries!.generate({ seed: -1 }, live())).toThrow(/seed must be an integer/);
+
+    // Only the live models' variables (and their position tables) remain.
+    const models = Object.values((live() as { models: Record<string, { weights: object; moe: object }> }).models);
+    const kept = tf.memory().numTensors - before;
+    for (const m of models) disposeDit(m as never);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(kept).toBeGreaterThan(0);
+  }, 60_000);
+});

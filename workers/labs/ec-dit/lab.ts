@@ -1,0 +1,183 @@
+import { DIT_MODELS, ecDitSpec, type DitModelName, type EcDitParams } from '../../../common/labs/ec-dit';
+import type { LabDefinition, RunContext } from '../../runtime/context';
+import type { RunSummary } from '../../../common/lab';
+import { assignCheckpoint, readCheckpoint, saveCheckpoint } from '../../runtime/checkpoint';
+import { loadDataset, PIXELS, batchFloats } from '../../runtime/datasets';
+import { frechetDistance } from '../../runtime/frechet';
+import { Rng } from '../../runtime/rng';
+import type { Judge } from '../../shared-parts/judge';
+import { createDit, ditVariables, parameterCount, tokensPerImage, type Dit, type DitConfig, type FfnKind } from '../../nn/dit';
+import { ecCapacity, ffnMacsPerToken } from '../../nn/moe';
+import { CONTEXT_VOCAB } from './data';
+import { trainDit, validationLoss } from './train';
+import { inkExpertSpearman, sampleImages, type SampleResult } from './sample';
+
+interface LiveModel { models: Partial<Record<DitModelName, Dit>>; params: EcDitParams }
+
+const judgeKey = (p: EcDitParams) => (p.judge === 'tiny' ? `judge:${p.dataset}:tiny` : `judge:${p.dataset}`);
+
+/** The dense model's MoE-position FFN: f_c experts wide, plus the router's d·E multiply-adds (d·E / 2d hidden units). */
+function denseAtMoeHidden(p: EcDitParams) { return Math.round(p.capacityFactor * p.expertHidden + p.experts / 2); }
+
+/** Blocks 1, 3, … (0-based; the paper's "every other layer") hold the MoE; the dense model has an FFN there as wide as f_c experts plus the router's compute. */
+export function ditConfig(p: EcDitParams, model: DitModelName): DitConfig {
+  const moeKind: FfnKind = model === 'dense' ? 'dense' : model;
+  const atMoe = (i: number) => i % 2 === 1;
+  return {
+    image: 28, patch: 4, dModel: p.dModel, heads: p.heads, layers: p.layers, contextVocab: CONTEXT_VOCAB,
+    ffn: Array.from({ length: p.layers }, (_, i) => (atMoe(i) ? moeKind : 'dense')),
+    ffnHidden: Array.from({ length: p.layers }, (_, i) => (atMoe(i) ? denseAtMoeHidden(p) : 4 * p.dModel)),
+    experts: p.experts, expertHidden: p.expertHidden, capacityFactor: p.capacityFactor, tcCapacityFactor: p.tcCapacityFactor,
+  };
+}
+
+const buildDit = (p: EcDitParams, model: DitModelName, rng: Rng): Dit => createDit(ditConfig(p, model), rng);
+
+/** Labels of n samples, classes interleaved so every sampling batch mixes classes. */
+const sampleLabels = (n: number) => Int32Array.from({ length: n }, (_, i) => i % 10);
+
+export const ecDitLab: LabDefinition<typeof ecDitSpec.params> = {
+  spec: ecDitSpec,
+  async run(p, ctx) {
+    ctx.progress('judge', 0, 1);
+    const judge = await ctx.require<Judge>(judgeKey(p));
+    ctx.progress('judge', 1, 1);
+    try {
+      return await runWithJudge(p, ctx, judge);
+    } finally {
+      judge.dispose(); // the queries never need it
+    }
+  },
+  async loadModel(runDir) {
+    const models: LiveModel['models'] = {};
+    let params: EcDitParams | undefined;
+    for (const model of DIT_MODELS) {
+      let ckpt;
+      try { ckpt = readCheckpoint(`${runDir}/checkpoints/${model}.ckpt`); } catch { continue; }
+      params = ckpt.meta.params as EcDitParams;
+      const m = buildDit(params, model, new Rng(0));
+      assignCheckpoint(ckpt, ditVariables(m));
+      models[model] = m;
+    }
+    if (!params) throw new Error(`no trained DiT in ${runDir}`);
+    return { models, params } satisfies LiveModel;
+  },
+  queries: {
+    generate: (args, model) => generateQuery(model as LiveModel, args),
+  },
+};
+
+function activatedMacs(p: EcDitParams, model: DitModelName): number {
+  const moeLayers = Math.floor(p.layers / 2), denseLayers = p.layers - moeLayers;
+  const perToken = denseLayers * ffnMacsPerToken('dense', p.dModel, 4 * p.dModel, p.experts, p.capacityFactor)
+    + moeLayers * (model === 'dense' ? ffnMacsPerToken('dense', p.dModel, denseAtMoeHidden(p), p.experts, p.capacityFactor) : ffnMacsPerToken(model, p.dModel, p.expertHidden, p.experts, model === 'ec' ? p.capacityFactor : 2));
+  return perToken * 49;
+}
+
+/** What the panel draws for one sampling batch: frames (images per step) and experts per patch per MoE block and step. */
+function routingSample(model: DitModelName, labels: ArrayLike<number>, r: SampleResult, p: EcDitParams) {
+  return {
+    model, labels: Array.from(labels), steps: p.sampleSteps, experts: p.experts,
+    frames: r.frames.map((f) => ({
+      t: f.t,
+      images: Array.from(f.images, (v) => Math.round(v * 255)),
+      routing: f.routing.map((rt) => ({ layer: rt.layer, expertsPerToken: Array.from(rt.expertsPerToken), expertMask: Array.from(rt.expertMask), probs: Array.from(rt.probs, (v) => Math.round(v * 1000) / 1000) })),
+    })),
+  };
+}
+
+async function runWithJudge(p: EcDitParams, ctx: RunContext, judge: Judge): Promise<RunSummary> {
+  const ds = loadDataset(p.dataset);
+  const refCount = Math.min(p.fdReference, ds.test.count);
+  const refFeatures = judge.predict(batchFloats(ds.test, Array.from({ length: refCount }, (_, i) => i)).x, refCount).features;
+  const live: LiveModel = { models: {}, params: p };
+  ctx.setLiveModel(live);
+  const metrics: Record<string, number> = {};
+  let capacityExact = true, trainSteps = 0, trainMs = 0, sampleMs = 0, sampled = 0;
+  const N = 49;
+  for (const model of DIT_MODELS.filter((x) => p.models.includes(x))) {
+    const m = buildDit(p, model, new Rng(p.seed).fork('init'));
+    ctx.log(`${model}: ${parameterCount(m)} parameters, ${activatedMacs(p, model).toLocaleString()} activated FFN multiply-adds per image`);
+    const stats = await trainDit(m, model, ds.train, p, ctx, new Rng(p.seed).fork('batches'));
+    trainSteps += stats.steps; trainMs += stats.ms;
+    saveCheckpoint(ctx.checkpointPath(model), ditVariables(m), { params: p, model });
+    live.models[model] = m;
+    metrics[`valLoss_${model}`] = validationLoss(m, ds.test, p, new Rng(p.seed));
+    if (model === 'tc') metrics.tcDroppedTokenPct = stats.droppedPct;
+
+    // 100 samples per class in fixed batches (the same labels and noise for every model).
+    const labels = sampleLabels(10 * p.samplesPerClass);
+    const images = new Float32Array(labels.length * PIXELS);
+    const noise = new Rng(p.seed).fork('sampling');
+    let rhoSum: number[][] | null = null, rhoBatches = 0, layers: number[] = [];
+    const t0 = performance.now();
+    for (let s = 0; s < labels.length; s += p.sampleBatch) {
+      ctx.throwIfCancelled();
+      const batch = labels.subarray(s, Math.min(labels.length, s + p.sampleBatch));
+      const r: SampleResult = sampleImages(m, p.dataset, batch, p.sampleSteps, p.cfgScale, noise.fork(`batch-${s}`), { trace: model !== 'dense' });
+      images.set(r.images, s * PIXELS);
+      if (model === 'ec') for (const f of r.frames) for (const rt of f.routing) {
+        const C = ecCapacity(batch.length * N, p.experts, p.capacityFactor);
+        if (rt.expertsPerToken.reduce((a, b) => a + b, 0) !== p.experts * C) capacityExact = false;
+      }
+      if (model !== 'dense' && batch.length === p.sampleBatch) {
+        const sp = inkExpertSpearman(m, r, batch.length);
+        layers = sp.layers;
+        rhoSum = rhoSum ? rhoSum.map((row, i) => row.map((v, j) => v + (Number.isFinite(sp.rho[i][j]) ? sp.rho[i][j] : 0))) : sp.rho.map((row) => row.map((v) => (Number.isFinite(v) ? v : 0)));
+        rhoBatches++;
+      }
+      if (s === 0 && model !== 'dense') ctx.emit({ type: 'sample', kind: 'routing', data: routingSample(model, batch, r, p) });
+      ctx.progress(`sample ${model}`, Math.min(labels.length, s + p.sampleBatch), labels.length);
+      await new Promise((res) => setImmediate(res));
+    }
+    sampleMs += performance.now() - t0; sampled += labels.length;
+    const judged = judge.predict(images, labels.length);
+    metrics[`classAcc_${model}`] = judged.labels.reduce((acc, l, i) => acc + (l === labels[i] ? 1 : 0), 0) / labels.length;
+    metrics[`fd_${model}`] = frechetDistance(judged.features, labels.length, refFeatures, refCount, judge.featureDim);
+    if (rhoSum && rhoBatches) {
+      const rho = rhoSum.map((row) => row.map((v) => v / rhoBatches));
+      metrics[`inkExpertSpearman_${model}_lastLayer`] = rho[rho.length - 1][rho[0].length - 1];
+      ctx.emit({ type: 'sample', kind: 'spearman', data: { model, layers, steps: p.sampleSteps, rho } });
+    }
+    // A grid: the first 4 samples of every class.
+    const grid: number[][] = [];
+    for (let c = 0; c < 10; c++) for (let k = 0; k < Math.min(4, p.samplesPerClass); k++) grid.push(Array.from(images.subarray((k * 10 + c) * PIXELS, (k * 10 + c + 1) * PIXELS), (v) => Math.round(v * 255)));
+    ctx.emit({ type: 'sample', kind: 'grid', data: { model, images: grid, perClass: Math.min(4, p.samplesPerClass), classAcc: metrics[`classAcc_${model}`], fd: metrics[`fd_${model}`], valLoss: metrics[`valLoss_${model}`] } });
+  }
+  if (metrics.inkExpertSpearman_ec_lastLayer !== undefined) metrics.inkExpertSpearman_lastLayer = metrics.inkExpertSpearman_ec_lastLayer;
+  metrics.stepsPerSec = trainSteps / (trainMs / 1000);
+  metrics.samplesPerSec = sampled / (sampleMs / 1000);
+  for (const [k, v] of Object.entries(metrics)) ctx.metric(trainSteps, k, v);
+  return {
+    metrics,
+    checks: {
+      expertCapacityExact: capacityExact,
+      classAccEcAbove0p8: (metrics.classAcc_ec ?? 0) > 0.8,
+    },
+  };
+  }
+
+const validSeed = (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 2 ** 31 - 1;
+
+/**
+ * The panel's generator: 16 images (a fixed batch, so routing groups are comparable) of the
+ * requested classes, cycled, from one seed, by every trained model; frames and routing per step.
+ */
+function generateQuery(m: LiveModel, args: unknown) {
+  const a = (args ?? {}) as { classes?: unknown; seed?: unknown };
+  const classes = a.classes ?? [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+  if (!Array.isArray(classes) || classes.length < 1 || classes.length > 10 || !classes.every((c) => Number.isInteger(c) && c >= 0 && c <= 9)) throw new RangeError('classes must be 1 to 10 class numbers in 0..9');
+  if (a.seed !== undefined && !validSeed(a.seed)) throw new RangeError(`seed must be an integer in 0..2^31-1, not ${JSON.stringify(a.seed)}`);
+  const seed = (a.seed as number | undefined) ?? 0;
+  const B = m.params.sampleBatch;
+  const labels = Int32Array.from({ length: B }, (_, i) => classes[i % classes.length] as number);
+  const out: Record<string, unknown> = {};
+  for (const [name, dit] of Object.entries(m.models)) {
+    if (!dit) continue;
+    const r = sampleImages(dit, m.params.dataset, labels, m.params.sampleSteps, m.params.cfgScale, new Rng(seed).fork('generate'), { trace: name !== 'dense' });
+    out[name] = name === 'dense' ? { model: name, labels: Array.from(labels), images: Array.from(r.images, (v) => Math.round(v * 255)) } : routingSample(name as DitModelName, labels, r, m.params);
+  }
+  return { labels: Array.from(labels), tokensPerImage: 49, models: out };
+}
+
+void tokensPerImage;
