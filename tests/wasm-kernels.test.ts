@@ -38,6 +38,14 @@ describe('wasm kernel fixes equal cpu', () => {
       await same(() => tf.matMul(tf.tensor2d(a.subarray(0, 35), ta ? [7, 5] : [5, 7]), tf.tensor2d(b.subarray(0, 28), tb ? [4, 7] : [7, 4]), ta, tb));
     }
   });
+  it('BatchMatMul of large batches (split into plain products), every transpose combination, 4-D too', async () => {
+    const a = rand(3 * 70 * 40), b = rand(3 * 40 * 50);
+    for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]]) {
+      await same(() => tf.matMul(tf.tensor3d(a, ta ? [3, 40, 70] : [3, 70, 40]), tf.tensor3d(b, tb ? [3, 50, 40] : [3, 40, 50]), ta, tb));
+    }
+    await same(() => tf.matMul(tf.tensor4d(a, [1, 3, 70, 40]), tf.tensor4d(b, [1, 3, 40, 50])));
+    await same(() => tf.matMul(tf.tensor3d(a.subarray(0, 70 * 40), [1, 70, 40]), tf.tensor3d(b, [3, 40, 50]))); // broadcast: not split
+  });
   it('_FusedMatMul with bias and relu, transposed operands', async () => {
     const a = rand(6 * 8), b = rand(8 * 3), bias = rand(3);
     await same(() => tf.fused.matMul({ a: tf.tensor2d(a, [8, 6]), b: tf.tensor2d(b, [3, 8]), transposeA: true, transposeB: true, bias: tf.tensor1d(bias), activation: 'relu' }));

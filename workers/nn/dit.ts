@@ -153,8 +153,8 @@ export function ditForward(m: Dit, xt: tf.Tensor2D, t: ArrayLike<number>, contex
   const te = tf.tensor2d(timestepFeatures(t, T_FEATURES), [B, T_FEATURES]);
   const t1 = linear(te, m.weights.t_w1, m.weights.t_b1);
   const cond = linear(t1.mul(tf.sigmoid(t1)), m.weights.t_w2, m.weights.t_b2) as tf.Tensor2D;
-  const condAct = cond.mul(tf.sigmoid(cond)); // SiLU before every modulation, as DiT
   const ctx = tf.gather(m.weights.context, tf.tensor2d(context, [B, contextLen], 'int32')) as tf.Tensor3D;
+  const condAct = cond.mul(tf.sigmoid(cond)); // SiLU before every modulation, as DiT
   for (let i = 0; i < c.layers; i++) {
     const mod = linear(condAct, m.weights[`l${i}.mod`], m.weights[`l${i}.mod_b`]).reshape([B, 1, 6 * d]);
     const [shiftA, scaleA, gateA, shiftF, scaleF, gateF] = tf.split(mod, 6, 2);

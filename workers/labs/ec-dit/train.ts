@@ -30,6 +30,8 @@ export async function trainDit(m: Dit, name: string, set: ImageSet, p: EcDitPara
   const opt = tf.train.adam(p.learningRate, 0.9, 0.99);
   const warm = Math.min(50, Math.floor(p.trainSteps / 4));
   let ms = 0, dropped = 0, assignments = 0, order: Int32Array = new Int32Array(0), at = 0;
+  // The exponential moving average of the weights, swapped in when training ends.
+  const ema: tf.Tensor[] = p.emaDecay > 0 ? vars.map((v) => tf.tidy(() => tf.clone(v))) : [];
   try {
     for (let step = 1; step <= p.trainSteps; step++) {
       ctx.throwIfCancelled();
@@ -49,6 +51,10 @@ export async function trainDit(m: Dit, name: string, set: ImageSet, p: EcDitPara
         return r.loss;
       }, true, vars)!;
       loss.dispose();
+      if (ema.length) {
+        const decay = Math.min(p.emaDecay, (1 + step) / (10 + step));
+        tf.tidy(() => ema.forEach((e, i) => { const next = e.mul(decay).add(vars[i].mul(1 - decay)); e.dispose(); ema[i] = tf.keep(next); }));
+      }
       ms += performance.now() - t0;
       if (step % 10 === 0 || step === p.trainSteps) {
         ctx.metric(step, `${name}.loss`, flowValue);
@@ -57,8 +63,10 @@ export async function trainDit(m: Dit, name: string, set: ImageSet, p: EcDitPara
         await new Promise((r) => setImmediate(r));
       }
     }
+    ema.forEach((e, i) => vars[i].assign(e));
   } finally {
     opt.dispose();
+    tf.dispose(ema);
   }
   return { steps: p.trainSteps, ms, droppedPct: assignments ? (100 * dropped) / assignments : 0 };
 }
