@@ -7,7 +7,8 @@ import { resolveParams } from '../common/lab';
 import { ecDitSpec } from '../common/labs/ec-dit';
 import { contextTokens } from '../workers/labs/ec-dit/data';
 import { patchInk, spearman } from '../workers/labs/ec-dit/sample';
-import { flowLoss } from '../workers/labs/ec-dit/train';
+import { flowLoss, trainDit } from '../workers/labs/ec-dit/train';
+import { loadDataset } from '../workers/runtime/datasets';
 import { ditConfig, ecDitLab } from '../workers/labs/ec-dit/lab';
 import { createDit, disposeDit } from '../workers/nn/dit';
 import { initBackend } from '../workers/runtime/backend';
@@ -47,6 +48,30 @@ describe('ec-dit pieces', () => {
     const got = tf.tidy(() => flowLoss(m, x1, x0, t, contextTokens('mnist', new Int32Array(B)), 0).flow.dataSync()[0]);
     expect(got).toBeCloseTo(expected / x1.length, 4);
     disposeDit(m);
+  });
+});
+
+describe('ec-dit training', () => {
+  it('with an EMA, the model ends at the average of its weights, not its last step (and frees it)', async () => {
+    await initBackend('wasm');
+    const ds = loadDataset('mnist');
+    const base = resolveParams(ecDitSpec, 'smoke', { trainSteps: 3 });
+    const weightsAfter = async (emaDecay: number) => {
+      const m = createDit(ditConfig(base, 'ec'), new Rng(1));
+      const { ctx } = await testContext(1);
+      const before = tf.memory().numTensors;
+      await trainDit(m, 'ec', ds.train, { ...base, emaDecay }, ctx, new Rng(2));
+      expect(tf.memory().numTensors).toBe(before);
+      const w = Array.from(m.weights.patch_w.dataSync());
+      disposeDit(m);
+      return w;
+    };
+    const init = (() => { const m = createDit(ditConfig(base, 'ec'), new Rng(1)); const w = Array.from(m.weights.patch_w.dataSync()); disposeDit(m); return w; })();
+    const raw = await weightsAfter(0), ema = await weightsAfter(0.9);
+    // decay min(0.9, (1+s)/(10+s)) = 2/11, 3/12, 4/13: the EMA keeps (2/11)(3/12)(4/13) ≈ 1.4 % of the initial weights.
+    const dist = (a: number[], b: number[]) => Math.sqrt(a.reduce((s, v, i) => s + (v - b[i]) ** 2, 0));
+    expect(dist(ema, raw)).toBeGreaterThan(0);
+    expect(dist(ema, init)).toBeLessThan(dist(raw, init));
   });
 });
 

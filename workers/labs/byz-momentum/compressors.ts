@@ -1,0 +1,72 @@
+// Sparsifying compressors and their wire format. A message is real bytes:
+//   [u32 d][u32 k][k indices as LEB128 varints of the gaps (first index, then differences)][k float32 values]
+// all little-endian; communication is counted from these bytes. Top-k keeps the k largest
+// magnitudes (ties to the lower index; biased, as EF21 expects); Rand-k keeps k indices
+// drawn without replacement and scales them by d/k (unbiased, for the baselines).
+import type { Rng } from '../../runtime/rng';
+import type { Vec } from './aggregators';
+
+export interface Sparse { d: number; indices: Uint32Array; values: Float32Array }
+
+export function topK(v: Vec, k: number): Sparse {
+  const d = v.length, kk = Math.max(0, Math.min(d, k));
+  const order = Array.from({ length: d }, (_, i) => i).sort((a, b) => Math.abs(v[b]) - Math.abs(v[a]) || a - b).slice(0, kk).sort((a, b) => a - b);
+  return { d, indices: Uint32Array.from(order), values: Float32Array.from(order, (i) => v[i]) };
+}
+
+export function randK(v: Vec, k: number, rng: Rng): Sparse {
+  const d = v.length, kk = Math.max(0, Math.min(d, k));
+  const perm = rng.permutation(d);
+  const chosen = Array.from(perm.subarray(0, kk)).sort((a, b) => a - b);
+  return { d, indices: Uint32Array.from(chosen), values: Float32Array.from(chosen, (i) => (v[i] * d) / kk) };
+}
+
+/** The dense vector a message stands for. */
+export function densify(s: Sparse): Vec {
+  const out = new Float64Array(s.d);
+  s.indices.forEach((i, j) => { out[i] = s.values[j]; });
+  return out;
+}
+
+export function encodeSparse(s: Sparse): Uint8Array {
+  const gaps: number[] = [];
+  let prev = 0;
+  s.indices.forEach((i, j) => {
+    if (j > 0 && i <= prev) throw new RangeError('indices must be strictly increasing');
+    gaps.push(j === 0 ? i : i - prev);
+    prev = i;
+  });
+  const varint: number[] = [];
+  for (let g of gaps) { while (g >= 0x80) { varint.push((g & 0x7f) | 0x80); g >>>= 7; } varint.push(g); }
+  const out = new Uint8Array(8 + varint.length + 4 * s.values.length);
+  const view = new DataView(out.buffer);
+  view.setUint32(0, s.d, true); view.setUint32(4, s.indices.length, true);
+  out.set(varint, 8);
+  s.values.forEach((v, j) => view.setFloat32(8 + varint.length + 4 * j, v, true));
+  return out;
+}
+
+export function decodeSparse(bytes: Uint8Array): Sparse {
+  if (bytes.length < 8) throw new RangeError(`a message needs at least 8 bytes, got ${bytes.length}`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const d = view.getUint32(0, true), k = view.getUint32(4, true);
+  const indices = new Uint32Array(k);
+  let at = 8, prev = 0;
+  for (let j = 0; j < k; j++) {
+    let g = 0, shift = 0, byte: number;
+    do {
+      if (at >= bytes.length) throw new RangeError('message truncated inside the indices');
+      byte = bytes[at++]; g += (byte & 0x7f) * 2 ** shift; shift += 7;
+    } while (byte & 0x80);
+    prev = j === 0 ? g : prev + g;
+    if (prev >= d) throw new RangeError(`index ${prev} outside a vector of ${d}`);
+    indices[j] = prev;
+  }
+  if (at + 4 * k !== bytes.length) throw new RangeError(`message of ${bytes.length} bytes does not hold ${k} float32 values after ${at} bytes`);
+  const values = new Float32Array(k);
+  for (let j = 0; j < k; j++) values[j] = view.getFloat32(at + 4 * j, true);
+  return { d, indices, values };
+}
+
+/** An uncompressed message: all d values as float32 (the SGDM reference's uplink). */
+export const denseBytes = (d: number) => 8 + 4 * d;
