@@ -68,5 +68,26 @@ export function decodeSparse(bytes: Uint8Array): Sparse {
   return { d, indices, values };
 }
 
-/** An uncompressed message: all d values as float32 (the SGDM reference's uplink). */
-export const denseBytes = (d: number) => 8 + 4 * d;
+
+const DENSE_MARK = 0xffffffff;
+
+/** An uncompressed message: [u32 d][u32 0xFFFFFFFF][d float32]. */
+export function encodeDense(v: Vec): Uint8Array {
+  const out = new Uint8Array(8 + 4 * v.length), view = new DataView(out.buffer);
+  view.setUint32(0, v.length, true); view.setUint32(4, DENSE_MARK, true);
+  v.forEach((x, i) => view.setFloat32(8 + 4 * i, x, true));
+  return out;
+}
+
+/** Either message kind back to a dense vector. */
+export function decodeMessage(bytes: Uint8Array): Vec {
+  if (bytes.length >= 8) {
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    if (view.getUint32(4, true) === DENSE_MARK) {
+      const d = view.getUint32(0, true);
+      if (bytes.length !== 8 + 4 * d) throw new RangeError(`a dense message of ${d} values needs ${8 + 4 * d} bytes, got ${bytes.length}`);
+      return Float64Array.from({ length: d }, (_, i) => view.getFloat32(8 + 4 * i, true));
+    }
+  }
+  return densify(decodeSparse(bytes));
+}
