@@ -39,8 +39,12 @@ function parseArgs(argv: string[]) {
 }
 
 /** "3" -> 3, "true" -> true, anything else stays a string; the lab's schema judges it. */
+/** A --set value: a number, a boolean, a JSON array or object (`models=["ec","tc"]`), else the string. */
 function parseValue(raw: string): unknown {
   if (/^-?\d+(\.\d+)?(e-?\d+)?$/i.test(raw)) return Number(raw);
+  if (/^\s*[[{]/.test(raw)) {
+    try { return JSON.parse(raw); } catch (err) { throw new UsageError(`--set value ${raw} is not valid JSON (${(err as Error).message})`); }
+  }
   if (raw === 'true' || raw === 'false') return raw === 'true';
   return raw;
 }

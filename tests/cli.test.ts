@@ -48,6 +48,15 @@ describe('benchtop CLI', () => {
     }
   });
 
+  it('--set takes JSON arrays (a lab\'s list params), validated per element; malformed JSON is named', () => {
+    const bad = cli('run', 'ec-dit', '--preset', 'smoke', '--set', 'models=["ec","xx"]', '--json');
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain('"models.1"');
+    const broken = cli('run', 'ec-dit', '--set', 'models=["ec"', '--json');
+    expect(broken.status).toBe(2);
+    expect(broken.stderr).toContain('is not valid JSON');
+  });
+
   it('an unknown lab or command exits 2', () => {
     expect(cli('run', 'no-such-lab').status).toBe(2);
     expect(cli('frobnicate').status).toBe(2);
