@@ -90,18 +90,19 @@ export function expertChoiceMoe(x: tf.Tensor2D, w: MoeWeights, fc: number): { y:
   const E = w.router.shape[1] as number;
   const C = ecCapacity(S, E, fc);
   if (C < 1) throw new RangeError(`expert choice needs S·f_c ≥ E (S = ${S}, f_c = ${fc}, E = ${E})`);
-  const probsT = tf.tidy(() => tf.softmax(tf.matMul(x, w.router as tf.Tensor2D)));
-  const probs = probsT.dataSync() as Float32Array;
-  probsT.dispose();
-  const expertTokens = topTokensPerExpert(probs, S, E, C);
-  const index = new Int32Array(E * C), gateIndex = new Int32Array(E * C);
-  expertTokens.forEach((list, e) => list.forEach((s, j) => { index[e * C + j] = s; gateIndex[e * C + j] = s * E + e; }));
+  let trace!: RoutingTrace;
+  // One router softmax: its values choose the tokens (read here) and its graph carries the gates' gradient.
   const y = tf.tidy(() => {
-    const A = tf.softmax(tf.matMul(x, w.router as tf.Tensor2D)).reshape([S * E]);
-    const gates = tf.gather(A, tf.tensor1d(gateIndex, 'int32')) as tf.Tensor1D;
+    const A = tf.softmax(tf.matMul(x, w.router as tf.Tensor2D));
+    const probs = A.dataSync() as Float32Array;
+    const expertTokens = topTokensPerExpert(probs, S, E, C);
+    const index = new Int32Array(E * C), gateIndex = new Int32Array(E * C);
+    expertTokens.forEach((list, e) => list.forEach((s, j) => { index[e * C + j] = s; gateIndex[e * C + j] = s * E + e; }));
+    trace = traceOf('ec', probs, S, E, C, expertTokens, 0);
+    const gates = tf.gather(A.reshape([S * E]), tf.tensor1d(gateIndex, 'int32')) as tf.Tensor1D;
     return dispatch(x, w.experts, index, gates, E, C);
   });
-  return { y, trace: traceOf('ec', probs, S, E, C, expertTokens, 0) };
+  return { y, trace };
 }
 
 /**
@@ -115,34 +116,35 @@ export function tokenChoiceMoe(x: tf.Tensor2D, w: MoeWeights, capacityFactor: nu
   const [S] = x.shape;
   const E = w.router.shape[1] as number, k = 2;
   const C = Math.max(1, tcCapacity(S, E, k, capacityFactor));
-  const probsT = tf.tidy(() => tf.softmax(tf.matMul(x, w.router as tf.Tensor2D)));
-  const probs = probsT.dataSync() as Float32Array;
-  probsT.dispose();
-  const choice = new Int32Array(S * k);
-  const firstShare = new Float32Array(E);
-  for (let s = 0; s < S; s++) {
-    let a = 0;
-    for (let e = 1; e < E; e++) if (probs[s * E + e] > probs[s * E + a]) a = e;
-    let b = a === 0 ? 1 : 0;
-    for (let e = 0; e < E; e++) if (e !== a && probs[s * E + e] > probs[s * E + b]) b = e;
-    choice[s * k] = a; choice[s * k + 1] = b;
-    firstShare[a] += 1 / S;
-  }
-  const expertTokens: number[][] = Array.from({ length: E }, () => []);
-  const slotChoice: number[][] = Array.from({ length: E }, () => []);
-  let dropped = 0;
-  for (let r = 0; r < k; r++) for (let s = 0; s < S; s++) {
-    const e = choice[s * k + r];
-    if (expertTokens[e].length < C) { expertTokens[e].push(s); slotChoice[e].push(r); } else dropped++;
-  }
-  // Padding slots point at token 0 with gate 0 (computed, then multiplied away).
-  const index = new Int32Array(E * C), gateIndex = new Int32Array(E * C), otherIndex = new Int32Array(E * C), live = new Float32Array(E * C);
-  expertTokens.forEach((list, e) => list.forEach((s, j) => {
-    const r = slotChoice[e][j];
-    index[e * C + j] = s; gateIndex[e * C + j] = s * E + e; otherIndex[e * C + j] = s * E + choice[s * k + (1 - r)]; live[e * C + j] = 1;
-  }));
+  let trace!: RoutingTrace;
+  // One router softmax: its values choose the experts (read here) and its graph carries gates and balancing loss.
   const out = tf.tidy(() => {
     const A = tf.softmax(tf.matMul(x, w.router as tf.Tensor2D));
+    const probs = A.dataSync() as Float32Array;
+    const choice = new Int32Array(S * k);
+    const firstShare = new Float32Array(E);
+    for (let s = 0; s < S; s++) {
+      let a = 0;
+      for (let e = 1; e < E; e++) if (probs[s * E + e] > probs[s * E + a]) a = e;
+      let b = a === 0 ? 1 : 0;
+      for (let e = 0; e < E; e++) if (e !== a && probs[s * E + e] > probs[s * E + b]) b = e;
+      choice[s * k] = a; choice[s * k + 1] = b;
+      firstShare[a] += 1 / S;
+    }
+    const expertTokens: number[][] = Array.from({ length: E }, () => []);
+    const slotChoice: number[][] = Array.from({ length: E }, () => []);
+    let dropped = 0;
+    for (let r = 0; r < k; r++) for (let s = 0; s < S; s++) {
+      const e = choice[s * k + r];
+      if (expertTokens[e].length < C) { expertTokens[e].push(s); slotChoice[e].push(r); } else dropped++;
+    }
+    // Padding slots point at token 0 with gate 0 (computed, then multiplied away).
+    const index = new Int32Array(E * C), gateIndex = new Int32Array(E * C), otherIndex = new Int32Array(E * C), live = new Float32Array(E * C);
+    expertTokens.forEach((list, e) => list.forEach((s, j) => {
+      const r = slotChoice[e][j];
+      index[e * C + j] = s; gateIndex[e * C + j] = s * E + e; otherIndex[e * C + j] = s * E + choice[s * k + (1 - r)]; live[e * C + j] = 1;
+    }));
+    trace = traceOf('tc', probs, S, E, C, expertTokens, dropped);
     const flat = A.reshape([S * E]);
     const mine = tf.gather(flat, tf.tensor1d(gateIndex, 'int32')), other = tf.gather(flat, tf.tensor1d(otherIndex, 'int32'));
     const gates = mine.div(mine.add(other)).mul(tf.tensor1d(live)) as tf.Tensor1D;
@@ -150,7 +152,7 @@ export function tokenChoiceMoe(x: tf.Tensor2D, w: MoeWeights, capacityFactor: nu
     const auxLoss = A.mean(0).mul(tf.tensor1d(firstShare)).sum().mul(E) as tf.Scalar;
     return { y, auxLoss };
   });
-  return { ...out, trace: traceOf('tc', probs, S, E, C, expertTokens, dropped) };
+  return { ...out, trace };
 }
 
 /** Activated multiply-adds per token of each FFN kind (router included), for equal-compute baselines. */

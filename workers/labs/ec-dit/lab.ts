@@ -94,7 +94,6 @@ async function runWithJudge(p: EcDitParams, ctx: RunContext, judge: Judge): Prom
   ctx.setLiveModel(live);
   const metrics: Record<string, number> = {};
   let capacityExact = true, trainSteps = 0, trainMs = 0, sampleMs = 0, sampled = 0;
-  const N = 49;
   for (const model of DIT_MODELS.filter((x) => p.models.includes(x))) {
     const m = buildDit(p, model, new Rng(p.seed).fork('init'));
     ctx.log(`${model}: ${parameterCount(m)} parameters, ${activatedMacs(p, model).toLocaleString()} activated FFN multiply-adds per image`);
@@ -117,7 +116,7 @@ async function runWithJudge(p: EcDitParams, ctx: RunContext, judge: Judge): Prom
       const r: SampleResult = sampleImages(m, p.dataset, batch, p.sampleSteps, p.cfgScale, noise.fork(`batch-${s}`), { trace: model !== 'dense' });
       images.set(r.images, s * PIXELS);
       if (model === 'ec') for (const f of r.frames) for (const rt of f.routing) {
-        const C = ecCapacity(batch.length * N, p.experts, p.capacityFactor);
+        const C = ecCapacity(batch.length * tokensPerImage(m.config), p.experts, p.capacityFactor);
         if (rt.expertsPerToken.reduce((a, b) => a + b, 0) !== p.experts * C) capacityExact = false;
       }
       if (model !== 'dense' && batch.length === p.sampleBatch) {
@@ -177,7 +176,6 @@ function generateQuery(m: LiveModel, args: unknown) {
     const r = sampleImages(dit, m.params.dataset, labels, m.params.sampleSteps, m.params.cfgScale, new Rng(seed).fork('generate'), { trace: name !== 'dense' });
     out[name] = name === 'dense' ? { model: name, labels: Array.from(labels), images: Array.from(r.images, (v) => Math.round(v * 255)) } : routingSample(name as DitModelName, labels, r, m.params);
   }
-  return { labels: Array.from(labels), tokensPerImage: 49, models: out };
+  return { labels: Array.from(labels), tokensPerImage: 49, models: out }; // 7 x 7 patches of 4 x 4
 }
 
-void tokensPerImage;
