@@ -1,5 +1,6 @@
 // Builds everything into out/:
 //   out/main/{index,lab-worker,cli}.js   node-side bundles (CJS; dependencies stay external)
+//   out/main/byz-worker.js               the byz-momentum lab's worker-thread entry
 //   out/preload/index.js                 the sandboxed preload (bundled, electron external)
 //   out/renderer/                        the React app (vite)
 //   out/report/report.js                 the chart bundle inlined into `benchtop report` files
@@ -25,7 +26,7 @@ rmSync(out, { recursive: true, force: true });
 
 const node = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', sourcemap: 'linked', packages: 'external', logLevel: 'warning' };
 await Promise.all([
-  esbuild({ ...node, entryPoints: { index: join(root, 'electron/main/index.ts'), 'lab-worker': join(root, 'workers/lab-worker.ts'), cli: join(root, 'cli/index.ts') }, outdir: join(out, 'main'), external: ['electron'] }),
+  esbuild({ ...node, entryPoints: { index: join(root, 'electron/main/index.ts'), 'lab-worker': join(root, 'workers/lab-worker.ts'), cli: join(root, 'cli/index.ts'), 'byz-worker': join(root, 'workers/labs/byz-momentum/worker-thread.ts') }, outdir: join(out, 'main'), external: ['electron'] }),
   // A sandboxed preload may require only 'electron': bundle everything else into it.
   esbuild({ ...node, packages: undefined, entryPoints: { index: join(root, 'electron/preload/index.ts') }, outdir: join(out, 'preload'), external: ['electron'] }),
 ]);

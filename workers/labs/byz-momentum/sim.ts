@@ -1,24 +1,26 @@
-// One Byzantine-robust training run: n workers (the first f Byzantine), a server, real byte
-// messages. Methods (the paper's Algorithm and its baselines):
+// The server loop of one Byzantine-robust training run: n workers (the first f Byzantine),
+// real byte messages. Methods (the paper's algorithm and its baselines):
 // - ef21sgdm: v_i ← (1−η)v_i + η∇f_i(x; ξ_i); c_i = C(v_i − g_i); g_i ← g_i + c_i; send c_i.
-//   The server keeps every g_i (adding each c_i) and steps x ← x − γ·Agg(NNM(g_1..g_n)).
+//   The server keeps every g_i (adding each decoded c_i) and steps x ← x − γ·Agg(NNM(g_1..g_n)).
 // - ef21: the same with η = 1 (no momentum).
 // - brcsgd: send C(∇f_i) with unbiased rand-k; the server aggregates the messages.
 // - sgdm: send the momentum v_i uncompressed (float32); the server aggregates them.
 // v_i and g_i start at 0, so the first round aggregates g_i = c_i (as the paper's code).
-// Attacks: signflip (a Byzantine runs the protocol on −∇), labelflip (on flipped labels),
-// ipm and alie (omniscient: computed from the honest workers' vectors of the round). In
-// `increment` mode (the paper's code) they are computed on the honest increments c_i and
-// sent compressed, the server adding them to the Byzantine worker's state; in `state`
-// mode the Byzantine worker's server-side g_i is set to the attack on the honest g_i.
-import type { Rng } from '../../runtime/rng';
+// Attacks: signflip and labelflip workers run the protocol on an altered gradient (in the
+// worker host); ipm and alie are omniscient: the server loop crafts them from the honest
+// workers' messages of the round. In `increment` mode (the paper's code) the attack is
+// computed on the honest increments c_i and sent compressed, the server adding it to the
+// Byzantine worker's state; in `state` mode the Byzantine worker's server-side g_i is set
+// to the attack computed on the honest g_i.
+import { Rng } from '../../runtime/rng';
 import { centeredClipping, coordinateMedian, geometricMedian, krum, mean, nearestNeighbourMixing, sqDist, trimmedMean, WEISZFELD_DEFAULT, WEISZFELD_OFFICIAL, type Vec } from './aggregators';
 import { alie, alieZ, ipm } from './attacks';
-import { decodeMessage, densify, encodeDense, encodeSparse, randK, topK, type Sparse } from './compressors';
-import { accuracy, logisticGradient, logisticLoss, type BinaryTask } from './task';
+import { decodeMessage, encodeDense, encodeSparse, randK, topK } from './compressors';
+import { METHODS, type Method, type ProtocolConfig } from './protocol-worker';
+import { accuracy, initParams, loss, paramCount, type ModelSpec, type TaskData } from './task';
+import { createWorkerHost, type HostedWorker } from './worker-host';
 
-export const METHODS = ['ef21sgdm', 'ef21', 'brcsgd', 'sgdm'] as const;
-export type Method = (typeof METHODS)[number];
+export { METHODS, type Method };
 export const ATTACKS = ['none', 'signflip', 'labelflip', 'ipm', 'alie'] as const;
 export type Attack = (typeof ATTACKS)[number];
 export const AGGREGATORS = ['mean', 'cm', 'cwtm', 'rfa', 'krum', 'cc'] as const;
@@ -48,24 +50,44 @@ export interface SimConfig {
   ccTau: number;
   ccIterations: number;
   evalEvery: number;
+  seed: number;
 }
 
 /** Refuses a configuration an aggregator cannot tolerate, naming it (UI and CLI show this). */
-export function checkTolerance(c: Pick<SimConfig, 'n' | 'f' | 'declaredF' | 'aggregator' | 'nnm'>): void {
-  if (c.f > c.n || c.f < 0) throw new RangeError(`f = ${c.f} Byzantine workers of n = ${c.n}`);
-  if (c.declaredF < 0 || c.declaredF >= c.n) throw new RangeError(`declared f = ${c.declaredF} must be in 0..${c.n - 1}`);
-  if (c.aggregator === 'krum' && !(c.n >= 2 * c.declaredF + 3)) throw new RangeError(`Krum tolerates f only when n ≥ 2f + 3: n = ${c.n}, f = ${c.declaredF} needs n ≥ ${2 * c.declaredF + 3}`);
-  if (c.aggregator === 'cwtm' && !(c.n > 2 * c.declaredF)) throw new RangeError(`the trimmed mean trims f at each end and needs n > 2f: n = ${c.n}, f = ${c.declaredF}`);
+export function toleranceProblem(c: Pick<SimConfig, 'n' | 'f' | 'declaredF' | 'aggregator'>): string | undefined {
+  if (c.f > c.n || c.f < 0) return `f = ${c.f} Byzantine workers of n = ${c.n}`;
+  if (c.declaredF < 0 || c.declaredF >= c.n) return `declared f = ${c.declaredF} must be in 0..${c.n - 1}`;
+  if (c.aggregator === 'krum' && !(c.n >= 2 * c.declaredF + 3)) return `Krum tolerates f only when n ≥ 2f + 3: n = ${c.n}, f = ${c.declaredF} needs n ≥ ${2 * c.declaredF + 3}`;
+  if (c.aggregator === 'cwtm' && !(c.n > 2 * c.declaredF)) return `the trimmed mean trims f at each end and needs n > 2f: n = ${c.n}, f = ${c.declaredF}`;
+  return undefined;
 }
 
-export interface RoundRecord { round: number; testAcc: number; trainLoss: number; bytesUplink: number }
+export function checkTolerance(c: Pick<SimConfig, 'n' | 'f' | 'declaredF' | 'aggregator'>): void {
+  const problem = toleranceProblem(c);
+  if (problem) throw new RangeError(problem);
+}
+
+export interface RoundRecord {
+  round: number;
+  /** Passes over the training rows: rounds · n · batch / rows. */
+  epoch: number;
+  valAcc: number;
+  testAcc: number;
+  trainLoss: number;
+  /** Uplink bytes one honest worker has sent so far. */
+  bytesPerWorker: number;
+  /** Each worker's server-side vector's distance to the round's aggregate. */
+  distances: number[];
+}
 export interface SimResult {
   curve: RoundRecord[];
   finalAcc: number;
+  finalValAcc: number;
   /** Mean uplink bytes per honest worker per round. */
   bytesPerWorkerRound: number;
-  /** Per worker, the last round's distance of its server-side vector to the aggregate. */
-  lastDistances: number[];
+  rounds: number;
+  ms: number;
+  threads: number;
   x: Vec;
 }
 
@@ -81,88 +103,94 @@ export function aggregate(c: SimConfig, vectors: Vec[], previous: Vec): Vec {
   }
 }
 
-export interface SimData { train: BinaryTask; test: BinaryTask; shards: Int32Array[] }
+export interface SimData {
+  model: ModelSpec;
+  train: TaskData;
+  val: TaskData;
+  test: TaskData;
+  /** Rows of `train` per worker. */
+  shards: Int32Array[];
+  /** Rows of `train` the reported training loss is measured on. */
+  lossRows?: TaskData;
+}
 
-export function simulate(c: SimConfig, data: SimData, rng: Rng, onEval?: (r: RoundRecord) => void, shouldStop?: () => boolean): SimResult {
+export interface SimOptions {
+  /** Worker threads (≤ 1: the workers run in this thread). */
+  threads?: number;
+  onEval?: (r: RoundRecord) => void;
+  shouldStop?: () => boolean;
+}
+
+const isOmniscient = (a: Attack) => a === 'ipm' || a === 'alie';
+
+export async function simulate(c: SimConfig, data: SimData, opts: SimOptions = {}): Promise<SimResult> {
   checkTolerance(c);
-  const d = data.train.d, n = c.n, k = Math.max(1, Math.round(c.kFraction * d));
-  const eta = c.method === 'ef21' ? 1 : c.eta;
-  const x = new Float64Array(d);
-  const v = Array.from({ length: n }, () => new Float64Array(d)); // workers' momentum
-  const g = Array.from({ length: n }, () => new Float64Array(d)); // workers' compressed state
-  const server = Array.from({ length: n }, () => new Float64Array(d)); // the server's copy of each g_i
-  const workerRng = Array.from({ length: n }, (_, i) => rng.fork(`worker-${i}`));
-  const compressRng = rng.fork('rand-k');
-  const grad = new Float64Array(d);
-  const z = c.attack === 'alie' ? alieZ(n, c.f) : 0;
-  let aggregate_: Vec = new Float64Array(d);
-  const curve: RoundRecord[] = [];
-  let honestBytes = 0, honestMessages = 0, lastDistances: number[] = [];
-  const compress = (u: Vec): Sparse => (c.compressor === 'topk' ? topK(u, k) : randK(u, k, compressRng));
-
-  for (let t = 1; t <= c.rounds; t++) {
-    if (shouldStop?.()) break;
-    const messages: Uint8Array[] = new Array(n);
-    const honestVectors: Vec[] = []; // what the omniscient attacks see: increments c_i, or messages
-    // 1. Every worker runs the protocol (Byzantine sign/label flippers on their altered gradient).
-    for (let i = 0; i < n; i++) {
-      const byz = i < c.f;
-      if (byz && (c.attack === 'ipm' || c.attack === 'alie')) continue;
-      const sh = data.shards[i];
-      const rows = Array.from({ length: c.batch }, () => sh[workerRng[i].int(sh.length)]);
-      logisticGradient(data.train, x, rows, byz && c.attack === 'labelflip', grad);
-      if (byz && c.attack === 'signflip') for (let j = 0; j < d; j++) grad[j] = -grad[j];
-      let msg: Uint8Array;
-      if (c.method === 'ef21sgdm' || c.method === 'ef21') {
-        for (let j = 0; j < d; j++) { v[i][j] = (1 - eta) * v[i][j] + eta * grad[j]; grad[j] = v[i][j] - g[i][j]; }
-        const ci = compress(grad);
-        msg = encodeSparse(ci);
-        const dense = densify(ci);
-        for (let j = 0; j < d; j++) g[i][j] += dense[j];
-        if (!byz) honestVectors.push(dense);
-      } else if (c.method === 'brcsgd') {
-        const ci = randK(grad, k, compressRng);
-        msg = encodeSparse(ci);
-        if (!byz) honestVectors.push(densify(ci));
-      } else {
-        for (let j = 0; j < d; j++) v[i][j] = (1 - eta) * v[i][j] + eta * grad[j];
-        msg = encodeDense(v[i]);
-        if (!byz) honestVectors.push(Float64Array.from(v[i]));
-      }
-      messages[i] = msg;
-      if (!byz) { honestBytes += msg.length; honestMessages++; }
-    }
-    // 2. Omniscient attackers, from the honest vectors of this round.
-    const omniscient = c.f > 0 && (c.attack === 'ipm' || c.attack === 'alie');
-    const stateful = c.method === 'ef21sgdm' || c.method === 'ef21';
-    if (omniscient && !(stateful && c.attackMode === 'state')) {
-      const a = c.attack === 'ipm' ? ipm(honestVectors, c.ipmEpsilon) : alie(honestVectors, z);
-      const msg = c.method === 'sgdm' ? encodeDense(a) : encodeSparse(compress(a));
-      for (let i = 0; i < c.f; i++) messages[i] = msg;
-    }
-    // 3. The server: decode, update its per-worker state, aggregate, step.
-    const received = messages.map((m) => (m ? decodeMessage(m) : null));
-    let inputs: Vec[];
-    if (stateful) {
-      received.forEach((r, i) => { if (r) for (let j = 0; j < d; j++) server[i][j] += r[j]; });
-      if (omniscient && c.attackMode === 'state') {
-        const honestState = server.slice(c.f);
-        const a = c.attack === 'ipm' ? ipm(honestState, c.ipmEpsilon) : alie(honestState, z);
-        for (let i = 0; i < c.f; i++) server[i].set(a);
-      }
-      inputs = server;
-    } else {
-      inputs = received as Vec[];
-    }
-    const agg = aggregate(c, inputs, aggregate_);
-    for (let j = 0; j < d; j++) x[j] -= c.gamma * agg[j];
-    aggregate_ = agg;
-    if (t % c.evalEvery === 0 || t === c.rounds) {
-      lastDistances = inputs.map((u) => Math.sqrt(sqDist(u, agg)));
-      const rec = { round: t, testAcc: accuracy(data.test, x), trainLoss: logisticLoss(data.train, x), bytesUplink: honestMessages ? honestBytes / honestMessages : 0 };
-      curve.push(rec);
-      onEval?.(rec);
-    }
+  const d = paramCount(data.model), n = c.n, k = Math.max(1, Math.round(c.kFraction * d));
+  const protocol: ProtocolConfig = { method: c.method, model: data.model, compressor: c.compressor, k, eta: c.eta, batch: c.batch, seed: c.seed };
+  const omniscient = c.f > 0 && isOmniscient(c.attack);
+  const hosted: HostedWorker[] = [];
+  for (let i = 0; i < n; i++) {
+    const byz = i < c.f && c.attack !== 'none';
+    if (byz && omniscient) continue; // crafted here, not computed
+    hosted.push({ id: i, role: byz ? (c.attack as 'signflip' | 'labelflip') : 'honest', shard: data.shards[i] });
   }
-  return { curve, finalAcc: curve.at(-1)?.testAcc ?? accuracy(data.test, x), bytesPerWorkerRound: honestMessages ? honestBytes / honestMessages : 0, lastDistances, x };
+  const host = await createWorkerHost(opts.threads ?? 1, protocol, data.train, hosted, n, d);
+  const t0 = performance.now();
+  try {
+    const x = initParams(data.model, new Rng(c.seed).fork('init'));
+    const stateful = c.method === 'ef21sgdm' || c.method === 'ef21';
+    const server = Array.from({ length: n }, () => new Float64Array(d)); // the server's copy of each g_i
+    const attackRng = new Rng(c.seed).fork('rand-k-byzantine');
+    const z = c.attack === 'alie' ? alieZ(n, c.f) : 0;
+    const craft = (honest: Vec[]) => (c.attack === 'ipm' ? ipm(honest, c.ipmEpsilon) : alie(honest, z));
+    let previous: Vec = new Float64Array(d);
+    const curve: RoundRecord[] = [];
+    let honestBytes = 0, honestMessages = 0, t = 0;
+    const honestIds = new Set(hosted.filter((w) => w.role === 'honest').map((w) => w.id));
+    for (t = 1; t <= c.rounds; t++) {
+      if (opts.shouldStop?.()) break;
+      const messages = await host.round(x);
+      const received: (Vec | undefined)[] = messages.map((m) => (m ? decodeMessage(m) : undefined));
+      for (const i of honestIds) { honestBytes += messages[i]!.length; honestMessages++; }
+      // Omniscient attackers see the honest workers' decoded messages of this round.
+      if (omniscient && !(stateful && c.attackMode === 'state')) {
+        const a = craft([...honestIds].map((i) => received[i]!));
+        const bytes = c.method === 'sgdm' ? encodeDense(a) : encodeSparse(c.method === 'brcsgd' || c.compressor === 'randk' ? randK(a, k, attackRng) : topK(a, k));
+        const decoded = decodeMessage(bytes);
+        for (let i = 0; i < c.f; i++) received[i] = decoded;
+      }
+      let inputs: Vec[];
+      if (stateful) {
+        received.forEach((r, i) => { if (r) for (let j = 0; j < d; j++) server[i][j] += r[j]; });
+        if (omniscient && c.attackMode === 'state') {
+          const a = craft(server.filter((_, i) => honestIds.has(i)));
+          for (let i = 0; i < c.f; i++) server[i].set(a);
+        }
+        inputs = server;
+      } else {
+        inputs = received as Vec[];
+      }
+      const agg = aggregate(c, inputs, previous);
+      for (let j = 0; j < d; j++) x[j] -= c.gamma * agg[j];
+      previous = agg;
+      if (t % c.evalEvery === 0 || t === c.rounds) {
+        const rec: RoundRecord = {
+          round: t, epoch: (t * n * c.batch) / data.train.count,
+          valAcc: accuracy(data.model, x, data.val), testAcc: accuracy(data.model, x, data.test),
+          trainLoss: loss(data.model, x, data.lossRows ?? data.train),
+          bytesPerWorker: honestMessages ? (honestBytes / honestMessages) * t : 0,
+          distances: inputs.map((u) => Math.sqrt(sqDist(u, agg))),
+        };
+        curve.push(rec);
+        opts.onEval?.(rec);
+      }
+    }
+    const last = curve.at(-1);
+    return {
+      curve, finalAcc: last?.testAcc ?? accuracy(data.model, x, data.test), finalValAcc: last?.valAcc ?? accuracy(data.model, x, data.val),
+      bytesPerWorkerRound: honestMessages ? honestBytes / honestMessages : 0, rounds: t - 1, ms: performance.now() - t0, threads: host.threads, x,
+    };
+  } finally {
+    await host.close();
+  }
 }
