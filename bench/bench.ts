@@ -1,6 +1,6 @@
 // `npm run bench`: writes bench/results.json. Speed and memory are measured here, never
 // asserted in tests. Sections: every lab's smoke and default runs (steps/s, peak RSS,
-// backend), wasm kernel fixes before/after, JobService relay and cancel latency, and the
+// backend), wasm kernel fixes before/after, ec-dit and byz-momentum speeds, JobService relay and cancel latency, and the
 // renderer's frame time while a job runs (Chromium through the browser host).
 import { spawnSync, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
@@ -13,6 +13,7 @@ import { coderBench } from './coders';
 import { codecBench } from './codec';
 import { decoderBench } from './decoder';
 import { ditBench } from './dit';
+import { byzBench } from './byz';
 
 const root = join(__dirname, '..');
 const cli = join(root, 'bin', 'benchtop.js');
@@ -94,6 +95,8 @@ async function main() {
   results.decoder = await decoderBench();
   log('ec-dit: training steps/s, sampling images/s, routing overhead');
   results.dit = await ditBench();
+  log('byz-momentum: rounds/s on 1 and 2 threads, aggregator cost vs n and d');
+  results.byz = await byzBench();
   log('job service: relay and cancel latency');
   results.jobs = await jobLatencies();
   results.labs = {};

@@ -67,7 +67,9 @@ export function resolveParams<S extends z.ZodObject>(
 /** A form field derived from a zod schema, for the renderer's generated params form. */
 export interface ParamField {
   name: string;
-  kind: 'number' | 'integer' | 'boolean' | 'enum' | 'string';
+  /** `list`: an array, typed in the form as comma-separated items of `itemKind`. */
+  kind: 'number' | 'integer' | 'boolean' | 'enum' | 'string' | 'list';
+  itemKind?: 'number' | 'string';
   description: string;
   default: unknown;
   min?: number;
@@ -77,15 +79,16 @@ export interface ParamField {
 
 export function describeParams(schema: z.ZodObject): ParamField[] {
   const json = z.toJSONSchema(schema, { io: 'input' }) as {
-    properties: Record<string, { type?: string; description?: string; default?: unknown; minimum?: number; maximum?: number; enum?: string[] }>;
+    properties: Record<string, { type?: string; description?: string; default?: unknown; minimum?: number; maximum?: number; enum?: string[]; items?: { type?: string; enum?: string[] } }>;
   };
   return Object.entries(json.properties).map(([name, p]) => ({
     name,
-    kind: p.enum ? 'enum' : p.type === 'integer' ? 'integer' : p.type === 'number' ? 'number' : p.type === 'boolean' ? 'boolean' : 'string',
+    kind: p.enum ? 'enum' : p.type === 'array' ? 'list' : p.type === 'integer' ? 'integer' : p.type === 'number' ? 'number' : p.type === 'boolean' ? 'boolean' : 'string',
+    itemKind: p.type === 'array' ? (p.items?.type === 'number' || p.items?.type === 'integer' ? 'number' : 'string') : undefined,
     description: p.description ?? '',
     default: p.default,
     min: p.minimum,
     max: p.maximum,
-    options: p.enum,
+    options: p.enum ?? p.items?.enum,
   }));
 }

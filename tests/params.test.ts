@@ -34,10 +34,17 @@ describe('params', () => {
   it('describes fields with kind, range and default for the generated form', () => {
     const fields = describeParams(spec.params);
     expect(fields).toEqual([
-      { name: 'lr', kind: 'number', description: 'step', default: 0.1, min: 0.001, max: 1, options: undefined },
-      { name: 'n', kind: 'integer', description: 'count', default: 3, min: 1, max: 10, options: undefined },
-      { name: 'mode', kind: 'enum', description: 'mode', default: 'a', min: undefined, max: undefined, options: ['a', 'b'] },
+      { name: 'lr', kind: 'number', itemKind: undefined, description: 'step', default: 0.1, min: 0.001, max: 1, options: undefined },
+      { name: 'n', kind: 'integer', itemKind: undefined, description: 'count', default: 3, min: 1, max: 10, options: undefined },
+      { name: 'mode', kind: 'enum', itemKind: undefined, description: 'mode', default: 'a', min: undefined, max: undefined, options: ['a', 'b'] },
     ]);
+  });
+  it('describes arrays as lists of numbers or of options (typed comma-separated in the form)', () => {
+    const fields = describeParams(z.object({
+      steps: z.array(z.number()).default([0.5, 0.05]).describe('steps'),
+      models: z.array(z.enum(['ec', 'tc'])).default(['ec']).describe('models'),
+    }));
+    expect(fields.map((f) => [f.kind, f.itemKind, f.options])).toEqual([['list', 'number', undefined], ['list', 'string', ['ec', 'tc']]]);
   });
   it('every lab: each field has a default, a description and (numbers) a range; presets validate', () => {
     for (const s of LAB_SPECS) {

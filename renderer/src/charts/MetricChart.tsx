@@ -4,10 +4,12 @@ import type { MetricPoint } from '../../../common/api';
 import { downsample, smooth } from './series';
 
 export interface Series { label: string; points: MetricPoint[] }
+const compactFormat = new Intl.NumberFormat('en', { notation: 'compact', maximumSignificantDigits: 3 });
+const compact = (v: number) => compactFormat.format(v);
 const COLORS = ['#2563eb', '#dc2626', '#059669', '#d97706', '#7c3aed', '#0891b2', '#db2777', '#4b5563'];
 
 /** One metric, one or more runs: smoothing, log axis, at most ~2 points per pixel column. */
-export function MetricChart({ title, series, height = 220, width = 480 }: { title: string; series: Series[]; height?: number; width?: number }) {
+export function MetricChart({ title, series, height = 220, width = 480, xLabel = 'step', logX = false }: { title: string; series: Series[]; height?: number; width?: number; xLabel?: string; logX?: boolean }) {
   const [smoothing, setSmoothing] = useState(0);
   const [logY, setLogY] = useState(false);
   const data = useMemo(() => {
@@ -35,9 +37,9 @@ export function MetricChart({ title, series, height = 220, width = 480 }: { titl
         <ResponsiveContainer width="100%" height={height}>
           <LineChart data={data} margin={{ top: 8, right: 16, bottom: 4, left: 4 }}>
             <CartesianGrid strokeDasharray="3 3" stroke="#e5e7eb" />
-            <XAxis dataKey="step" type="number" domain={['dataMin', 'dataMax']} tick={{ fontSize: 11 }} />
+            <XAxis dataKey="step" type="number" scale={logX ? 'log' : 'auto'} domain={['dataMin', 'dataMax']} tick={{ fontSize: 11 }} tickFormatter={compact} />
             <YAxis scale={logY ? 'log' : 'auto'} domain={['auto', 'auto']} tick={{ fontSize: 11 }} width={56} tickFormatter={(v: number) => Number(v).toPrecision(3)} />
-            <Tooltip formatter={(v) => Number(v).toPrecision(4)} labelFormatter={(s) => `step ${s}`} />
+            <Tooltip formatter={(v) => Number(v).toPrecision(4)} labelFormatter={(s) => `${xLabel} ${Number(s).toLocaleString(undefined, { maximumFractionDigits: 3 })}`} />
             {series.length > 1 && <Legend wrapperStyle={{ fontSize: 11 }} />}
             {series.map((s, i) => (
               <Line key={i} dataKey={`s${i}`} name={s.label} stroke={COLORS[i % COLORS.length]} dot={data.length < 3} strokeWidth={1.6} isAnimationActive={false} connectNulls />

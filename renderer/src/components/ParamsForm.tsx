@@ -6,6 +6,12 @@ export function fieldError(f: ParamField, raw: string): string | undefined {
   if (f.kind === 'boolean' || f.kind === 'enum') return undefined;
   if (raw.trim() === '') return 'required';
   if (f.kind === 'string') return undefined;
+  if (f.kind === 'list') {
+    const items = listItems(raw);
+    if (f.itemKind === 'number') { const bad = items.find((x) => !Number.isFinite(Number(x))); return bad !== undefined ? `"${bad}" is not a number` : undefined; }
+    const bad = f.options ? items.find((x) => !f.options!.includes(x)) : undefined;
+    return bad !== undefined ? `"${bad}" is not one of ${f.options!.join(', ')}` : undefined;
+  }
   const v = Number(raw);
   if (!Number.isFinite(v)) return 'not a number';
   if (f.kind === 'integer' && !Number.isInteger(v)) return 'must be a whole number';
@@ -14,9 +20,14 @@ export function fieldError(f: ParamField, raw: string): string | undefined {
   return undefined;
 }
 
+/** A list field's comma-separated items, trimmed, empty ones dropped. */
+export const listItems = (raw: string) => raw.split(',').map((x) => x.trim()).filter((x) => x !== '');
+
+const show = (v: unknown) => (Array.isArray(v) ? v.join(', ') : String(v));
+
 export function presetValues(lab: LabInfo, preset: PresetName): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const f of lab.fields) if (f.name !== 'seed') out[f.name] = String(lab.presets[preset][f.name] ?? f.default);
+  for (const f of lab.fields) if (f.name !== 'seed') out[f.name] = show(lab.presets[preset][f.name] ?? f.default);
   return out;
 }
 
@@ -24,7 +35,7 @@ export function ParamsForm({ lab, values, onChange }: { lab: LabInfo; values: Re
   return (
     <div className="params-form">
       {lab.fields.filter((f) => f.name !== 'seed').map((f) => {
-        const raw = values[f.name] ?? String(f.default);
+        const raw = values[f.name] ?? show(f.default);
         const err = fieldError(f, raw);
         const set = (v: string) => onChange({ ...values, [f.name]: v });
         return (
@@ -52,7 +63,9 @@ export function formToParams(lab: LabInfo, values: Record<string, string>): { pa
     if (f.name === 'seed' || values[f.name] === undefined) continue;
     const err = fieldError(f, values[f.name]);
     if (err) return { error: `${f.name}: ${err}` };
-    params[f.name] = f.kind === 'boolean' ? values[f.name] === 'true' : f.kind === 'number' || f.kind === 'integer' ? Number(values[f.name]) : values[f.name];
+    const raw = values[f.name];
+    params[f.name] = f.kind === 'boolean' ? raw === 'true' : f.kind === 'number' || f.kind === 'integer' ? Number(raw)
+      : f.kind === 'list' ? listItems(raw).map((x) => (f.itemKind === 'number' ? Number(x) : x)) : raw;
   }
   return { params };
 }

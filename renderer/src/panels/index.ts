@@ -5,10 +5,12 @@ import { ReferenceClassifierPanel } from './reference-classifier';
 import { ActivationCodecPanel } from './activation-codec';
 import { CotDpoPanel } from './cot-dpo';
 import { EcDitPanel } from './ec-dit';
+import { ByzMomentumPanel } from './byz-momentum';
 
 export const PANELS: Record<string, ComponentType<{ detail: RunDetail }>> = {
   'reference-classifier': ReferenceClassifierPanel,
   'activation-codec': ActivationCodecPanel,
   'cot-dpo': CotDpoPanel,
   'ec-dit': EcDitPanel,
+  'byz-momentum': ByzMomentumPanel,
 };

@@ -147,7 +147,11 @@ export async function simulate(c: SimConfig, data: SimData, opts: SimOptions = {
     const curve: RoundRecord[] = [];
     let honestBytes = 0, honestMessages = 0, t = 0;
     const honestIds = new Set(hosted.filter((w) => w.role === 'honest').map((w) => w.id));
+    let yielded = performance.now();
     for (t = 1; t <= c.rounds; t++) {
+      // In-process rounds resolve as microtasks: give the event loop (a cancel message, a
+      // timer) a turn every 50 ms.
+      if (performance.now() - yielded > 50) { await new Promise((res) => setImmediate(res)); yielded = performance.now(); }
       if (opts.shouldStop?.()) break;
       const messages = await host.round(x);
       const received: (Vec | undefined)[] = messages.map((m) => (m ? decodeMessage(m) : undefined));

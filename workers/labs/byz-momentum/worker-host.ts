@@ -5,7 +5,7 @@
 // written before the round is posted, which orders the write before their reads) and
 // answer with the bytes each worker sends.
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Vec } from './aggregators';
 import { ProtocolWorker, type ProtocolConfig, type Role } from './protocol-worker';
@@ -45,12 +45,16 @@ export function inProcessHost(config: ProtocolConfig, data: TaskData, workers: H
   };
 }
 
-/** The bundled thread entry: next to this file once built (out/main), else the repo's out/main (tests run the sources). */
+/**
+ * The bundled thread entry: next to this code once built (out/main), else in the repo's
+ * out/main, found walking up from here (tests and the bench run other bundles or sources).
+ */
 export function threadScript(): string {
-  const candidates = [join(__dirname, 'byz-worker.js'), join(__dirname, '..', '..', '..', 'out', 'main', 'byz-worker.js')];
-  const found = candidates.find((p) => existsSync(p));
-  if (!found) throw new Error(`the byz-momentum thread entry is not built (looked for ${candidates.join(', ')}): run npm run build`);
-  return found;
+  for (let dir = __dirname; ; dir = dirname(dir)) {
+    for (const p of [join(dir, 'byz-worker.js'), join(dir, 'out', 'main', 'byz-worker.js')]) if (existsSync(p)) return p;
+    if (dirname(dir) === dir) break;
+  }
+  throw new Error(`the byz-momentum thread entry (byz-worker.js) is not built next to ${__dirname} or in an out/main above it: run npm run build`);
 }
 
 function shareFloat32(a: Float32Array): SharedArrayBuffer { const b = new SharedArrayBuffer(a.byteLength); new Float32Array(b).set(a); return b; }

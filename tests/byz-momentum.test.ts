@@ -1,0 +1,70 @@
+// The byz-momentum lab on its smoke preset: every headline metric and check, bytes of the
+// stated wire format, γ chosen by validation accuracy, curves with one distance per worker,
+// a grid that shows a refused aggregator instead of failing, named refusals of bad params,
+// and cancellation between rounds.
+import { describe, expect, it } from 'vitest';
+import { resolveParams, ParamsError } from '../common/lab';
+import { byzMomentumSpec } from '../common/labs/byz-momentum';
+import { byzMomentumLab, headlineChecks } from '../workers/labs/byz-momentum/lab';
+import { CancelledError } from '../workers/runtime/context';
+import { testContext } from './helpers/context';
+
+type Curve = { key: string; gamma: number; finalValAcc: number; finalAcc: number; n: number; byzantine: number; points: { round: number; bytes: number }[]; distances: number[][] };
+const samples = <T,>(events: { type: string }[], kind: string) => events.filter((e) => e.type === 'sample' && (e as unknown as { kind: string }).kind === kind).map((e) => (e as unknown as { data: T }).data);
+
+describe('byz-momentum lab', () => {
+  it('smoke run: headline metrics, bytes, γ by validation, curves and distances', async () => {
+    const p = resolveParams(byzMomentumSpec, 'smoke', { gammas: [0.5, 0.05] });
+    const { ctx, events } = await testContext(p.seed);
+    const r = await byzMomentumLab.run(p, ctx);
+    for (const m of byzMomentumSpec.metrics) expect(Number.isFinite(r.metrics[m]), m).toBe(true);
+    expect(Object.keys(r.checks).sort()).toEqual([...byzMomentumSpec.checks].sort());
+    expect(r.metrics.bytesPerRound_dense).toBe(8 + 4 * 785);
+    // k = round(1 % of 785) = 8: 8 header bytes, 8 gaps of one or two varint bytes, 8 float32.
+    expect(r.metrics.bytesPerRound_topk).toBeGreaterThanOrEqual(8 + 8 + 32);
+    expect(r.metrics.bytesPerRound_topk).toBeLessThanOrEqual(8 + 16 + 32);
+    const curves = samples<Curve>(events, 'curve');
+    expect(curves).toHaveLength(6 * 2);
+    for (const key of ['ef21sgdm_alie_cwtm', 'ef21_ipm_cwtm', 'sgdm_clean']) {
+      const runs = curves.filter((c) => c.key === key);
+      const best = runs.reduce((a, b) => (b.finalValAcc > a.finalValAcc ? b : a));
+      expect(r.metrics[`gamma_${key}`]).toBe(best.gamma);
+      expect(r.metrics[`acc_${key}`]).toBe(best.finalAcc);
+    }
+    const alie = curves.find((c) => c.key === 'ef21sgdm_alie_cwtm')!;
+    expect(alie.byzantine).toBe(3);
+    expect(alie.points.map((x) => x.round)).toEqual([100, 200, 300]);
+    expect(alie.distances.every((row) => row.length === 10)).toBe(true);
+    expect(alie.points[2].bytes).toBeGreaterThan(alie.points[1].bytes);
+    expect(headlineChecks(p, r.metrics)).toEqual(r.checks);
+  }, 60_000);
+
+  it('a grid shows a refused aggregator as a refused cell, runs the rest', async () => {
+    const p = resolveParams(byzMomentumSpec, 'smoke', { experiment: 'grid', n: 10, f: 4, aggregator: 'cm', gridMethods: ['ef21'], gridAttacks: ['signflip'], gridAggregators: ['krum', 'cm'], rounds: 20, evalEvery: 10, stateModeToo: false });
+    const { ctx, events } = await testContext(p.seed);
+    const r = await byzMomentumLab.run(p, ctx);
+    const cells = samples<{ key: string; refused?: string; acc?: number }>(events, 'grid-cell');
+    expect(cells.find((c) => c.key === 'ef21_signflip_krum')!.refused).toMatch(/Krum tolerates f only when n ≥ 2f \+ 3: n = 10, f = 4 needs n ≥ 11/);
+    expect(Number.isFinite(r.metrics.acc_ef21_signflip_cm)).toBe(true);
+    expect(r.metrics.acc_ef21_signflip_krum).toBeUndefined();
+  }, 60_000);
+
+  it('refuses what an aggregator cannot tolerate and other bad params, naming the field', () => {
+    const refusal = (o: Record<string, unknown>) => { try { resolveParams(byzMomentumSpec, 'default', o); return undefined; } catch (e) { expect(e).toBeInstanceOf(ParamsError); return e as ParamsError; } };
+    expect(refusal({ aggregator: 'krum' })?.message).toMatch(/invalid parameter "aggregator": Krum tolerates f only when n ≥ 2f \+ 3: n = 20, f = 9 needs n ≥ 21/);
+    expect(refusal({ f: 10 })?.field).toBe('aggregator');
+    expect(refusal({ f: 20 })?.field).toBe('f');
+    expect(refusal({ gammas: [0.5, 0.5] })?.field).toBe('gammas');
+    expect(refusal({ kFraction: 2 })?.field).toBe('kFraction');
+    expect(refusal({ aggregator: 'krum', f: 8 })).toBeUndefined();
+  });
+
+  it('cancels between rounds', async () => {
+    const p = resolveParams(byzMomentumSpec, 'smoke', { rounds: 100000, threads: 1 });
+    const { ctx, controller } = await testContext(p.seed);
+    setTimeout(() => controller.abort(), 300);
+    const t0 = Date.now();
+    await expect(byzMomentumLab.run(p, ctx)).rejects.toBeInstanceOf(CancelledError);
+    expect(Date.now() - t0).toBeLessThan(10_000);
+  });
+});

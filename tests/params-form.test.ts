@@ -1,0 +1,26 @@
+// The generated params form's conversions: list fields (arrays) are typed as
+// comma-separated items, numbers or options, and refused item by item.
+import { describe, expect, it } from 'vitest';
+import type { LabInfo } from '../common/api';
+import { describeParams } from '../common/lab';
+import { byzMomentumSpec } from '../common/labs/byz-momentum';
+import { fieldError, formToParams, presetValues } from '../renderer/src/components/ParamsForm';
+
+const lab = { id: byzMomentumSpec.id, fields: describeParams(byzMomentumSpec.params), presets: byzMomentumSpec.presets } as unknown as LabInfo;
+const field = (name: string) => lab.fields.find((f) => f.name === name)!;
+
+describe('params form lists', () => {
+  it('shows a list default as comma-separated items and converts it back', () => {
+    const values = presetValues(lab, 'default');
+    expect(values.gammas).toBe('0.5, 0.05, 0.005');
+    expect(values.gridMethods).toBe('ef21sgdm, ef21, brcsgd');
+    const r = formToParams(lab, { ...values, gammas: '0.1, 0.01,', gridAttacks: 'alie ,ipm' });
+    expect('params' in r && r.params.gammas).toEqual([0.1, 0.01]);
+    expect('params' in r && r.params.gridAttacks).toEqual(['alie', 'ipm']);
+  });
+  it('names the bad item', () => {
+    expect(fieldError(field('gammas'), '0.5, fast')).toBe('"fast" is not a number');
+    expect(fieldError(field('gridAggregators'), 'cwtm, median')).toMatch(/^"median" is not one of mean, cm, cwtm/);
+    expect(fieldError(field('gammas'), ' ')).toBe('required');
+  });
+});
