@@ -1,7 +1,8 @@
 // `npm run reproduce`: every lab's `paper` preset over seeds 1-3 through the CLI, then
 // docs/RESULTS.md (our mean ± std beside the paper's figure) and docs/results.json (raw).
-// `--lab ID` limits it to one lab; `--preset P` overrides the preset (for a quick look).
-import { spawnSync } from 'node:child_process';
+// `--lab ID` limits it to one lab; `--preset P` overrides the preset (for a quick look);
+// `--jobs N` runs up to N seeds of a lab at once (one core each is what a lab needs).
+import { spawn, spawnSync } from 'node:child_process';
 import { writeFileSync, readFileSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +19,8 @@ const skipSweeps = process.argv.includes('--no-sweeps');
 const seeds = (arg('--seeds') ?? '1,2,3').split(',').map((x) => (/^\d+$/.test(x.trim()) ? Number(x) : NaN));
 if (!seeds.length || seeds.some((n) => !Number.isInteger(n))) { process.stderr.write(`--seeds wants comma-separated non-negative integers, not "${arg('--seeds')}"\n`); process.exit(2); }
 const cli = join(root, 'bin', 'benchtop.js');
+const jobs = Number(arg('--jobs') ?? 1);
+if (!Number.isInteger(jobs) || jobs < 1) { process.stderr.write(`--jobs wants a positive integer, not "${arg('--jobs')}"\n`); process.exit(2); }
 
 if (!process.argv.includes('--no-build')) spawnSync(process.execPath, [join(root, 'scripts', 'build.mjs')], { stdio: 'inherit' });
 const specs = JSON.parse(spawnSync(process.execPath, [join(root, 'out', 'main', 'cli.js'), 'list', '--json'], { encoding: 'utf8' }).stdout);
@@ -31,6 +34,28 @@ const runJson = (args) => {
   const r = spawnSync(process.execPath, [cli, 'run', ...args, '--json'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 * 2 ** 20 });
   return r.status === 0 || r.status === 1 ? JSON.parse(r.stdout || '{}') : { error: `exit ${r.status}` };
 };
+/** The same run as runJson, without blocking, so several seeds can run side by side. */
+const runJsonAsync = (args) => new Promise((resolve) => {
+  const child = spawn(process.execPath, [cli, 'run', ...args, '--json'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (b) => { out += b; });
+  child.on('close', (code) => {
+    try { resolve(code === 0 || code === 1 ? JSON.parse(out || '{}') : { error: `exit ${code}` }); } catch { resolve({ error: `exit ${code}: unreadable output` }); }
+  });
+});
+async function runSeeds(labId) {
+  const results = new Array(seeds.length);
+  let next = 0;
+  const lane = async () => {
+    while (next < seeds.length) {
+      const i = next++;
+      process.stderr.write(`${labId} ${preset} seed ${seeds[i]}…\n`);
+      results[i] = { seed: seeds[i], ...(await runJsonAsync([labId, '--preset', preset, '--seed', String(seeds[i]), ...mainSets.flatMap((kv) => ['--set', kv])])) };
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(jobs, seeds.length) }, lane));
+  return results;
+}
 for (const lab of specs) {
   if (only && lab.id !== only) continue;
   if (!skipSweeps && sweepsOf[lab.id]) {
@@ -49,10 +74,7 @@ for (const lab of specs) {
   if (skipMain) continue;
   raw[lab.id] = { ...(skipSweeps ? {} : raw[lab.id]), preset, overrides: mainSets, at: new Date().toISOString(), runs: [] };
   touched.add(lab.id);
-  for (const seed of seeds) {
-    process.stderr.write(`${lab.id} ${preset} seed ${seed}…\n`);
-    raw[lab.id].runs.push({ seed, ...runJson([lab.id, '--preset', preset, '--seed', String(seed), ...mainSets.flatMap((kv) => ['--set', kv])]) });
-  }
+  raw[lab.id].runs = await runSeeds(lab.id);
 }
 // Another reproduce process may have written meanwhile (main runs and sweeps can run in
 // parallel): merge our labs' fields into what is on disk now.
