@@ -80,7 +80,7 @@ export const byzMomentumLab: LabDefinition<typeof byzMomentumSpec.params> = {
     const runnable = configs.filter((c) => !c.refused);
     const totalRounds = runnable.length * p.gammas.length * p.rounds;
     const metrics: Record<string, number> = {};
-    const bytes: Record<'topk' | 'dense', number[]> = { topk: [], dense: [] };
+    const bytes: Record<'topk' | 'randk' | 'dense', number[]> = { topk: [], randk: [], dense: [] };
     let doneRounds = 0, rounds = 0, ms = 0;
     for (const c of configs) {
       if (c.refused) {
@@ -103,7 +103,7 @@ export const byzMomentumLab: LabDefinition<typeof byzMomentumSpec.params> = {
         ctx.throwIfCancelled();
         doneRounds += p.rounds; rounds += r.rounds; ms += r.ms;
         ctx.emit({ type: 'sample', kind: 'curve', data: curveSample(p, c, gamma, r) });
-        if (c.method === 'sgdm') bytes.dense.push(r.bytesPerWorkerRound); else if (c.method !== 'brcsgd') bytes.topk.push(r.bytesPerWorkerRound);
+        bytes[c.method === 'sgdm' ? 'dense' : c.method === 'brcsgd' ? 'randk' : p.compressor].push(r.bytesPerWorkerRound);
         // Ties go to the γ listed first.
         if (!best || r.finalValAcc > best.result.finalValAcc) best = { gamma, result: r };
         await new Promise((res) => setImmediate(res));
@@ -115,8 +115,7 @@ export const byzMomentumLab: LabDefinition<typeof byzMomentumSpec.params> = {
       ctx.emit({ type: 'sample', kind: 'grid-cell', data: { key: c.key, method: c.method, attack: c.attack, aggregator: c.aggregator, attackMode: c.attackMode, acc: best!.result.finalAcc, gamma: best!.gamma, headline: isHeadline(c) } });
     }
     const meanOf = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-    if (bytes.topk.length) metrics.bytesPerRound_topk = meanOf(bytes.topk);
-    if (bytes.dense.length) metrics.bytesPerRound_dense = meanOf(bytes.dense);
+    for (const [kind, xs] of Object.entries(bytes)) if (xs.length) metrics[`bytesPerRound_${kind}`] = meanOf(xs);
     metrics.roundsPerSec = rounds / (ms / 1000);
     metrics.stepsPerSec = metrics.roundsPerSec; // a step is a server round (the bench reads stepsPerSec for every lab)
     metrics.testRows = data.test.count;
