@@ -97,7 +97,7 @@ export function ByzMomentumPanel({ detail }: { detail: RunDetail }) {
     .map((c) => ({ label: `${describe(c)} (γ = ${c.gamma})`, points: c.points.map((p) => ({ step: x(p), value: p.testAcc })) }));
   const focusSeries: Series[] = curves.filter((c) => c.key === focused).map((c) => ({ label: `γ = ${c.gamma}${c === focusCurve ? ' (chosen on validation)' : ''}`, points: c.points.map((p) => ({ step: x(p), value: p.testAcc })) }));
   const lossSeries: Series[] = curves.filter((c) => c.key === focused).map((c) => ({ label: `γ = ${c.gamma}`, points: c.points.map((p) => ({ step: x(p), value: p.loss })) }));
-  const gridMethods = [...new Set(cells.map((c) => c.method))];
+  const gridMethods = [...new Set(cells.filter((c) => c.attack !== 'none').map((c) => c.method))];
   const gridAttacks = [...new Set(cells.filter((c) => c.attack !== 'none').map((c) => c.attack))];
   const gridAggs = [...new Set(cells.filter((c) => c.attack !== 'none' && c.attackMode !== 'state').map((c) => c.aggregator))];
   const showGrid = gridAggs.length > 1 || gridAttacks.length > 2;
