@@ -91,6 +91,15 @@ describe('compressors and the wire format', () => {
     expect(Array.from(s.values)).toEqual([-5, 3, 5]);
     expect(arr(densify(s))).toEqual([0, -5, 3, 5, 0, 0]);
   });
+  it('top-k (a size-k heap) equals sorting every index by magnitude, on vectors full of ties', () => {
+    const rng = new Rng(11);
+    for (let trial = 0; trial < 50; trial++) {
+      const d = 1 + rng.int(120), k = rng.int(d + 2);
+      const v = Float64Array.from({ length: d }, () => Math.round(rng.normal() * 2) / 2); // few distinct magnitudes
+      const reference = Array.from({ length: d }, (_, i) => i).sort((a, b) => Math.abs(v[b]) - Math.abs(v[a]) || a - b).slice(0, k).sort((a, b) => a - b);
+      expect(Array.from(topK(v, k).indices)).toEqual(reference);
+    }
+  });
   it('rand-k keeps k distinct indices scaled by d/k, and is unbiased on average', () => {
     const v = V(1, 2, 3, 4, 5, 6, 7, 8), rng = new Rng(3);
     const s = randK(v, 2, rng);
