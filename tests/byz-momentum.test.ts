@@ -49,6 +49,17 @@ describe('byz-momentum lab', () => {
     expect(r.metrics.acc_ef21_signflip_krum).toBeUndefined();
   }, 60_000);
 
+  it('a single configuration streams its curve and metrics per evaluation, then reports it', async () => {
+    const p = resolveParams(byzMomentumSpec, 'smoke', { experiment: 'single', attack: 'signflip', rounds: 60, evalEvery: 20, gammas: [0.05] });
+    const { ctx, events } = await testContext(p.seed);
+    const r = await byzMomentumLab.run(p, ctx);
+    const curves = samples<Curve & { partial?: boolean }>(events, 'curve');
+    expect(curves.map((c) => [c.partial ?? false, c.points.length])).toEqual([[true, 1], [true, 2], [true, 3], [false, 3]]);
+    expect(curves[2].points).toEqual(curves[3].points);
+    expect(events.filter((e) => e.type === 'metric' && (e as { name: string }).name === 'testAcc γ=0.05')).toHaveLength(3);
+    expect(Object.keys(r.metrics).filter((k) => k.startsWith('acc_'))).toEqual(['acc_ef21sgdm_signflip_cwtm']);
+  });
+
   it('refuses what an aggregator cannot tolerate and other bad params, naming the field', () => {
     const refusal = (o: Record<string, unknown>) => { try { resolveParams(byzMomentumSpec, 'default', o); return undefined; } catch (e) { expect(e).toBeInstanceOf(ParamsError); return e as ParamsError; } };
     expect(refusal({ aggregator: 'krum' })?.message).toMatch(/invalid parameter "aggregator": Krum tolerates f only when n ≥ 2f \+ 3: n = 20, f = 9 needs n ≥ 21/);

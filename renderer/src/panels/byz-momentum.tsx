@@ -73,7 +73,12 @@ function WorkerStrip({ curve }: { curve: Curve }) {
 }
 
 export function ByzMomentumPanel({ detail }: { detail: RunDetail }) {
-  const curves = samplesOf<Curve>(detail, 'curve');
+  // A single configuration streams its curve per evaluation: keep the latest per (configuration, γ).
+  const curves = useMemo(() => {
+    const latest = new Map<string, Curve>();
+    for (const c of samplesOf<Curve>(detail, 'curve')) latest.set(`${c.key} ${c.gamma}`, c);
+    return [...latest.values()];
+  }, [detail]);
   const cells = samplesOf<Cell>(detail, 'grid-cell');
   const testRows = detail.metrics.testRows?.at(-1)?.value;
   const [axis, setAxis] = useState<Axis>('round');

@@ -2,7 +2,7 @@ import { aggregatorLimit, byzMomentumSpec, type ByzMomentumParams } from '../../
 import type { LabDefinition } from '../../runtime/context';
 import { loadDataset } from '../../runtime/datasets';
 import { Rng } from '../../runtime/rng';
-import { simulate, type AggregatorName, type Attack, type Method, type SimConfig, type SimData, type SimResult } from './sim';
+import { simulate, type AggregatorName, type Attack, type Method, type RoundRecord, type SimConfig, type SimData, type SimResult } from './sim';
 import { dirichletShards, iidShards, paramCount, taskData, type ModelSpec } from './task';
 
 /** One configuration of the study; `key` names its metrics (acc_<key>). */
@@ -55,7 +55,7 @@ export function studyData(p: ByzMomentumParams): SimData {
 }
 
 /** What the panel draws for one run: its curve (by round, epoch and bytes) and per-worker distances. */
-function curveSample(p: ByzMomentumParams, c: StudyConfig, gamma: number, r: SimResult) {
+function curveSample(p: ByzMomentumParams, c: StudyConfig, gamma: number, r: Pick<SimResult, 'curve' | 'rounds' | 'bytesPerWorkerRound' | 'finalAcc' | 'finalValAcc'>) {
   return {
     key: c.key, method: c.method, attack: c.attack, aggregator: c.aggregator, attackMode: c.attackMode, f: c.f, n: p.n, gamma,
     byzantine: c.attack === 'none' ? 0 : c.f, rounds: r.rounds, bytesPerRound: r.bytesPerWorkerRound, finalAcc: r.finalAcc, finalValAcc: r.finalValAcc,
@@ -92,12 +92,17 @@ export const byzMomentumLab: LabDefinition<typeof byzMomentumSpec.params> = {
       for (const gamma of p.gammas) {
         ctx.throwIfCancelled();
         const phase = `${c.key} γ = ${gamma}`;
+        const curveSoFar: RoundRecord[] = [];
         const r = await simulate(simConfig(p, c, gamma), data, {
           threads,
           shouldStop: () => ctx.signal.aborted,
           onEval: (rec) => {
             ctx.progress(phase, doneRounds + rec.round, totalRounds);
-            if (p.experiment === 'single') for (const [name, v] of [['testAcc', rec.testAcc], ['valAcc', rec.valAcc], ['trainLoss', rec.trainLoss], ['bytesPerWorker', rec.bytesPerWorker]] as const) ctx.metric(rec.round, `${name} γ=${gamma}`, v);
+            if (p.experiment !== 'single') return;
+            // A single configuration is watched live: metrics per γ, and its curve so far for the panel's charts.
+            for (const [name, v] of [['testAcc', rec.testAcc], ['valAcc', rec.valAcc], ['trainLoss', rec.trainLoss], ['bytesPerWorker', rec.bytesPerWorker]] as const) ctx.metric(rec.round, `${name} γ=${gamma}`, v);
+            curveSoFar.push(rec);
+            ctx.emit({ type: 'sample', kind: 'curve', data: { ...curveSample(p, c, gamma, { curve: curveSoFar, rounds: rec.round, bytesPerWorkerRound: rec.bytesPerWorker / rec.round, finalAcc: rec.testAcc, finalValAcc: rec.valAcc }), partial: true } });
           },
         });
         ctx.throwIfCancelled();
