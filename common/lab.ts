@@ -79,16 +79,18 @@ export interface ParamField {
 
 export function describeParams(schema: z.ZodObject): ParamField[] {
   const json = z.toJSONSchema(schema, { io: 'input' }) as {
-    properties: Record<string, { type?: string; description?: string; default?: unknown; minimum?: number; maximum?: number; enum?: string[]; items?: { type?: string; enum?: string[] } }>;
+    properties: Record<string, { type?: string; description?: string; default?: unknown; minimum?: number; maximum?: number; enum?: string[]; items?: { type?: string; enum?: string[] } | false; prefixItems?: { type?: string; enum?: string[] }[] }>;
   };
+  // Arrays describe their items in `items`, tuples in `prefixItems` (one schema per place, `items: false`).
+  const itemsOf = (p: { items?: { type?: string; enum?: string[] } | false; prefixItems?: { type?: string; enum?: string[] }[] }) => (p.items || undefined) ?? p.prefixItems?.[0];
   return Object.entries(json.properties).map(([name, p]) => ({
     name,
     kind: p.enum ? 'enum' : p.type === 'array' ? 'list' : p.type === 'integer' ? 'integer' : p.type === 'number' ? 'number' : p.type === 'boolean' ? 'boolean' : 'string',
-    itemKind: p.type === 'array' ? (p.items?.type === 'number' || p.items?.type === 'integer' ? 'number' : 'string') : undefined,
+    itemKind: p.type === 'array' ? (itemsOf(p)?.type === 'number' || itemsOf(p)?.type === 'integer' ? 'number' : 'string') : undefined,
     description: p.description ?? '',
     default: p.default,
     min: p.minimum,
     max: p.maximum,
-    options: p.enum ?? p.items?.enum,
+    options: p.enum ?? (p.type === 'array' ? itemsOf(p)?.enum : undefined),
   }));
 }

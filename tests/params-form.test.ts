@@ -2,7 +2,8 @@
 // comma-separated items, numbers or options, and refused item by item.
 import { describe, expect, it } from 'vitest';
 import type { LabInfo } from '../common/api';
-import { describeParams } from '../common/lab';
+import { describeParams, resolveParams } from '../common/lab';
+import { LAB_SPECS } from '../common/labs';
 import { byzMomentumSpec } from '../common/labs/byz-momentum';
 import { fieldError, formToParams, presetValues } from '../renderer/src/components/ParamsForm';
 
@@ -17,6 +18,17 @@ describe('params form lists', () => {
     const r = formToParams(lab, { ...values, gammas: '0.1, 0.01,', gridAttacks: 'alie ,ipm' });
     expect('params' in r && r.params.gammas).toEqual([0.1, 0.01]);
     expect('params' in r && r.params.gridAttacks).toEqual(['alie', 'ipm']);
+  });
+  it('every lab\'s preset values go through the form and back unchanged (tuples and lists included)', () => {
+    for (const spec of LAB_SPECS) {
+      const info = { id: spec.id, fields: describeParams(spec.params), presets: spec.presets } as unknown as LabInfo;
+      for (const preset of ['smoke', 'default', 'paper'] as const) {
+        const r = formToParams(info, presetValues(info, preset));
+        if ('error' in r) throw new Error(`${spec.id} ${preset}: ${r.error}`);
+        expect(() => resolveParams(spec, preset, r.params), `${spec.id} ${preset}`).not.toThrow();
+        expect(resolveParams(spec, preset, r.params)).toEqual(resolveParams(spec, preset));
+      }
+    }
   });
   it('names the bad item', () => {
     expect(fieldError(field('gammas'), '0.5, fast')).toBe('"fast" is not a number');

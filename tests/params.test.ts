@@ -43,8 +43,9 @@ describe('params', () => {
     const fields = describeParams(z.object({
       steps: z.array(z.number()).default([0.5, 0.05]).describe('steps'),
       models: z.array(z.enum(['ec', 'tc'])).default(['ec']).describe('models'),
+      range: z.tuple([z.number(), z.number()]).default([0.25, 0.85]).describe('range'),
     }));
-    expect(fields.map((f) => [f.kind, f.itemKind, f.options])).toEqual([['list', 'number', undefined], ['list', 'string', ['ec', 'tc']]]);
+    expect(fields.map((f) => [f.kind, f.itemKind, f.options])).toEqual([['list', 'number', undefined], ['list', 'string', ['ec', 'tc']], ['list', 'number', undefined]]);
   });
   it('every lab: each field has a default, a description and (numbers) a range; presets validate', () => {
     for (const s of LAB_SPECS) {
