@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { resolveParams, ParamsError } from '../common/lab';
 import { byzMomentumSpec } from '../common/labs/byz-momentum';
-import { byzMomentumLab, headlineChecks } from '../workers/labs/byz-momentum/lab';
+import { byzMomentumLab, headlineChecks, selectionScore } from '../workers/labs/byz-momentum/lab';
 import { CancelledError } from '../workers/runtime/context';
 import { testContext } from './helpers/context';
 
@@ -58,6 +58,12 @@ describe('byz-momentum lab', () => {
     expect(curves[2].points).toEqual(curves[3].points);
     expect(events.filter((e) => e.type === 'metric' && (e as { name: string }).name === 'testAcc γ=0.05')).toHaveLength(3);
     expect(Object.keys(r.metrics).filter((k) => k.startsWith('acc_'))).toEqual(['acc_ef21sgdm_signflip_cwtm']);
+  });
+
+  it('γ is chosen by the final validation accuracy, or by the mean of the last quarter of evaluations', () => {
+    const curve = [0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 0.2, 0.3].map((valAcc) => ({ valAcc })) as never;
+    expect(selectionScore({ gammaSelection: 'final' }, { curve, finalValAcc: 0.3 })).toBe(0.3);
+    expect(selectionScore({ gammaSelection: 'lastQuarter' }, { curve, finalValAcc: 0.3 })).toBeCloseTo(0.25, 12);
   });
 
   it('refuses what an aggregator cannot tolerate and other bad params, naming the field', () => {

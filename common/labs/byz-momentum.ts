@@ -35,6 +35,7 @@ export const byzMomentumParams = z.object({
   kFraction: z.number().min(0.0001).max(1).default(0.01).describe('k as a fraction of d (at least one coordinate)'),
   eta: z.number().min(0.001).max(1).default(0.1).describe('η: momentum weight of the new gradient (Byz-EF21 uses 1)'),
   gammas: z.array(z.number().min(1e-5).max(10)).min(1).max(6).default([0.5, 0.05, 0.005]).describe('Step sizes γ tried per configuration; the one with the best final validation accuracy is reported'),
+  gammaSelection: z.enum(['final', 'lastQuarter']).default('final').describe('How γ is chosen on validation: the final evaluation, or the mean of the last quarter of evaluations (less sensitive to a noisy last iterate)'),
   batch: z.number().int().min(1).max(256).default(1).describe('Samples per worker per round'),
   rounds: z.number().int().min(1).max(200000).default(14000).describe('Server rounds per run (14,000 = 40 epochs of the 7,000 training rows at n = 20, batch 1: the official a9a runs\' 40 epochs)'),
   evalEvery: z.number().int().min(1).max(100000).default(350).describe('Rounds between evaluations (accuracy, loss, distances); 350 = one epoch at the defaults'),

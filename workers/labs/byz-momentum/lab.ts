@@ -64,7 +64,14 @@ function curveSample(p: ByzMomentumParams, c: StudyConfig, gamma: number, r: Pic
   };
 }
 
-interface Chosen { gamma: number; result: SimResult }
+interface Chosen { gamma: number; result: SimResult; score: number }
+
+/** Validation accuracy that picks γ: the final evaluation's, or the mean over the last quarter of evaluations. */
+export function selectionScore(p: Pick<ByzMomentumParams, 'gammaSelection'>, r: Pick<SimResult, 'curve' | 'finalValAcc'>): number {
+  if (p.gammaSelection === 'final' || !r.curve.length) return r.finalValAcc;
+  const tail = r.curve.slice(-Math.ceil(r.curve.length / 4));
+  return tail.reduce((a, x) => a + x.valAcc, 0) / tail.length;
+}
 
 export const byzMomentumLab: LabDefinition<typeof byzMomentumSpec.params> = {
   spec: byzMomentumSpec,
@@ -110,7 +117,8 @@ export const byzMomentumLab: LabDefinition<typeof byzMomentumSpec.params> = {
         ctx.emit({ type: 'sample', kind: 'curve', data: curveSample(p, c, gamma, r) });
         bytes[c.method === 'sgdm' ? 'dense' : c.method === 'brcsgd' ? 'randk' : p.compressor].push(r.bytesPerWorkerRound);
         // Ties go to the γ listed first.
-        if (!best || r.finalValAcc > best.result.finalValAcc) best = { gamma, result: r };
+        const score = selectionScore(p, r);
+        if (!best || score > best.score) best = { gamma, result: r, score };
         await new Promise((res) => setImmediate(res));
       }
       metrics[`acc_${c.key}`] = best!.result.finalAcc;
