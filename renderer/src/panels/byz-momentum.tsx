@@ -25,7 +25,7 @@ function accColour(acc: number): string {
   return `hsl(${hue}, 70%, ${85 - 20 * x}%)`;
 }
 
-function describe(c: { method: keyof typeof METHOD_LABEL; attack: string; aggregator: string; attackMode?: string; key: string }) {
+function configLabel(c: { method: keyof typeof METHOD_LABEL; attack: string; aggregator: string; attackMode?: string; key: string }) {
   if (c.attack === 'none') return `${METHOD_LABEL[c.method]}, no attack (f = 0)`;
   return `${METHOD_LABEL[c.method]}, ${c.attack.toUpperCase()}${c.attackMode === 'state' ? ' (state)' : ''}, ${AGG_LABEL[c.aggregator] ?? c.aggregator}`;
 }
@@ -99,7 +99,7 @@ export function ByzMomentumPanel({ detail }: { detail: RunDetail }) {
   const focusCurve = focused ? chosen.get(focused) : undefined;
   const x = (p: Point) => (axis === 'round' ? p.round : axis === 'epoch' ? p.epoch : p.bytes);
   const headSeries: Series[] = (headKeys.length ? headKeys : [...chosen.keys()]).map((k) => chosen.get(k)).filter((c): c is Curve => !!c)
-    .map((c) => ({ label: `${describe(c)} (γ = ${c.gamma})`, points: c.points.map((p) => ({ step: x(p), value: p.testAcc })) }));
+    .map((c) => ({ label: `${configLabel(c)} (γ = ${c.gamma})`, points: c.points.map((p) => ({ step: x(p), value: p.testAcc })) }));
   const focusSeries: Series[] = curves.filter((c) => c.key === focused).map((c) => ({ label: `γ = ${c.gamma}${c === focusCurve ? ' (chosen on validation)' : ''}`, points: c.points.map((p) => ({ step: x(p), value: p.testAcc })) }));
   const lossSeries: Series[] = curves.filter((c) => c.key === focused).map((c) => ({ label: `γ = ${c.gamma}`, points: c.points.map((p) => ({ step: x(p), value: p.loss })) }));
   const gridMethods = [...new Set(cells.filter((c) => c.attack !== 'none').map((c) => c.method))];
@@ -120,7 +120,7 @@ export function ByzMomentumPanel({ detail }: { detail: RunDetail }) {
               const cur = chosen.get(c.key);
               return (
                 <tr key={c.key} className={c.key === focused ? 'selected' : ''} onClick={() => setFocus(c.key)} style={{ cursor: 'pointer' }}>
-                  <td>{describe(c)}</td><td className="num">{c.gamma}</td>
+                  <td>{configLabel(c)}</td><td className="num">{c.gamma}</td>
                   <td className="num">{c.acc !== undefined ? `${pct(c.acc)} ± ${pct(se(c.acc))}` : '…'}</td>
                   <td className="num">{cur ? pct(cur.finalValAcc) : '…'}</td>
                   <td className="num">{cur ? Math.round(cur.bytesPerRound).toLocaleString() : '…'}</td>
@@ -163,7 +163,7 @@ export function ByzMomentumPanel({ detail }: { detail: RunDetail }) {
       )}
       {focused && (
         <section>
-          <h3>{focusCurve ? describe(focusCurve) : focused}: every step size γ</h3>
+          <h3>{focusCurve ? configLabel(focusCurve) : focused}: every step size γ</h3>
           <div className="row" style={{ alignItems: 'flex-start' }}>
             <MetricChart title={`test accuracy (${focused})`} series={focusSeries} width={420} xLabel={AXIS_LABEL[axis]} />
             <MetricChart title={`training loss (${focused})`} series={lossSeries} width={420} xLabel={AXIS_LABEL[axis]} />

@@ -12,6 +12,7 @@
 // computed on the honest increments c_i and sent compressed, the server adding it to the
 // Byzantine worker's state; in `state` mode the Byzantine worker's server-side g_i is set
 // to the attack computed on the honest g_i.
+import { aggregatorLimit } from '../../../common/labs/byz-momentum';
 import { Rng } from '../../runtime/rng';
 import { centeredClipping, coordinateMedian, geometricMedian, krum, mean, nearestNeighbourMixing, sqDist, trimmedMean, WEISZFELD_DEFAULT, WEISZFELD_OFFICIAL, type Vec } from './aggregators';
 import { alie, alieZ, ipm } from './attacks';
@@ -53,13 +54,11 @@ export interface SimConfig {
   seed: number;
 }
 
-/** Refuses a configuration an aggregator cannot tolerate, naming it (UI and CLI show this). */
+/** Refuses a configuration an aggregator cannot tolerate, naming it (the limits are the spec's, so UI, CLI and loop agree). */
 export function toleranceProblem(c: Pick<SimConfig, 'n' | 'f' | 'declaredF' | 'aggregator'>): string | undefined {
   if (c.f > c.n || c.f < 0) return `f = ${c.f} Byzantine workers of n = ${c.n}`;
   if (c.declaredF < 0 || c.declaredF >= c.n) return `declared f = ${c.declaredF} must be in 0..${c.n - 1}`;
-  if (c.aggregator === 'krum' && !(c.n >= 2 * c.declaredF + 3)) return `Krum tolerates f only when n ≥ 2f + 3: n = ${c.n}, f = ${c.declaredF} needs n ≥ ${2 * c.declaredF + 3}`;
-  if (c.aggregator === 'cwtm' && !(c.n > 2 * c.declaredF)) return `the trimmed mean trims f at each end and needs n > 2f: n = ${c.n}, f = ${c.declaredF}`;
-  return undefined;
+  return aggregatorLimit(c.aggregator, c.n, c.declaredF);
 }
 
 export function checkTolerance(c: Pick<SimConfig, 'n' | 'f' | 'declaredF' | 'aggregator'>): void {
