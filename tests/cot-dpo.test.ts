@@ -74,6 +74,23 @@ describe('cot-dpo data, tokenizer and losses', () => {
     expect(cut[0].chosenText).toBe('L=1 R=2.');
   });
 
+
+  it('likely rejected chains: the most probable distinct mistakes first, duplicates skipped', () => {
+    const item = { op: 'sum' as Op, digits: [3, 4], imageIndex: [0, 0], ...teach('sum', [3, 4]) };
+    const right = encodeText(item.rationale), wrong = (s: number) => encodeText(`L=3 R=4. 3+4=${s}. ### Answer: ${s}`);
+    // three correct chains; mistakes 8 (log-prob −2, twice), 6 (−5), 9 (−1)
+    const chains = [right, wrong(8), right, wrong(6), wrong(9), wrong(8), right];
+    const logProbs = [-0.5, -2, -0.4, -5, -1, -2, -0.7];
+    const o = { K: 7, range: [0, 1] as [number, number], perQuestion: 3, words: 90 };
+    const likely = selectPairs([item], chains, { ...o, rejected: 'likely' }, new Rng(3), logProbs).draft;
+    expect(likely.map((d) => parseAnswer(d.rejectedText))).toEqual(['9', '8', '6']);
+    expect(likely.every((d) => d.chosenText === item.rationale)).toBe(true);
+    expect(() => selectPairs([item], chains, { ...o, rejected: 'likely' }, new Rng(3))).toThrow(/one log-prob per chain/);
+    // at random the two copies of 8 are distinct chains, so any three of the four mistakes may appear
+    const random = selectPairs([item], chains, o, new Rng(3)).draft;
+    expect(random).toHaveLength(3);
+  });
+
   it('the paired standard error of an accuracy difference, by hand', () => {
     const items = ['1', '2', '3', '4'].map((answer) => ({ op: 'max' as Op, digits: [0, 0], imageIndex: [0, 0], answer, rationale: '' }));
     const a = accuracyOf(['1', '2', 'x', null], items), b = accuracyOf(['1', 'x', '3', '4'], items);

@@ -67,7 +67,7 @@ function curveSample(p: ByzMomentumParams, c: StudyConfig, gamma: number, r: Pic
 interface Chosen { gamma: number; result: SimResult; score: number }
 
 /** Validation accuracy that picks γ: the final evaluation's, or the mean over the last quarter of evaluations. */
-export function selectionScore(p: Pick<ByzMomentumParams, 'gammaSelection'>, r: Pick<SimResult, 'curve' | 'finalValAcc'>): number {
+export function selectionScore(p: Pick<ByzMomentumParams, 'gammaSelection'>, r: { curve: readonly { valAcc: number }[]; finalValAcc: number }): number {
   if (p.gammaSelection === 'final' || !r.curve.length) return r.finalValAcc;
   const tail = r.curve.slice(-Math.ceil(r.curve.length / 4));
   return tail.reduce((a, x) => a + x.valAcc, 0) / tail.length;

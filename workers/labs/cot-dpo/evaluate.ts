@@ -31,15 +31,19 @@ export function pairedDifferenceSe(a: Accuracy, b: Accuracy): number {
   return Math.sqrt(d.reduce((s, x) => s + (x - mean) ** 2, 0) / (n - 1) / n);
 }
 
-export interface Chains { texts: string[]; tokens: number[][] }
+/** Chains and their log-probs under the generating model at temperature 1 (tokens up to, not including, <eos>; the log-prob includes <eos> when it was emitted). */
+export interface Chains { texts: string[]; tokens: number[][]; logProbs: number[] }
 
 /** Chains generated for items in one format (greedy when temperature is 0), in batches; tokens end before <eos>. */
 export async function generateChains(m: Vlm, bank: FeatureBank, split: Split, items: readonly Item[], format: Format, temperature: number, rng: Rng, onBatch?: (done: number) => void, batch = 512): Promise<Chains> {
-  const out: Chains = { texts: [], tokens: [] };
+  const out: Chains = { texts: [], tokens: [], logProbs: [] };
   for (let s = 0; s < items.length; s += batch) {
     const its = items.slice(s, s + batch);
     const g = generate(m, promptBatch(bank, split, its, format), temperature, rng);
-    for (const t of g.tokens) { const chain = untilEos(t); out.tokens.push(chain); out.texts.push(decodeText(chain)); }
+    g.tokens.forEach((t, r) => {
+      const chain = untilEos(t);
+      out.tokens.push(chain); out.texts.push(decodeText(chain)); out.logProbs.push(g.logProbs[r].reduce((a, b) => a + b, 0));
+    });
     onBatch?.(Math.min(items.length, s + batch));
     await new Promise((r) => setImmediate(r));
   }
@@ -53,15 +57,21 @@ export async function greedyAccuracy(m: Vlm, bank: FeatureBank, items: readonly 
 
 export interface SampledQuestion { item: Item; chains: string[]; correct: boolean[]; accuracy: number; kept: boolean }
 
-export interface PairOptions { K: number; temperature: number; range: [number, number]; perQuestion: number; words: number }
+/** How incorrect chains are picked: at random (the paper), or the SFT model's most likely distinct mistakes first. */
+export type RejectedSelection = 'random' | 'likely';
+
+export interface PairOptions { K: number; temperature: number; range: [number, number]; perQuestion: number; words: number; rejected?: RejectedSelection }
 
 /**
  * The paper's pair selection, given K sampled chains per question (tokens, before <eos>):
  * keep questions whose accuracy lies in [lo, hi]; pair correct with incorrect chains (at
  * most `perQuestion`, each chain used once, drawn at random), both cut to their first
- * `words` words.
+ * `words` words. With `rejected: 'likely'` (needs `logProbs`, one per chain) the incorrect
+ * chains are taken in order of their log-prob under the sampling model, one per distinct
+ * text: the mistakes the model would make at low temperature rather than one-off slips.
  */
-export function selectPairs(questions: readonly Item[], chainTokens: readonly number[][], o: Omit<PairOptions, 'temperature'>, rng: Rng): { draft: Omit<Pair, 'refChosen' | 'refRejected'>[]; sampled: SampledQuestion[] } {
+export function selectPairs(questions: readonly Item[], chainTokens: readonly number[][], o: Omit<PairOptions, 'temperature'>, rng: Rng, logProbs?: readonly number[]): { draft: Omit<Pair, 'refChosen' | 'refRejected'>[]; sampled: SampledQuestion[] } {
+  if (o.rejected === 'likely' && logProbs?.length !== chainTokens.length) throw new RangeError(`likely rejected chains need one log-prob per chain (${logProbs?.length ?? 0} for ${chainTokens.length})`);
   const texts = chainTokens.map(decodeText);
   const sampled: SampledQuestion[] = questions.map((item, qi) => {
     const chains = texts.slice(qi * o.K, (qi + 1) * o.K);
@@ -74,7 +84,16 @@ export function selectPairs(questions: readonly Item[], chainTokens: readonly nu
     if (!s.kept) return;
     const ids = Array.from({ length: o.K }, (_, j) => j);
     const good = rng.shuffle(ids.filter((j) => s.correct[j])) as number[];
-    const bad = rng.shuffle(ids.filter((j) => !s.correct[j])) as number[];
+    let bad = rng.shuffle(ids.filter((j) => !s.correct[j])) as number[];
+    if (o.rejected === 'likely') {
+      // Stable sort after the shuffle: equal log-probs keep a random order.
+      const seen = new Set<string>();
+      bad = [...bad].sort((a, b) => logProbs![qi * o.K + b] - logProbs![qi * o.K + a]).filter((j) => {
+        if (seen.has(s.chains[j])) return false;
+        seen.add(s.chains[j]);
+        return true;
+      });
+    }
     const cut = (j: number) => truncateWordTokens(chainTokens[qi * o.K + j], o.words);
     for (let i = 0; i < Math.min(o.perQuestion, good.length, bad.length); i++) {
       const chosen = cut(good[i]), rejected = cut(bad[i]);
@@ -87,8 +106,8 @@ export function selectPairs(questions: readonly Item[], chainTokens: readonly nu
 /** K chains per training question at temperature T from the SFT model, selected into pairs, with their reference log-probs. */
 export async function buildPairs(sft: Vlm, bank: FeatureBank, questions: readonly Item[], o: PairOptions, rng: Rng, onBatch?: (done: number, total: number) => void): Promise<{ pairs: Pair[]; sampled: SampledQuestion[] }> {
   const repeated = questions.flatMap((q) => Array.from({ length: o.K }, () => q));
-  const { tokens } = await generateChains(sft, bank, 'train', repeated, 'cot', o.temperature, rng, (d) => onBatch?.(d, repeated.length));
-  const { draft, sampled } = selectPairs(questions, tokens, o, rng);
+  const { tokens, logProbs } = await generateChains(sft, bank, 'train', repeated, 'cot', o.temperature, rng, (d) => onBatch?.(d, repeated.length));
+  const { draft, sampled } = selectPairs(questions, tokens, o, rng, logProbs);
   const refChosen = chainLogProbs(sft, bank, 'train', draft.map((d) => d.item), draft.map((d) => d.chosen));
   const refRejected = chainLogProbs(sft, bank, 'train', draft.map((d) => d.item), draft.map((d) => d.rejected));
   return { pairs: draft.map((d, i) => ({ ...d, refChosen: refChosen[i], refRejected: refRejected[i] })), sampled };

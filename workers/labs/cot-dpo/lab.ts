@@ -67,7 +67,7 @@ export const cotDpoLab: LabDefinition<typeof cotDpoSpec.params> = {
     saveVlm(ctx.checkpointPath('sft'), sft, p);
 
     // 2. Pairs from the direct + CoT model's own chains.
-    const { pairs, sampled } = await buildPairs(sft, bank, pairQuestions, { K: p.samplesPerQuestion, temperature: p.sampleTemperature, range: p.accuracyRange, perQuestion: p.pairsPerQuestion, words: p.truncateWords }, new Rng(p.seed).fork('pairs'), (d, t) => ctx.progress('sample chains for pairs', d, t));
+    const { pairs, sampled } = await buildPairs(sft, bank, pairQuestions, { K: p.samplesPerQuestion, temperature: p.sampleTemperature, range: p.accuracyRange, perQuestion: p.pairsPerQuestion, words: p.truncateWords, rejected: p.rejectedChains }, new Rng(p.seed).fork('pairs'), (d, t) => ctx.progress('sample chains for pairs', d, t));
     const kept = sampled.filter((s) => s.kept).length;
     ctx.emit({ type: 'sample', kind: 'pair-stats', data: { questions: sampled.length, kept, pairs: pairs.length, accuracyHistogram: Array.from({ length: p.samplesPerQuestion + 1 }, (_, k) => sampled.filter((s) => Math.round(s.accuracy * p.samplesPerQuestion) === k).length) } });
 
