@@ -94,4 +94,12 @@ describe('byz-momentum simulation', () => {
     expect(Array.from(two.x)).toEqual(Array.from(one.x));
     expect(two.curve).toEqual(one.curve);
   });
+
+  it('a worker that cannot start fails the run with its reason, in a thread as in process, and the next run works', async () => {
+    const broken = { ...data, shards: data.shards.map((s, i) => (i === 3 ? new Int32Array(0) : s)) };
+    const c = { ...base, rounds: 5, evalEvery: 5 };
+    await expect(simulate(c, broken, { threads: 1 })).rejects.toThrow(/worker 3 has no training rows to sample/);
+    await expect(simulate(c, broken, { threads: 2 })).rejects.toThrow(/byz-momentum worker thread: worker 3 has no training rows to sample/);
+    expect((await simulate(c, data, { threads: 2 })).rounds).toBe(5);
+  });
 });

@@ -9,7 +9,7 @@ import { resolveParams } from '../common/lab';
 import { composeImage, makeItems, OPS, parseAnswer, teach, type Op } from '../workers/labs/cot-dpo/data';
 import { decodeText, encodeText, truncateWordTokens, untilEos, EOS } from '../workers/labs/cot-dpo/tokenizer';
 import { dpoLoss } from '../workers/labs/cot-dpo/train';
-import { accuracyOf, pairedDifferenceSe, selectPairs } from '../workers/labs/cot-dpo/evaluate';
+import { accuracyOf, pairedDifferenceSe, pairedSe, sampledAccuracyOf, selectPairs } from '../workers/labs/cot-dpo/evaluate';
 import { createVlm, disposeVlm, targetLogProbs, type Vlm } from '../workers/labs/cot-dpo/model';
 import { cotDpoLab } from '../workers/labs/cot-dpo/lab';
 import { loadDataset } from '../workers/runtime/datasets';
@@ -97,6 +97,14 @@ describe('cot-dpo data, tokenizer and losses', () => {
     // differences 0, −1, +1, +1: mean 0.25, sample variance (0.0625 + 1.5625 + 2 · 0.5625) / 3
     expect(pairedDifferenceSe(a, b)).toBeCloseTo(Math.sqrt((0.0625 + 1.5625 + 1.125) / 3 / 4), 10);
     expect(pairedDifferenceSe(a, a)).toBe(0);
+    // sampled chains: 2 per question, fractions right 1/2, 0, 1, 1/2 → mean 0.5, sample variance (0 + 0.25 + 0.25 + 0) / 3
+    const s = sampledAccuracyOf(['1', 'x', null, '9', '3', '3', '4', null], items, 2);
+    expect(Array.from(s.perQuestion)).toEqual([0.5, 0, 1, 0.5]);
+    expect(s.acc).toBe(0.5);
+    expect(s.se).toBeCloseTo(Math.sqrt(0.5 / 3 / 4), 12);
+    // per-question differences 0.5, 0, −1, 0 → mean −0.125
+    expect(pairedSe(s.perQuestion, [1, 0, 0, 0.5])).toBeCloseTo(Math.sqrt(((0.625 ** 2) + (0.125 ** 2) + (0.875 ** 2) + (0.125 ** 2)) / 3 / 4), 12);
+    expect(() => sampledAccuracyOf(['1'], items, 2)).toThrow(/1 answers for 4 questions × 2 chains/);
     expect(a.parseFail).toBe(1);
   });
 

@@ -7,7 +7,7 @@ import { api } from '../bridge';
 import { DrawPad } from './DrawPad';
 
 interface Acc { acc: number; se: number; parseFail: number; n: number }
-interface Variant { name: string; direct?: Acc; cot: Acc; hard?: Acc }
+interface Variant { name: string; direct?: Acc; cot: Acc; hard?: Acc; sampled?: Pick<Acc, 'acc' | 'se' | 'n'> }
 interface HeldOut { index: number; op: string; digits: number[]; answer: string; rationale: string; image: number[] }
 interface Questions { ops: { op: string; question: string }[]; heldOut: HeldOut[] }
 interface PairRow { op: string; digits: number[]; answer: string; chosen: string; rejected: string; margin: number }
@@ -19,7 +19,7 @@ const VARIANT_LABELS: Record<string, string> = {
   directSft: 'SFT direct only', cotSft: 'SFT CoT only', mixSft: 'SFT direct + CoT', dpo: '+ DPO', dpoControl: '+ DPO, random labels (control)',
   rerank: 'best-of-N by DPO reward', vote: 'reward-weighted vote', majority: 'majority vote',
 };
-const pct = (a?: Acc) => (a ? `${(a.acc * 100).toFixed(1)} ± ${(a.se * 100).toFixed(1)}` : '—');
+const pct = (a?: Pick<Acc, 'acc' | 'se'>) => (a ? `${(a.acc * 100).toFixed(1)} ± ${(a.se * 100).toFixed(1)}` : '—');
 const samplesOf = <T,>(d: RunDetail, kind: string) => d.samples.filter((s) => s.kind === kind).map((s) => s.data as T);
 const lastOf = <T,>(d: RunDetail, kind: string) => samplesOf<T>(d, kind).at(-1);
 
@@ -78,14 +78,14 @@ export function CotDpoPanel({ detail }: { detail: RunDetail }) {
   return (
     <div className="panel panel-cotdpo">
       <div>
-        <h3>Held-out accuracy (%, greedy; ± standard error)</h3>
+        <h3>Held-out accuracy (%, greedy unless marked; ± standard error)</h3>
         <table className="variants" data-testid="variants-table">
-          <thead><tr><th>model</th><th>direct prompt</th><th>CoT prompt</th><th>CoT, 3 digits (harder)</th><th>CoT parse failures</th></tr></thead>
+          <thead><tr><th>model</th><th>direct prompt</th><th>CoT prompt</th><th>CoT, 3 digits (harder)</th><th title="mean accuracy of single chains sampled at the pair temperature, N per question: what DPO's objective acts on">CoT, one sampled chain</th><th>CoT parse failures</th></tr></thead>
           <tbody>
             {[...variants.values()].map((v) => (
-              <tr key={v.name}><td>{VARIANT_LABELS[v.name] ?? v.name}</td><td className="num">{pct(v.direct)}</td><td className="num"><b>{pct(v.cot)}</b></td><td className="num">{pct(v.hard)}</td><td className="num">{(v.cot.parseFail * 100).toFixed(1)}%</td></tr>
+              <tr key={v.name}><td>{VARIANT_LABELS[v.name] ?? v.name}</td><td className="num">{pct(v.direct)}</td><td className="num"><b>{pct(v.cot)}</b></td><td className="num">{pct(v.hard)}</td><td className="num">{pct(v.sampled)}</td><td className="num">{(v.cot.parseFail * 100).toFixed(1)}%</td></tr>
             ))}
-            {!variants.size && <tr><td colSpan={5} className="muted">rows appear as each model is evaluated</td></tr>}
+            {!variants.size && <tr><td colSpan={6} className="muted">rows appear as each model is evaluated</td></tr>}
           </tbody>
         </table>
         {stats && <p className="muted small">DPO pairs: {stats.pairs} from {stats.kept} of {stats.questions} training questions whose sampled accuracy fell in the kept range (histogram of correct chains per question: {stats.accuracyHistogram.join(' · ')}).</p>}

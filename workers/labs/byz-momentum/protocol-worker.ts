@@ -36,6 +36,7 @@ export class ProtocolWorker {
   private readonly rows: Int32Array;
 
   constructor(readonly id: number, readonly role: Role, private readonly c: ProtocolConfig, private readonly data: TaskData, private readonly shard: Int32Array) {
+    if (!shard.length) throw new RangeError(`worker ${id} has no training rows to sample (an empty shard)`);
     const d = paramCount(c.model);
     this.v = new Float64Array(d); // momentum, starts at 0
     this.g = new Float64Array(d); // the compressed state the server mirrors, starts at 0

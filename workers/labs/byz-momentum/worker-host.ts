@@ -69,7 +69,8 @@ export async function threadHost(threads: number, config: ProtocolConfig, data: 
   const pool = groups.map((group) => new Worker(script, { workerData: { config, features: data.features, count: data.count, x, y, params, workers: group } satisfies ThreadInit }));
   let failure: Error | undefined;
   const pending = new Set<(e: Error) => void>();
-  for (const w of pool) w.on('error', (e) => { failure = e; for (const reject of pending) reject(e); });
+  // A thread that throws outside a round (e.g. building its workers) ends; every round asked of it fails with its message.
+  for (const w of pool) w.on('error', (e) => { failure = new Error(`byz-momentum worker thread: ${e.message}`); for (const reject of pending) reject(failure); });
   const ask = (w: Worker) => new Promise<{ ids: number[]; messages: Uint8Array[] }>((resolve, reject) => {
     if (failure) { reject(failure); return; }
     const fail = (e: Error) => { pending.delete(fail); reject(e); };

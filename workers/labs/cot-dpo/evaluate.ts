@@ -23,12 +23,35 @@ export function accuracyOf(answers: readonly (string | null)[], items: readonly 
  * than combining the two accuracies' standard errors).
  */
 export function pairedDifferenceSe(a: Accuracy, b: Accuracy): number {
-  const n = a.hits.length;
-  if (n !== b.hits.length) throw new RangeError(`paired accuracies need the same items (${n} vs ${b.hits.length})`);
+  return pairedSe(a.hits.map(Number), b.hits.map(Number));
+}
+
+/** Standard error of mean(b) − mean(a) from per-item scores of the same items (correct 0/1, or a fraction of chains correct). */
+export function pairedSe(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  const n = a.length;
+  if (n !== b.length) throw new RangeError(`paired accuracies need the same items (${n} vs ${b.length})`);
   if (n < 2) return 0;
-  const d = a.hits.map((h, i) => Number(b.hits[i]) - Number(h));
+  const d = Array.from({ length: n }, (_, i) => b[i] - a[i]);
   const mean = d.reduce((s, x) => s + x, 0) / n;
   return Math.sqrt(d.reduce((s, x) => s + (x - mean) ** 2, 0) / (n - 1) / n);
+}
+
+/** Accuracy of single sampled chains: per question the fraction of its N chains that are right, and their mean. */
+export interface SampledAccuracy { acc: number; se: number; n: number; perQuestion: Float64Array }
+
+export function sampledAccuracyOf(answers: readonly (string | null)[], items: readonly Item[], N: number): SampledAccuracy {
+  if (answers.length !== items.length * N) throw new RangeError(`${answers.length} answers for ${items.length} questions × ${N} chains`);
+  const perQuestion = Float64Array.from(items, (item, q) => answers.slice(q * N, (q + 1) * N).filter((a) => a === item.answer).length / N);
+  const n = items.length, acc = perQuestion.reduce((s, x) => s + x, 0) / (n || 1);
+  const variance = n > 1 ? perQuestion.reduce((s, x) => s + (x - acc) ** 2, 0) / (n - 1) : 0;
+  return { acc, se: Math.sqrt(variance / (n || 1)), n, perQuestion };
+}
+
+/** N chains per question sampled at temperature T, scored as single samples (what DPO's objective acts on directly). */
+export async function sampledAccuracy(m: Vlm, bank: FeatureBank, items: readonly Item[], N: number, temperature: number, rng: Rng, onBatch?: (done: number, total: number) => void): Promise<SampledAccuracy> {
+  const repeated = items.flatMap((q) => Array.from({ length: N }, () => q));
+  const { texts } = await generateChains(m, bank, 'test', repeated, 'cot', temperature, rng, (d) => onBatch?.(d, repeated.length));
+  return sampledAccuracyOf(texts.map(parseAnswer), items, N);
 }
 
 /** Chains and their log-probs under the generating model at temperature 1 (tokens up to, not including, <eos>; the log-prob includes <eos> when it was emitted). */
@@ -113,12 +136,13 @@ export async function buildPairs(sft: Vlm, bank: FeatureBank, questions: readonl
   return { pairs: draft.map((d, i) => ({ ...d, refChosen: refChosen[i], refRejected: refRejected[i] })), sampled };
 }
 
-export interface Verified { rerank: Accuracy; vote: Accuracy; majority: Accuracy; oracle: Accuracy; chains: string[][]; scores: number[][] }
+export interface Verified { rerank: Accuracy; vote: Accuracy; majority: Accuracy; oracle: Accuracy; sampled: SampledAccuracy; chains: string[][]; scores: number[][] }
 
 /**
  * N chains per held-out question from the SFT model; score each by β·(log πdpo − log πsft).
  * Best-of-N answers with the top-scored chain; weighted voting sums softmax(score) per
- * answer; majority counts votes; the oracle is "any chain right" (the ceiling).
+ * answer; majority counts votes; the oracle is "any chain right" (the ceiling); `sampled`
+ * scores the chains one by one (the SFT model's single-sample accuracy).
  */
 export async function verify(sft: Vlm, dpo: Vlm, bank: FeatureBank, items: readonly Item[], N: number, beta: number, temperature: number, rng: Rng, onBatch?: (done: number, total: number) => void): Promise<Verified> {
   const repeated = items.flatMap((q) => Array.from({ length: N }, () => q));
@@ -141,5 +165,5 @@ export async function verify(sft: Vlm, dpo: Vlm, bank: FeatureBank, items: reado
     voted.push(argmax(weight)); majority.push(argmax(count));
     oracle.push(answers.includes(item.answer) ? item.answer : answers.find((a) => a !== null) ?? null);
   });
-  return { rerank: accuracyOf(best, items), vote: accuracyOf(voted, items), majority: accuracyOf(majority, items), oracle: accuracyOf(oracle, items), chains, scores };
+  return { rerank: accuracyOf(best, items), vote: accuracyOf(voted, items), majority: accuracyOf(majority, items), oracle: accuracyOf(oracle, items), sampled: sampledAccuracyOf(texts.map(parseAnswer), items, N), chains, scores };
 }

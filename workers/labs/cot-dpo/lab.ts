@@ -9,7 +9,7 @@ import { composeImage, makeItems, OP_QUESTIONS, OPS, parseAnswer, teach, type It
 import { buildFeatureBank, featuresOfPixels, promptBatch, type FeatureBank } from './features';
 import { cloneVlm, createVlm, disposeVlm, generate, targetLogProbs, vlmTensors, type PromptBatch, type Vlm } from './model';
 import { sftExamples, trainDpo, trainSft, type Pair } from './train';
-import { buildPairs, greedyAccuracy, pairedDifferenceSe, verify, type Accuracy } from './evaluate';
+import { buildPairs, greedyAccuracy, pairedDifferenceSe, pairedSe, sampledAccuracy, verify, type Accuracy, type SampledAccuracy } from './evaluate';
 import { decodeText, formatToken, opToken, untilEos, type Format } from './tokenizer';
 
 interface LiveModel { sft: Vlm; dpo: Vlm; judge: Judge; bank: FeatureBank; heldOut: Item[]; params: CotDpoParams }
@@ -36,6 +36,7 @@ function loadVlm(path: string, p: CotDpoParams, featureDim: number): Vlm {
 }
 
 const row = (a: Accuracy) => ({ acc: a.acc, se: a.se, parseFail: a.parseFailRate, n: a.n });
+const sampledRow = (a: SampledAccuracy) => ({ acc: a.acc, se: a.se, n: a.n });
 
 export const cotDpoLab: LabDefinition<typeof cotDpoSpec.params> = {
   spec: cotDpoSpec,
@@ -86,9 +87,12 @@ export const cotDpoLab: LabDefinition<typeof cotDpoSpec.params> = {
     const dpoDirect = (await greedyAccuracy(dpo, bank, heldOut, 'direct', evalRng)).accuracy;
     const controlEval = await greedyAccuracy(control, bank, heldOut, 'cot', evalRng, (d) => ctx.progress('evaluate control', d, heldOut.length));
     const controlCot = controlEval.accuracy;
+    // DPO's objective acts on sampled chains: their accuracy shows whether it moved the distribution when greedy answers do not.
+    const sampledEval = (mm: Vlm, name: string) => sampledAccuracy(mm, bank, heldOut, p.rerankN, p.sampleTemperature, new Rng(p.seed).fork('sampled-eval'), (d, t) => ctx.progress(`sampled chains, ${name}`, d, t));
+    const dpoSampled = await sampledEval(dpo, 'DPO'), controlSampled = await sampledEval(control, 'control');
     disposeVlm(control);
-    ctx.emit({ type: 'sample', kind: 'variant', data: { name: 'dpo', direct: row(dpoDirect), cot: row(dpoCot), hard: row(dpoHard) } });
-    ctx.emit({ type: 'sample', kind: 'variant', data: { name: 'dpoControl', cot: row(controlCot) } });
+    ctx.emit({ type: 'sample', kind: 'variant', data: { name: 'dpo', direct: row(dpoDirect), cot: row(dpoCot), hard: row(dpoHard), sampled: sampledRow(dpoSampled) } });
+    ctx.emit({ type: 'sample', kind: 'variant', data: { name: 'dpoControl', cot: row(controlCot), sampled: sampledRow(controlSampled) } });
 
     // The pairs with their final margins under the DPO model (the inspector's pair list).
     const shown = pairs.slice(0, 40);
@@ -97,6 +101,7 @@ export const cotDpoLab: LabDefinition<typeof cotDpoSpec.params> = {
 
     // 4. DPO as a verifier over N chains of the SFT model.
     const v = await verify(sft, dpo, bank, heldOut, p.rerankN, p.dpoBeta, p.sampleTemperature, new Rng(p.seed).fork('rerank'), (d, t) => ctx.progress('best-of-N chains', d, t));
+    ctx.emit({ type: 'sample', kind: 'variant', data: { name: 'mixSft', direct: row(variants.mixSft.direct), cot: row(variants.mixSft.cot), hard: row(variants.mixSft.hard), sampled: sampledRow(v.sampled) } });
     ctx.emit({ type: 'sample', kind: 'variant', data: { name: 'rerank', cot: row(v.rerank) } });
     ctx.emit({ type: 'sample', kind: 'variant', data: { name: 'vote', cot: row(v.vote) } });
     ctx.emit({ type: 'sample', kind: 'variant', data: { name: 'majority', cot: row(v.majority) } });
@@ -117,6 +122,9 @@ export const cotDpoLab: LabDefinition<typeof cotDpoSpec.params> = {
       dpoStepsPerSec: dpoStats.ms ? dpoStats.steps / (dpoStats.ms / 1000) : 0,
       dpoGain: gain, dpoGainSe: gainSe, dpoControlGain: controlGain, dpoControlGainSe: pairedDifferenceSe(variants.mixSft.cot, controlCot),
       cotAccSe: variants.mixSft.cot.se,
+      cotAccSampled_mixSft: v.sampled.acc, cotAccSampled_dpo: dpoSampled.acc, cotAccSampled_dpoControl: controlSampled.acc,
+      dpoSampledGain: dpoSampled.acc - v.sampled.acc, dpoSampledGainSe: pairedSe(v.sampled.perQuestion, dpoSampled.perQuestion),
+      dpoControlSampledGain: controlSampled.acc - v.sampled.acc, dpoControlSampledGainSe: pairedSe(v.sampled.perQuestion, controlSampled.perQuestion),
       cotAcc_majority: v.majority.acc, cotAcc_oracleN: v.oracle.acc,
       directAcc_dpo: dpoDirect.acc,
       hardCotAcc_mixSft: variants.mixSft.hard.acc, hardCotAcc_dpo: dpoHard.acc, hardCotAcc_cotSft: variants.cotSft.hard.acc, hardCotAcc_directSft: variants.directSft.hard.acc,
