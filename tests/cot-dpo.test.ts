@@ -10,6 +10,7 @@ import { composeImage, makeItems, OPS, parseAnswer, teach, type Op } from '../wo
 import { decodeText, encodeText, truncateWordTokens, untilEos, EOS } from '../workers/labs/cot-dpo/tokenizer';
 import { dpoLoss } from '../workers/labs/cot-dpo/train';
 import { accuracyOf, pairedDifferenceSe, pairedSe, sampledAccuracyOf, selectPairs } from '../workers/labs/cot-dpo/evaluate';
+import { promptBatch, type FeatureBank } from '../workers/labs/cot-dpo/features';
 import { createVlm, disposeVlm, targetLogProbs, type Vlm } from '../workers/labs/cot-dpo/model';
 import { cotDpoLab } from '../workers/labs/cot-dpo/lab';
 import { loadDataset } from '../workers/runtime/datasets';
@@ -89,6 +90,13 @@ describe('cot-dpo data, tokenizer and losses', () => {
     // at random the two copies of 8 are distinct chains, so any three of the four mistakes may appear
     const random = selectPairs([item], chains, o, new Rng(3)).draft;
     expect(random).toHaveLength(3);
+  });
+
+  it('a prompt batch reads slot features from the bank, blank for unused slots, and refuses an image the bank did not compute', () => {
+    const bank: FeatureBank = { dim: 2, train: Float32Array.from([1, 2, 3, 4, 0, 0]), test: new Float32Array(6), blank: Float32Array.from([9, 9]), has: { train: Uint8Array.from([1, 1, 0]), test: new Uint8Array(3) } };
+    const item = (imageIndex: number[]) => ({ op: 'sum' as Op, digits: [0, 0], imageIndex, answer: '0', rationale: '' });
+    expect(Array.from(promptBatch(bank, 'train', [item([1, 0])], 'cot').features)).toEqual([3, 4, 1, 2, 9, 9]);
+    expect(() => promptBatch(bank, 'train', [item([0, 2])], 'cot')).toThrow(/train image 2 is not in the feature bank/);
   });
 
   it('the paired standard error of an accuracy difference, by hand', () => {

@@ -1,26 +1,31 @@
-// The frozen half of the visual encoder: the judge's conv features of every digit image,
-// computed once per run. A blank slot gets the features of an empty image.
+// The frozen half of the visual encoder: the judge's conv features of the digit images a run
+// uses (its questions name them), computed once per run. A blank slot gets the features of
+// an empty image.
 import type { Judge } from '../../shared-parts/judge';
 import { batchFloats, type ImageSet } from '../../runtime/datasets';
 import { SLOTS, type Item } from './data';
 import { formatToken, opToken, type Format } from './tokenizer';
 import type { PromptBatch } from './model';
 
-export interface FeatureBank { dim: number; train: Float32Array; test: Float32Array; blank: Float32Array }
+/** Features by image index of each split; `has` marks the rows computed (the others are never read). */
+export interface FeatureBank { dim: number; train: Float32Array; test: Float32Array; blank: Float32Array; has: { train: Uint8Array; test: Uint8Array } }
 
-function featuresOf(judge: Judge, set: ImageSet): Float32Array {
-  const out = new Float32Array(set.count * judge.featureDim);
+function featuresOf(judge: Judge, set: ImageSet, indices: readonly number[]): { features: Float32Array; has: Uint8Array } {
+  const features = new Float32Array(set.count * judge.featureDim), has = new Uint8Array(set.count);
+  const wanted = [...new Set(indices)].sort((a, b) => a - b);
   const chunk = 512;
-  for (let start = 0; start < set.count; start += chunk) {
-    const n = Math.min(chunk, set.count - start);
-    const { x } = batchFloats(set, Array.from({ length: n }, (_, i) => start + i));
-    out.set(judge.predict(x, n).features, start * judge.featureDim);
+  for (let start = 0; start < wanted.length; start += chunk) {
+    const rows = wanted.slice(start, start + chunk);
+    const f = judge.predict(batchFloats(set, rows).x, rows.length).features;
+    rows.forEach((row, i) => { features.set(f.subarray(i * judge.featureDim, (i + 1) * judge.featureDim), row * judge.featureDim); has[row] = 1; });
   }
-  return out;
+  return { features, has };
 }
 
-export function buildFeatureBank(judge: Judge, train: ImageSet, test: ImageSet): FeatureBank {
-  return { dim: judge.featureDim, train: featuresOf(judge, train), test: featuresOf(judge, test), blank: judge.predict(new Float32Array(784), 1).features };
+/** The bank for the images of these questions (a fraction of the 70,000: the judge's forward pass was most of a smoke run). */
+export function buildFeatureBank(judge: Judge, train: ImageSet, test: ImageSet, uses: { train: readonly Item[]; test: readonly Item[] }): FeatureBank {
+  const tr = featuresOf(judge, train, uses.train.flatMap((it) => it.imageIndex)), te = featuresOf(judge, test, uses.test.flatMap((it) => it.imageIndex));
+  return { dim: judge.featureDim, train: tr.features, test: te.features, blank: judge.predict(new Float32Array(784), 1).features, has: { train: tr.has, test: te.has } };
 }
 
 /**
@@ -45,6 +50,7 @@ export function promptBatch(bank: FeatureBank, split: Split, items: readonly Ite
   const prompts = new Int32Array(items.length * 2);
   items.forEach((it, r) => {
     for (let s = 0; s < SLOTS; s++) {
+      if (s < it.imageIndex.length && !bank.has[split][it.imageIndex[s]]) throw new RangeError(`${split} image ${it.imageIndex[s]} is not in the feature bank (build it with every question the run asks)`);
       const from = s < it.imageIndex.length ? src.subarray(it.imageIndex[s] * F, (it.imageIndex[s] + 1) * F) : bank.blank;
       features.set(from, (r * SLOTS + s) * F);
     }

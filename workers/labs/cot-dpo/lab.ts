@@ -44,7 +44,7 @@ export const cotDpoLab: LabDefinition<typeof cotDpoSpec.params> = {
     ctx.progress('judge features', 0, 1);
     const judge = await ctx.require<Judge>(judgeKey(p));
     const { ds, train, align, heldOut, hard, pairQuestions } = questionSets(p, p.seed);
-    const bank = buildFeatureBank(judge, ds.train, ds.test);
+    const bank = buildFeatureBank(judge, ds.train, ds.test, { train: [...train, ...align], test: [...heldOut, ...hard] });
     ctx.progress('judge features', 1, 1);
     ctx.emit({ type: 'sample', kind: 'questions', data: { ops: OPS.map((op) => ({ op, question: OP_QUESTIONS[op] })), heldOut: heldOut.slice(0, 48).map((it, i) => ({ index: i, op: it.op, digits: it.digits, answer: it.answer, rationale: it.rationale, image: Array.from(composeImage(it, ds.test)) })) } });
 
@@ -146,7 +146,7 @@ export const cotDpoLab: LabDefinition<typeof cotDpoSpec.params> = {
     const p = sftCkpt.meta.params as CotDpoParams;
     const judge = await ctx.require<Judge>(judgeKey(p));
     const { ds, heldOut } = questionSets(p, p.seed);
-    const bank = buildFeatureBank(judge, ds.train, ds.test);
+    const bank = buildFeatureBank(judge, ds.train, ds.test, { train: [], test: heldOut });
     const sft = loadVlm(`${runDir}/checkpoints/sft.ckpt`, p, bank.dim);
     const dpo = loadVlm(`${runDir}/checkpoints/dpo.ckpt`, p, bank.dim);
     return { sft, dpo, judge, bank, heldOut, params: p } satisfies LiveModel;
