@@ -14,6 +14,13 @@ export function aggregatorLimit(aggregator: string, n: number, f: number): strin
   return undefined;
 }
 
+/** Validation accuracy that picks γ (the run and the panel's live view): the final evaluation's, or the mean over the last quarter of evaluations. */
+export function selectionScore(p: { gammaSelection?: 'final' | 'lastQuarter' }, r: { curve: readonly { valAcc: number }[]; finalValAcc: number }): number {
+  if (p.gammaSelection === 'final' || !r.curve.length) return r.finalValAcc;
+  const tail = r.curve.slice(-Math.ceil(r.curve.length / 4));
+  return tail.reduce((a, x) => a + x.valAcc, 0) / tail.length;
+}
+
 export const byzMomentumParams = z.object({
   experiment: z.enum(['headline', 'single', 'grid']).default('headline').describe('headline: the configurations the metrics name; single: the one configuration below, live; grid: attack × aggregator × method (plus the headline)'),
   model: z.enum(BYZ_MODELS).default('logistic').describe('logistic: digits 0–4 vs 5–9 (the paper\'s a9a setting, d = 785); softmax: 10 classes (d = 7,850); mlp: one hidden ReLU layer'),

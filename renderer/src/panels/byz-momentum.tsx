@@ -5,7 +5,7 @@
 // every evaluation, Byzantine workers marked.
 import { useEffect, useMemo, useRef, useState } from 'react';
 import type { RunDetail } from '../../../common/api';
-import { METHOD_LABEL } from '../../../common/labs/byz-momentum';
+import { METHOD_LABEL, selectionScore } from '../../../common/labs/byz-momentum';
 import { MetricChart, type Series } from '../charts/MetricChart';
 
 interface Point { round: number; epoch: number; bytes: number; testAcc: number; valAcc: number; loss: number }
@@ -83,16 +83,18 @@ export function ByzMomentumPanel({ detail }: { detail: RunDetail }) {
   const testRows = detail.metrics.testRows?.at(-1)?.value;
   const [axis, setAxis] = useState<Axis>('round');
   const [focus, setFocus] = useState<string>();
-  // The chosen γ per configuration: the cell's, or while a configuration still runs, the best validation so far.
+  // The chosen γ per configuration: the cell's, or while a configuration still runs, the best validation so far (the run's rule).
+  const rule = detail.run.params.gammaSelection as 'final' | 'lastQuarter' | undefined;
   const chosen = useMemo(() => {
     const m = new Map<string, Curve>();
     for (const c of curves) {
       const cell = cells.find((x) => x.key === c.key);
       const prev = m.get(c.key);
-      if (cell?.gamma !== undefined ? c.gamma === cell.gamma : !prev || c.finalValAcc > prev.finalValAcc) m.set(c.key, c);
+      const score = (x: Curve) => selectionScore({ gammaSelection: rule }, { curve: x.points, finalValAcc: x.finalValAcc });
+      if (cell?.gamma !== undefined ? c.gamma === cell.gamma : !prev || score(c) > score(prev)) m.set(c.key, c);
     }
     return m;
-  }, [curves, cells]);
+  }, [curves, cells, rule]);
   const headline = cells.filter((c) => c.headline);
   const headKeys = headline.filter((c) => c.attackMode !== 'state').map((c) => c.key);
   const focused = focus ?? headKeys[0] ?? curves[0]?.key;

@@ -1,4 +1,6 @@
-import { aggregatorLimit, byzMomentumSpec, type ByzMomentumParams } from '../../../common/labs/byz-momentum';
+import { aggregatorLimit, byzMomentumSpec, selectionScore, type ByzMomentumParams } from '../../../common/labs/byz-momentum';
+
+export { selectionScore };
 import type { LabDefinition } from '../../runtime/context';
 import { loadDataset } from '../../runtime/datasets';
 import { Rng } from '../../runtime/rng';
@@ -66,12 +68,6 @@ function curveSample(p: ByzMomentumParams, c: StudyConfig, gamma: number, r: Pic
 
 interface Chosen { gamma: number; result: SimResult; score: number }
 
-/** Validation accuracy that picks γ: the final evaluation's, or the mean over the last quarter of evaluations. */
-export function selectionScore(p: Pick<ByzMomentumParams, 'gammaSelection'>, r: { curve: readonly { valAcc: number }[]; finalValAcc: number }): number {
-  if (p.gammaSelection === 'final' || !r.curve.length) return r.finalValAcc;
-  const tail = r.curve.slice(-Math.ceil(r.curve.length / 4));
-  return tail.reduce((a, x) => a + x.valAcc, 0) / tail.length;
-}
 
 export const byzMomentumLab: LabDefinition<typeof byzMomentumSpec.params> = {
   spec: byzMomentumSpec,
