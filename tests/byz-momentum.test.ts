@@ -4,8 +4,8 @@
 // cancellation between rounds, and the paper's gap (momentum over Byz-EF21 under IPM and ALIE) at 1,500 rounds.
 import { describe, expect, it } from 'vitest';
 import { resolveParams, ParamsError } from '../common/lab';
-import { byzMomentumSpec } from '../common/labs/byz-momentum';
-import { byzMomentumLab, headlineChecks, headlineConfigs, selectionScore, simConfig, studyData } from '../workers/labs/byz-momentum/lab';
+import { byzMomentumSpec, selectionScore } from '../common/labs/byz-momentum';
+import { byzMomentumLab, headlineChecks, headlineConfigs, simConfig, studyData } from '../workers/labs/byz-momentum/lab';
 import { simulate } from '../workers/labs/byz-momentum/sim';
 import { CancelledError } from '../workers/runtime/context';
 import { testContext } from './helpers/context';

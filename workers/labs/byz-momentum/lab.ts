@@ -1,6 +1,4 @@
 import { aggregatorLimit, byzMomentumSpec, selectionScore, type ByzMomentumParams } from '../../../common/labs/byz-momentum';
-
-export { selectionScore };
 import type { LabDefinition } from '../../runtime/context';
 import { loadDataset } from '../../runtime/datasets';
 import { Rng } from '../../runtime/rng';
@@ -67,7 +65,6 @@ function curveSample(p: ByzMomentumParams, c: StudyConfig, gamma: number, r: Pic
 }
 
 interface Chosen { gamma: number; result: SimResult; score: number }
-
 
 export const byzMomentumLab: LabDefinition<typeof byzMomentumSpec.params> = {
   spec: byzMomentumSpec,

@@ -22,7 +22,7 @@ function featuresOf(judge: Judge, set: ImageSet, indices: readonly number[]): { 
   return { features, has };
 }
 
-/** The bank for the images of these questions (a fraction of the 70,000: the judge's forward pass was most of a smoke run). */
+/** The bank for the images of these questions (a fraction of the 70,000 in a smoke or default run). */
 export function buildFeatureBank(judge: Judge, train: ImageSet, test: ImageSet, uses: { train: readonly Item[]; test: readonly Item[] }): FeatureBank {
   const tr = featuresOf(judge, train, uses.train.flatMap((it) => it.imageIndex)), te = featuresOf(judge, test, uses.test.flatMap((it) => it.imageIndex));
   return { dim: judge.featureDim, train: tr.features, test: te.features, blank: judge.predict(new Float32Array(784), 1).features, has: { train: tr.has, test: te.has } };
