@@ -3,7 +3,7 @@
 import { resolve, basename, dirname, join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { LAB_SPECS, findLabSpec } from '../common/labs';
-import { PRESET_NAMES, ParamsError, resolveParams, type PresetName } from '../common/lab';
+import { PRESET_NAMES, ParamsError, describeParams, listFieldValue, resolveParams, type PresetName } from '../common/lab';
 import { openServices, rendererDir } from './services';
 import { startWebHost } from './web-host';
 import { createHandlers } from '../workers/jobs/api-handlers';
@@ -38,8 +38,8 @@ function parseArgs(argv: string[]) {
   return { positional, flags, sets };
 }
 
-/** "3" -> 3, "true" -> true, anything else stays a string; the lab's schema judges it. */
-/** A --set value: a number, a boolean, a JSON array or object (`models=["ec","tc"]`), else the string. */
+/** A --set value: a number, a boolean, a JSON array or object (`models=["ec","tc"]`), else the
+ *  string; the lab's schema judges it. List params also take comma-separated items (see cmdRun). */
 function parseValue(raw: string): unknown {
   if (/^-?\d+(\.\d+)?(e-?\d+)?$/i.test(raw)) return Number(raw);
   if (/^\s*[[{]/.test(raw)) {
@@ -62,10 +62,14 @@ async function cmdRun(positional: string[], flags: Record<string, string | boole
   const preset = (flags.preset ?? 'default') as PresetName;
   const seed = flags.seed === undefined ? 1 : Number(flags.seed);
   const overrides: Record<string, unknown> = {};
+  const fields = describeParams(spec.params);
   for (const s of sets) {
     const eq = s.indexOf('=');
     if (eq <= 0) { process.stderr.write(`--set ${s}: expected key=value\n`); return 2; }
-    overrides[s.slice(0, eq)] = parseValue(s.slice(eq + 1));
+    const [key, raw] = [s.slice(0, eq), s.slice(eq + 1)];
+    // `models=ec,tc` as the form takes it; a JSON array (`models=["ec","tc"]`) still works.
+    const list = fields.find((f) => f.name === key && f.kind === 'list');
+    overrides[key] = list && !raw.trim().startsWith('[') ? listFieldValue(list, raw) : parseValue(raw);
   }
   try {
     if (!PRESET_NAMES.includes(preset)) throw new ParamsError('preset', `invalid parameter "preset": "${preset}" is not smoke, default or paper`);

@@ -77,6 +77,14 @@ export interface ParamField {
   options?: string[];
 }
 
+/** A list field typed as comma-separated items ("ec, tc" or "0.25,0.85"): trimmed, empty items
+ *  dropped, numbers converted when the items are numeric. The form and the CLI both read lists so;
+ *  the lab's schema then judges the result. */
+export function listFieldValue(field: ParamField, raw: string): unknown[] {
+  const items = raw.split(',').map((x) => x.trim()).filter((x) => x !== '');
+  return field.itemKind === 'number' ? items.map((x) => (Number.isFinite(Number(x)) ? Number(x) : x)) : items;
+}
+
 export function describeParams(schema: z.ZodObject): ParamField[] {
   const json = z.toJSONSchema(schema, { io: 'input' }) as {
     properties: Record<string, { type?: string; description?: string; default?: unknown; minimum?: number; maximum?: number; enum?: string[]; items?: { type?: string; enum?: string[] } | false; prefixItems?: { type?: string; enum?: string[] }[] }>;

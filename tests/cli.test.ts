@@ -57,6 +57,19 @@ describe('benchtop CLI', () => {
     expect(broken.stderr).toContain('is not valid JSON');
   });
 
+  it('--set takes a list param as comma-separated items, as the form does (numbers converted, each item judged)', () => {
+    const bad = cli('run', 'ec-dit', '--preset', 'smoke', '--set', 'models=ec, xx', '--json');
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain('"models.1"');
+    // numeric items arrive as numbers: the schema's own rule (low ≤ high) is what refuses this one
+    const reversed = cli('run', 'cot-dpo', '--preset', 'smoke', '--set', 'accuracyRange=0.9,0.2', '--json');
+    expect(reversed.status).toBe(2);
+    expect(reversed.stderr).toContain('[0.9, 0.2] is empty');
+    const notNumber = cli('run', 'cot-dpo', '--preset', 'smoke', '--set', 'accuracyRange=0.2,high', '--json');
+    expect(notNumber.status).toBe(2);
+    expect(notNumber.stderr).toContain('"accuracyRange.1"');
+  });
+
   it('an unknown lab or command exits 2', () => {
     expect(cli('run', 'no-such-lab').status).toBe(2);
     expect(cli('frobnicate').status).toBe(2);

@@ -1,6 +1,6 @@
 // A params form generated from the lab's schema description, validated as the user types.
 import type { LabInfo } from '../../../common/api';
-import type { ParamField, PresetName } from '../../../common/lab';
+import { listFieldValue, type ParamField, type PresetName } from '../../../common/lab';
 
 export function fieldError(f: ParamField, raw: string): string | undefined {
   if (f.kind === 'boolean' || f.kind === 'enum') return undefined;
@@ -20,8 +20,8 @@ export function fieldError(f: ParamField, raw: string): string | undefined {
   return undefined;
 }
 
-/** A list field's comma-separated items, trimmed, empty ones dropped. */
-export const listItems = (raw: string) => raw.split(',').map((x) => x.trim()).filter((x) => x !== '');
+/** A list field's comma-separated items, as strings (the field's hint names the bad one). */
+const listItems = (raw: string) => raw.split(',').map((x) => x.trim()).filter((x) => x !== '');
 
 const show = (v: unknown) => (Array.isArray(v) ? v.join(', ') : String(v));
 
@@ -65,7 +65,7 @@ export function formToParams(lab: LabInfo, values: Record<string, string>): { pa
     if (err) return { error: `${f.name}: ${err}` };
     const raw = values[f.name];
     params[f.name] = f.kind === 'boolean' ? raw === 'true' : f.kind === 'number' || f.kind === 'integer' ? Number(raw)
-      : f.kind === 'list' ? listItems(raw).map((x) => (f.itemKind === 'number' ? Number(x) : x)) : raw;
+      : f.kind === 'list' ? listFieldValue(f, raw) : raw;
   }
   return { params };
 }
