@@ -9,7 +9,7 @@ import { resolveParams } from '../common/lab';
 import { composeImage, makeItems, OPS, parseAnswer, teach, type Op } from '../workers/labs/cot-dpo/data';
 import { decodeText, encodeText, truncateWordTokens, untilEos, EOS } from '../workers/labs/cot-dpo/tokenizer';
 import { dpoLoss } from '../workers/labs/cot-dpo/train';
-import { accuracyOf, pairedDifferenceSe, pairedSe, sampledAccuracyOf, selectPairs } from '../workers/labs/cot-dpo/evaluate';
+import { accuracyOf, firstDifference, pairedDifferenceSe, pairedSe, sampledAccuracyOf, selectPairs } from '../workers/labs/cot-dpo/evaluate';
 import { promptBatch, type FeatureBank } from '../workers/labs/cot-dpo/features';
 import { createVlm, disposeVlm, targetLogProbs, type Vlm } from '../workers/labs/cot-dpo/model';
 import { cotDpoLab } from '../workers/labs/cot-dpo/lab';
@@ -73,6 +73,20 @@ describe('cot-dpo data, tokenizer and losses', () => {
     expect(new Set(draft.slice(0, 3).map((d) => d.rejectedText)).size).toBe(3); // each incorrect chain used once
     const cut = selectPairs(questions, chains, { K, range: [0.25, 0.85], perQuestion: 3, words: 2 }, new Rng(1)).draft;
     expect(cut[0].chosenText).toBe('L=1 R=2.');
+    expect(cut[0]).toMatchObject({ chosenOpen: true, rejectedOpen: true });
+    expect(draft[0]).toMatchObject({ chosenOpen: false, rejectedOpen: false });
+  });
+
+  it('step-level pairs end both chains just after their first differing token; a chain that ends at the fork keeps its <eos>', () => {
+    const item = { op: 'sum' as Op, digits: [3, 4], imageIndex: [0, 0], ...teach('sum', [3, 4]) };
+    const o = { K: 2, range: [0, 1] as [number, number], perQuestion: 1, words: 90, cut: 'firstDifference' as const };
+    const [pair] = selectPairs([item], [encodeText(item.rationale), encodeText('L=3 R=4. 3+4=8. ### Answer: 8')], o, new Rng(1)).draft;
+    expect(pair).toMatchObject({ chosenText: 'L=3 R=4. 3+4=7', rejectedText: 'L=3 R=4. 3+4=8', chosenOpen: true, rejectedOpen: true });
+    expect(firstDifference(encodeText('12'), encodeText('13'))).toBe(1);
+    // the incorrect chain stops where the correct one goes on: it ends (closed), the other is cut after one more token
+    const stops = { ...item, rationale: 'L=3 R=4. 3+4=7. ### Answer: 7', answer: '7' };
+    const [p2] = selectPairs([stops], [encodeText(stops.rationale), encodeText('L=3 R=4. 3+4=7. ### Answer:')], o, new Rng(1)).draft;
+    expect(p2).toMatchObject({ chosenText: 'L=3 R=4. 3+4=7. ### Answer: ', rejectedText: 'L=3 R=4. 3+4=7. ### Answer:', chosenOpen: true, rejectedOpen: false });
   });
 
 
@@ -136,6 +150,15 @@ describe('cot-dpo data, tokenizer and losses', () => {
     const alone = tf.tidy(() => targetLogProbs(m, { features: features.slice(0, 24), prompts: Int32Array.of(4, 3), size: 1 }, [short]).perToken.sum(1).dataSync());
     expect(both[0]).toBeCloseTo(alone[0], 4);
     expect(both[1]).toBeLessThan(both[0]); // more tokens, lower log-prob
+    // an open (cut) target scores its tokens but not the <eos> after them
+    const prompt = { features: features.slice(0, 24), prompts: Int32Array.of(4, 3), size: 1 };
+    const rows = tf.tidy(() => {
+      const closed = targetLogProbs(m, prompt, [short]).perToken.dataSync(), open = targetLogProbs(m, prompt, [short], [true]).perToken.dataSync();
+      return { closed: Array.from(closed), open: Array.from(open) };
+    });
+    expect(rows.open.slice(0, short.length)).toEqual(rows.closed.slice(0, short.length));
+    expect(rows.closed[short.length]).toBeLessThan(0); // log p(<eos>)
+    expect(Math.abs(rows.open[short.length])).toBe(0); // masked (−0 from 0·log p)
     disposeVlm(m);
   });
 });

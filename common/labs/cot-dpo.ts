@@ -20,6 +20,7 @@ export const cotDpoParams = z.object({
   pairQuestions: z.number().int().min(8).max(20000).default(1500).describe('Training questions sampled for pairs'),
   accuracyRange: z.tuple([z.number().min(0).max(1), z.number().min(0).max(1)]).default([0.25, 0.85]).describe('Keep questions whose sampled accuracy lies in this range'),
   rejectedChains: z.enum(['random', 'likely']).default('random').describe('Incorrect chains of a pair: drawn at random (the paper), or the SFT model\'s most likely distinct mistakes first'),
+  pairCut: z.enum(['words', 'firstDifference']).default('words').describe('Where a pair\'s chains end: at the word limit (the paper), or both just after the first token where they differ (step-level pairs, not the paper)'),
   pairsPerQuestion: z.number().int().min(1).max(16).default(3).describe('At most this many (correct, incorrect) pairs per question'),
   truncateWords: z.number().int().min(1).max(500).default(90).describe('Chains cut to their first n space-separated words (the paper: 90)'),
   dpoBeta: z.number().min(0.001).max(10).default(0.1).describe('β of the DPO loss'),

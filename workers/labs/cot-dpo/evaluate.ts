@@ -83,7 +83,17 @@ export interface SampledQuestion { item: Item; chains: string[]; correct: boolea
 /** How incorrect chains are picked: at random (the paper), or the SFT model's most likely distinct mistakes first. */
 export type RejectedSelection = 'random' | 'likely';
 
-export interface PairOptions { K: number; temperature: number; range: [number, number]; perQuestion: number; words: number; rejected?: RejectedSelection }
+/** Where a pair's chains end: at the paper's word limit, or both just after their first differing token (step-level pairs). */
+export type PairCut = 'words' | 'firstDifference';
+
+export interface PairOptions { K: number; temperature: number; range: [number, number]; perQuestion: number; words: number; rejected?: RejectedSelection; cut?: PairCut }
+
+/** The first index where two token sequences differ (the shorter length if one is a prefix of the other). */
+export function firstDifference(a: readonly number[], b: readonly number[]): number {
+  let i = 0;
+  while (i < a.length && i < b.length && a[i] === b[i]) i++;
+  return i;
+}
 
 /**
  * The paper's pair selection, given K sampled chains per question (tokens, before <eos>):
@@ -92,6 +102,9 @@ export interface PairOptions { K: number; temperature: number; range: [number, n
  * `words` words. With `rejected: 'likely'` (needs `logProbs`, one per chain) the incorrect
  * chains are taken in order of their log-prob under the sampling model, one per distinct
  * text: the mistakes the model would make at low temperature rather than one-off slips.
+ * With `cut: 'firstDifference'` (not the paper) both chains end just after the first token
+ * where they differ, so DPO compares the two choices at the fork and nothing after it: the
+ * tokens after a wrong number (its consistent "### Answer: 8") are not pushed down.
  */
 export function selectPairs(questions: readonly Item[], chainTokens: readonly number[][], o: Omit<PairOptions, 'temperature'>, rng: Rng, logProbs?: readonly number[]): { draft: Omit<Pair, 'refChosen' | 'refRejected'>[]; sampled: SampledQuestion[] } {
   if (o.rejected === 'likely' && logProbs?.length !== chainTokens.length) throw new RangeError(`likely rejected chains need one log-prob per chain (${logProbs?.length ?? 0} for ${chainTokens.length})`);
@@ -117,10 +130,15 @@ export function selectPairs(questions: readonly Item[], chainTokens: readonly nu
         return true;
       });
     }
-    const cut = (j: number) => truncateWordTokens(chainTokens[qi * o.K + j], o.words);
+    const tokensOf = (j: number) => chainTokens[qi * o.K + j];
     for (let i = 0; i < Math.min(o.perQuestion, good.length, bad.length); i++) {
-      const chosen = cut(good[i]), rejected = cut(bad[i]);
-      draft.push({ item: s.item, chosen, rejected, chosenText: decodeText(chosen), rejectedText: decodeText(rejected) });
+      const [w, l] = [tokensOf(good[i]), tokensOf(bad[i])];
+      let chosen: number[], rejected: number[];
+      if (o.cut === 'firstDifference') {
+        const at = firstDifference(w, l);
+        [chosen, rejected] = [w.slice(0, at + 1), l.slice(0, at + 1)];
+      } else [chosen, rejected] = [truncateWordTokens(w, o.words), truncateWordTokens(l, o.words)];
+      draft.push({ item: s.item, chosen, rejected, chosenOpen: chosen.length < w.length, rejectedOpen: rejected.length < l.length, chosenText: decodeText(chosen), rejectedText: decodeText(rejected) });
     }
   });
   return { draft, sampled };
@@ -131,8 +149,9 @@ export async function buildPairs(sft: Vlm, bank: FeatureBank, questions: readonl
   const repeated = questions.flatMap((q) => Array.from({ length: o.K }, () => q));
   const { tokens, logProbs } = await generateChains(sft, bank, 'train', repeated, 'cot', o.temperature, rng, (d) => onBatch?.(d, repeated.length));
   const { draft, sampled } = selectPairs(questions, tokens, o, rng, logProbs);
-  const refChosen = chainLogProbs(sft, bank, 'train', draft.map((d) => d.item), draft.map((d) => d.chosen));
-  const refRejected = chainLogProbs(sft, bank, 'train', draft.map((d) => d.item), draft.map((d) => d.rejected));
+  const items = draft.map((d) => d.item);
+  const refChosen = chainLogProbs(sft, bank, 'train', items, draft.map((d) => d.chosen), draft.map((d) => d.chosenOpen));
+  const refRejected = chainLogProbs(sft, bank, 'train', items, draft.map((d) => d.rejected), draft.map((d) => d.rejectedOpen));
   return { pairs: draft.map((d, i) => ({ ...d, refChosen: refChosen[i], refRejected: refRejected[i] })), sampled };
 }
 

@@ -68,7 +68,7 @@ export const cotDpoLab: LabDefinition<typeof cotDpoSpec.params> = {
     saveVlm(ctx.checkpointPath('sft'), sft, p);
 
     // 2. Pairs from the direct + CoT model's own chains.
-    const { pairs, sampled } = await buildPairs(sft, bank, pairQuestions, { K: p.samplesPerQuestion, temperature: p.sampleTemperature, range: p.accuracyRange, perQuestion: p.pairsPerQuestion, words: p.truncateWords, rejected: p.rejectedChains }, new Rng(p.seed).fork('pairs'), (d, t) => ctx.progress('sample chains for pairs', d, t));
+    const { pairs, sampled } = await buildPairs(sft, bank, pairQuestions, { K: p.samplesPerQuestion, temperature: p.sampleTemperature, range: p.accuracyRange, perQuestion: p.pairsPerQuestion, words: p.truncateWords, rejected: p.rejectedChains, cut: p.pairCut }, new Rng(p.seed).fork('pairs'), (d, t) => ctx.progress('sample chains for pairs', d, t));
     const kept = sampled.filter((s) => s.kept).length;
     ctx.emit({ type: 'sample', kind: 'pair-stats', data: { questions: sampled.length, kept, pairs: pairs.length, accuracyHistogram: Array.from({ length: p.samplesPerQuestion + 1 }, (_, k) => sampled.filter((s) => Math.round(s.accuracy * p.samplesPerQuestion) === k).length) } });
 
@@ -158,7 +158,7 @@ export const cotDpoLab: LabDefinition<typeof cotDpoSpec.params> = {
 
 function pairMargins(dpo: Vlm, bank: FeatureBank, pairs: readonly Pair[], beta: number): number[] {
   const pb = promptBatch(bank, 'train', [...pairs.map((x) => x.item), ...pairs.map((x) => x.item)], 'cot');
-  const lp = tf.tidy(() => targetLogProbs(dpo, pb, [...pairs.map((x) => x.chosen), ...pairs.map((x) => x.rejected)]).perToken.sum(1).dataSync());
+  const lp = tf.tidy(() => targetLogProbs(dpo, pb, [...pairs.map((x) => x.chosen), ...pairs.map((x) => x.rejected)], [...pairs.map((x) => x.chosenOpen), ...pairs.map((x) => x.rejectedOpen)]).perToken.sum(1).dataSync());
   return pairs.map((x, i) => beta * ((lp[i] - x.refChosen) - (lp[pairs.length + i] - x.refRejected)));
 }
 

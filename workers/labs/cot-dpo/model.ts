@@ -57,14 +57,16 @@ export function promptEmbeddings(m: Vlm, b: PromptBatch): tf.Tensor3D {
  * log p(target tokens, then <eos>) per row, with its token mask: targets are right-padded,
  * and padding after a sequence cannot change it (causal attention).
  * Returns per-token log-probs [B, L+1] (0 at padding) so callers can sum or average.
+ * `open[r]` marks target r as a prefix cut from a longer chain: its <eos> is not scored
+ * (the chain did not end there).
  */
-export function targetLogProbs(m: Vlm, b: PromptBatch, targets: readonly number[][]): { perToken: tf.Tensor2D; mask: tf.Tensor2D } {
+export function targetLogProbs(m: Vlm, b: PromptBatch, targets: readonly number[][], open?: readonly boolean[]): { perToken: tf.Tensor2D; mask: tf.Tensor2D } {
   const L = Math.max(1, ...targets.map((t) => t.length));
   if (L > MAX_TARGET) throw new RangeError(`a target of ${L} tokens exceeds ${MAX_TARGET}`);
   const inputs = new Int32Array(b.size * L), outputs = new Int32Array(b.size * (L + 1)), mask = new Float32Array(b.size * (L + 1));
   targets.forEach((t, r) => {
     for (let i = 0; i < L; i++) inputs[r * L + i] = i < t.length ? t[i] : PAD;
-    for (let i = 0; i <= L; i++) { outputs[r * (L + 1) + i] = i < t.length ? t[i] : i === t.length ? EOS : PAD; mask[r * (L + 1) + i] = i <= t.length ? 1 : 0; }
+    for (let i = 0; i <= L; i++) { outputs[r * (L + 1) + i] = i < t.length ? t[i] : i === t.length ? EOS : PAD; mask[r * (L + 1) + i] = i < t.length || (i === t.length && !open?.[r]) ? 1 : 0; }
   });
   return tf.tidy(() => {
     const x = tf.concat([promptEmbeddings(m, b), embedTokens(m.decoder, tf.tensor2d(inputs, [b.size, L], 'int32'))], 1) as tf.Tensor3D;

@@ -62,9 +62,12 @@ export async function trainSft(m: Vlm, examples: readonly SftExample[], bank: Fe
 
 export interface Pair {
   item: Item;
-  /** Chain tokens (before <eos>, cut to the word limit) and their text. */
+  /** Chain tokens (before <eos>, cut to the word limit or the first difference) and their text. */
   chosen: number[];
   rejected: number[];
+  /** True when the chain was cut short (its <eos> is not scored). */
+  chosenOpen: boolean;
+  rejectedOpen: boolean;
   chosenText: string;
   rejectedText: string;
   /** log π_ref of each chain (fixed during DPO). */
@@ -72,13 +75,13 @@ export interface Pair {
   refRejected: number;
 }
 
-/** Sequence log-probs (chain + <eos>) of chains for their items, in batches. */
-export function chainLogProbs(m: Vlm, bank: FeatureBank, split: 'train' | 'test', items: readonly Item[], chains: readonly number[][], batch = 256): Float64Array {
+/** Sequence log-probs (chain + <eos>, unless `open` marks it cut short) of chains for their items, in batches. */
+export function chainLogProbs(m: Vlm, bank: FeatureBank, split: 'train' | 'test', items: readonly Item[], chains: readonly number[][], open?: readonly boolean[], batch = 256): Float64Array {
   const out = new Float64Array(items.length);
   for (let s = 0; s < items.length; s += batch) {
     const its = items.slice(s, s + batch);
     const pb = promptBatch(bank, split, its, 'cot');
-    const sums = tf.tidy(() => targetLogProbs(m, pb, chains.slice(s, s + batch)).perToken.sum(1));
+    const sums = tf.tidy(() => targetLogProbs(m, pb, chains.slice(s, s + batch), open?.slice(s, s + batch)).perToken.sum(1));
     out.set(sums.dataSync(), s);
     sums.dispose();
   }
@@ -124,9 +127,10 @@ export async function trainDpo(policy: Vlm, pairs: readonly Pair[], bank: Featur
       const items = idx.map((i) => pairs[i].item);
       const pb = promptBatch(bank, 'train', [...items, ...items], 'cot');
       const targets = [...w, ...l];
+      const open = [...idx.map((i) => (flip(i) ? pairs[i].rejectedOpen : pairs[i].chosenOpen)), ...idx.map((i) => (flip(i) ? pairs[i].chosenOpen : pairs[i].rejectedOpen))];
       let report = { loss: 0, chosen: 0, rejected: 0, margin: 0, acc: 0 };
       const loss = opt.minimize(() => {
-        const { perToken, mask } = targetLogProbs(policy, pb, targets);
+        const { perToken, mask } = targetLogProbs(policy, pb, targets, open);
         const seq = perToken.sum(1);
         const lw = seq.slice(0, B) as tf.Tensor1D, ll = seq.slice(B, B) as tf.Tensor1D;
         const { loss: dpo, margin } = dpoLoss(lw, ll, tf.tensor1d(refW), tf.tensor1d(refL), p.dpoBeta);
