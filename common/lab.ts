@@ -77,11 +77,14 @@ export interface ParamField {
   options?: string[];
 }
 
+/** The comma-separated items of a list field as typed, trimmed, empty ones dropped. */
+export const listItems = (raw: string): string[] => raw.split(',').map((x) => x.trim()).filter((x) => x !== '');
+
 /** A list field typed as comma-separated items ("ec, tc" or "0.25,0.85"): trimmed, empty items
  *  dropped, numbers converted when the items are numeric. The form and the CLI both read lists so;
  *  the lab's schema then judges the result. */
 export function listFieldValue(field: ParamField, raw: string): unknown[] {
-  const items = raw.split(',').map((x) => x.trim()).filter((x) => x !== '');
+  const items = listItems(raw);
   return field.itemKind === 'number' ? items.map((x) => (Number.isFinite(Number(x)) ? Number(x) : x)) : items;
 }
 

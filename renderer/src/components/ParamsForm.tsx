@@ -1,6 +1,6 @@
 // A params form generated from the lab's schema description, validated as the user types.
 import type { LabInfo } from '../../../common/api';
-import { listFieldValue, type ParamField, type PresetName } from '../../../common/lab';
+import { listFieldValue, listItems, type ParamField, type PresetName } from '../../../common/lab';
 
 export function fieldError(f: ParamField, raw: string): string | undefined {
   if (f.kind === 'boolean' || f.kind === 'enum') return undefined;
@@ -19,9 +19,6 @@ export function fieldError(f: ParamField, raw: string): string | undefined {
   if (f.max !== undefined && v > f.max) return `at most ${f.max}`;
   return undefined;
 }
-
-/** A list field's comma-separated items, as strings (the field's hint names the bad one). */
-const listItems = (raw: string) => raw.split(',').map((x) => x.trim()).filter((x) => x !== '');
 
 const show = (v: unknown) => (Array.isArray(v) ? v.join(', ') : String(v));
 
