@@ -121,13 +121,16 @@ export async function trainDpo(policy: Vlm, pairs: readonly Pair[], bank: Featur
         idx.push(order.pop()!);
       }
       const B = idx.length;
-      const flip = (i: number) => swap?.[i] ?? false;
-      const w = idx.map((i) => (flip(i) ? pairs[i].rejected : pairs[i].chosen)), l = idx.map((i) => (flip(i) ? pairs[i].chosen : pairs[i].rejected));
-      const refW = idx.map((i) => (flip(i) ? pairs[i].refRejected : pairs[i].refChosen)), refL = idx.map((i) => (flip(i) ? pairs[i].refChosen : pairs[i].refRejected));
+      // Each pair as trained: (winner, loser) = (chosen, rejected), or swapped for the control.
+      const side = (i: number, winner: boolean) => {
+        const x = pairs[i], chosenSide = winner !== (swap?.[i] ?? false);
+        return chosenSide ? { tokens: x.chosen, ref: x.refChosen, open: x.chosenOpen } : { tokens: x.rejected, ref: x.refRejected, open: x.rejectedOpen };
+      };
+      const sides = [...idx.map((i) => side(i, true)), ...idx.map((i) => side(i, false))];
+      const refW = sides.slice(0, B).map((x) => x.ref), refL = sides.slice(B).map((x) => x.ref);
       const items = idx.map((i) => pairs[i].item);
       const pb = promptBatch(bank, 'train', [...items, ...items], 'cot');
-      const targets = [...w, ...l];
-      const open = [...idx.map((i) => (flip(i) ? pairs[i].rejectedOpen : pairs[i].chosenOpen)), ...idx.map((i) => (flip(i) ? pairs[i].chosenOpen : pairs[i].rejectedOpen))];
+      const targets = sides.map((x) => x.tokens), open = sides.map((x) => x.open);
       let report = { loss: 0, chosen: 0, rejected: 0, margin: 0, acc: 0 };
       const loss = opt.minimize(() => {
         const { perToken, mask } = targetLogProbs(policy, pb, targets, open);
