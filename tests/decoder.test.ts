@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../workers/runtime/backend';
 import { Rng } from '../workers/runtime/rng';
 import {
-  addLora, attentionMask, createDecoder, decoderForward, disposeCache, disposeDecoder, embedTokens, pickToken, sampleTokens, tokenLogProbs, type Decoder, type DecoderConfig,
+  addLora, attentionMask, mergeLora, createDecoder, decoderForward, disposeCache, disposeDecoder, embedTokens, pickToken, sampleTokens, tokenLogProbs, type Decoder, type DecoderConfig,
 } from '../workers/nn/decoder';
 
 const base: DecoderConfig = { vocab: 11, dModel: 16, layers: 2, heads: 4, kvHeads: 2, ffnHidden: 24, maxLen: 32, qkNorm: true, window: null, ropeBase: 10000 };
@@ -130,7 +130,7 @@ describe('decoder (shared transformer)', () => {
     }
   });
 
-  it('LoRA: zero-initialized B leaves the model unchanged; then it equals W + scale·A·B merged', async () => {
+  it('LoRA: zero-initialized B leaves the model unchanged; then it equals W + scale·A·B merged, and mergeLora folds it in', async () => {
     await initBackend('wasm');
     const d = createDecoder(base, new Rng(4));
     const tokens = [2, 7, 1, 8];
@@ -145,6 +145,13 @@ describe('decoder (shared transformer)', () => {
     const m = logitsOf(merged, tokens);
     for (let t = 0; t < tokens.length; t++) for (let v = 0; v < base.vocab; v++) expect(withLora[t][v]).toBeCloseTo(m[t][v], 4);
     expect(Math.abs(withLora[0][0] - plain[0][0])).toBeGreaterThan(1e-4);
+    // mergeLora does the same in place: no adapters left, the same logits, the adapters' tensors freed.
+    const before = tf.memory().numTensors;
+    mergeLora(d);
+    expect(d.lora).toEqual({});
+    expect(tf.memory().numTensors).toBe(before - 2 * adapters.length);
+    const folded = logitsOf(d, tokens);
+    for (let t = 0; t < tokens.length; t++) for (let v = 0; v < base.vocab; v++) expect(folded[t][v]).toBeCloseTo(m[t][v], 4);
     disposeDecoder(d); disposeDecoder(merged);
   });
 

@@ -105,6 +105,16 @@ export function addLora(d: Decoder, projections: readonly Projection[], rank: nu
   return added;
 }
 
+/** Folds every adapter into its projection (W ← W + scale·A·B) and removes it: the plain layout again, for checkpoints and export. */
+export function mergeLora(d: Decoder): void {
+  for (const [name, a] of Object.entries(d.lora)) {
+    const merged = tf.tidy(() => d.weights[name].add(tf.matMul(a.A, a.B).mul(a.scale)));
+    d.weights[name].assign(merged);
+    merged.dispose(); a.A.dispose(); a.B.dispose();
+    delete d.lora[name];
+  }
+}
+
 export function loraVariables(d: Decoder): tf.Variable[] {
   return Object.values(d.lora).flatMap((a) => [a.A, a.B]);
 }
