@@ -1,6 +1,7 @@
 // The cot-dpo chain inspector: a smoke run (which trains the tiny judge on first use), the
-// variants table, DPO curves, the pairs, K chains for a held-out question and for digits
-// drawn on the pads; a wrong operation/digit count is refused with a message.
+// variants table (with the first DPO round's row), each round's pair counts, DPO curves, the
+// pairs, K chains for a held-out question and for digits drawn on the pads; a wrong
+// operation/digit count is refused with a message.
 import { expect, test, type Page } from '@playwright/test';
 import { E2E_TOKEN } from '../playwright.config';
 
@@ -28,6 +29,11 @@ test('cot-dpo: smoke run, variants table, chain inspector on a held-out and a dr
   await page.screenshot({ path: 'test-results/screenshots/cot-dpo-running.png' });
   await expect(page.getByTestId('summary')).toBeVisible({ timeout: 110_000 });
   await expect(page.getByTestId('variants-table')).toContainText('best-of-N by DPO reward');
+  // The smoke preset runs two on-policy rounds: the first round's model has its own row.
+  await expect(page.getByTestId('variants-table')).toContainText('+ DPO, round 1 (the paper\'s one round)');
+  await expect(page.getByTestId('variants-table')).toContainText('+ DPO, 2 rounds');
+  await expect(page.getByTestId('pair-stats')).toHaveCount(2);
+  await expect(page.getByTestId('pair-stats').nth(1)).toContainText('round 2 of 2');
   await expect(page.getByTestId('question-image')).toBeVisible();
 
   await page.getByTestId('question-picker').selectOption('3');

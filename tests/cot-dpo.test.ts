@@ -8,11 +8,12 @@ import { cotDpoSpec } from '../common/labs/cot-dpo';
 import { resolveParams } from '../common/lab';
 import { composeImage, makeItems, OPS, parseAnswer, teach, type Op } from '../workers/labs/cot-dpo/data';
 import { decodeText, encodeText, truncateWordTokens, untilEos, EOS } from '../workers/labs/cot-dpo/tokenizer';
-import { dpoLoss } from '../workers/labs/cot-dpo/train';
+import { chainLogProbs, dpoLoss, trainDpo, type Pair } from '../workers/labs/cot-dpo/train';
+import { addLora, mergeLora, PROJECTIONS } from '../workers/nn/decoder';
 import { accuracyOf, firstDifference, pairedDifferenceSe, pairedSe, sampledAccuracyOf, selectPairs } from '../workers/labs/cot-dpo/evaluate';
 import { promptBatch, type FeatureBank } from '../workers/labs/cot-dpo/features';
 import { createVlm, disposeVlm, targetLogProbs, type Vlm } from '../workers/labs/cot-dpo/model';
-import { cotDpoLab } from '../workers/labs/cot-dpo/lab';
+import { cotDpoLab, questionSets } from '../workers/labs/cot-dpo/lab';
 import { loadDataset } from '../workers/runtime/datasets';
 import { initBackend } from '../workers/runtime/backend';
 import { Rng } from '../workers/runtime/rng';
@@ -163,6 +164,49 @@ describe('cot-dpo data, tokenizer and losses', () => {
   });
 });
 
+describe('cot-dpo LoRA-only DPO', () => {
+  it('trains the adapters and nothing else; folded in, the policy prefers the chosen chain more than before', async () => {
+    const { ctx } = await testContext(2);
+    const m = createVlm({ dModel: 32, layers: 2, heads: 4, kvHeads: 2 }, 8, new Rng(1));
+    const bank: FeatureBank = { dim: 8, train: Float32Array.from({ length: 4 * 8 }, (_, i) => Math.sin(i)), test: new Float32Array(0), blank: new Float32Array(8), has: { train: Uint8Array.of(1, 1, 1, 1), test: new Uint8Array(0) } };
+    const item = { op: 'sum' as Op, digits: [3, 5], imageIndex: [0, 1], answer: '8', rationale: '' };
+    const chosen = encodeText('L=3 R=5. 3+5=8. ### Answer: 8'), rejected = encodeText('L=3 R=5. 3+5=9. ### Answer: 9');
+    const ref = chainLogProbs(m, bank, 'train', [item, item], [chosen, rejected]);
+    const pair: Pair = { item, chosen, rejected, chosenOpen: false, rejectedOpen: false, chosenText: '', rejectedText: '', refChosen: ref[0], refRejected: ref[1] };
+    const base = Object.fromEntries(Object.entries(m.decoder.weights).map(([k, v]) => [k, Array.from(v.dataSync())]));
+    addLora(m.decoder, PROJECTIONS, 2, 4, new Rng(5));
+    const p = resolveParams(cotDpoSpec, 'smoke', { dpoSteps: 5, dpoBatch: 1, dpoLearningRate: 1e-2 });
+    const st = await trainDpo(m, [pair], bank, p, ctx, 'dpo', new Rng(3));
+    expect(st.steps).toBe(5);
+    for (const [k, v] of Object.entries(m.decoder.weights)) expect(Array.from(v.dataSync()), k).toEqual(base[k]);
+    expect(Object.values(m.decoder.lora).some((a) => a.B.dataSync().some((x) => x !== 0))).toBe(true);
+    mergeLora(m.decoder);
+    const after = chainLogProbs(m, bank, 'train', [item, item], [chosen, rejected]);
+    expect((after[0] - ref[0]) - (after[1] - ref[1])).toBeGreaterThan(0.05);
+    expect(m.decoder.weights['l0.wq'].dataSync().some((x, i) => x !== base['l0.wq'][i])).toBe(true);
+    disposeVlm(m);
+  });
+});
+
+describe('cot-dpo pair questions per round', () => {
+  it('fresh: each round its own questions, none of them an SFT question; sftQuestions: the same SFT questions every round', () => {
+    const p = resolveParams(cotDpoSpec, 'smoke', { pairPool: 'fresh', dpoRounds: 3 });
+    const sets = questionSets(p, 4);
+    const key = (it: { op: string; imageIndex: number[] }) => `${it.op}:${it.imageIndex.join(',')}`;
+    const rounds = [0, 1, 2].map((r) => sets.pairQuestions(r));
+    expect(rounds.map((q) => q.length)).toEqual([p.pairQuestions, p.pairQuestions, p.pairQuestions]);
+    expect(rounds.flat()).toEqual(sets.fresh);
+    const sftKeys = new Set(sets.train.map(key));
+    expect(rounds.flat().filter((q) => sftKeys.has(key(q)))).toEqual([]);
+    // The other sets do not depend on the pool (fresh questions come from their own stream).
+    const plain = questionSets({ ...p, pairPool: 'sftQuestions' }, 4);
+    expect(plain.train.map(key)).toEqual(sets.train.map(key));
+    expect(plain.heldOut.map(key)).toEqual(sets.heldOut.map(key));
+    expect(plain.pairQuestions(2)).toEqual(plain.train.slice(0, p.pairQuestions));
+    expect(plain.fresh).toEqual([]);
+  });
+});
+
 describe('cot-dpo lab (smoke)', () => {
   it('runs end to end: every metric and check, any pairs correct vs incorrect, the inspector query, no tensor leaks', async () => {
     const { ctx, events, live } = await testContext(3);
@@ -181,9 +225,22 @@ describe('cot-dpo lab (smoke)', () => {
       expect(parseAnswer(pr.chosen)).toBe(pr.answer);
       expect(parseAnswer(pr.rejected)).not.toBe(pr.answer);
     }
-    const stats = events.filter((e) => e.type === 'sample' && e.kind === 'pair-stats').at(-1) as { data: { pairs: number; kept: number } };
-    expect(stats.data.pairs).toBe(r.metrics.pairs);
-    expect(stats.data.pairs).toBeLessThanOrEqual(stats.data.kept * p.pairsPerQuestion);
+    // Rounds: each model samples its own pairs every round (the control's first round reuses
+    // the SFT model's, so it is the DPO's); `pairs` counts the DPO rounds' pairs.
+    type Stats = { tag: string; round: number; rounds: number; questions: number; pairs: number; kept: number };
+    const stats = events.filter((e) => e.type === 'sample' && e.kind === 'pair-stats').map((e) => (e as { data: Stats }).data);
+    expect(stats.map((s) => `${s.tag}${s.round}`)).toEqual(['dpo1', 'dpo2', 'control1', 'control2']);
+    expect(stats.every((s) => s.rounds === p.dpoRounds && s.questions === p.pairQuestions)).toBe(true);
+    expect(stats[2]).toEqual({ ...stats[0], tag: 'control' });
+    expect(stats.filter((s) => s.tag === 'dpo').reduce((t, s) => t + s.pairs, 0)).toBe(r.metrics.pairs);
+    for (const s of stats) expect(s.pairs).toBeLessThanOrEqual(s.kept * p.pairsPerQuestion);
+    expect(r.metrics.dpoRounds).toBe(2);
+    // The DPO curves continue across rounds: steps 5, 10, … up to rounds × dpoSteps.
+    const lossSteps = events.filter((e) => e.type === 'metric' && e.name === 'dpo.loss').map((e) => (e as { step: number }).step);
+    const expected = stats.filter((s) => s.tag === 'dpo' && s.pairs > 0).flatMap((s) => Array.from({ length: p.dpoSteps }, (_, i) => i + 1).filter((k) => k % 5 === 0 || k === p.dpoSteps).map((k) => (s.round - 1) * p.dpoSteps + k));
+    expect(lossSteps).toEqual(expected);
+    // After round 1 the DPO model was evaluated on its own (the paper's single round).
+    expect(r.metrics.dpoGainRound1).toBeCloseTo(r.metrics.cotAcc_dpoRound1 - r.metrics.cotAcc_mixSft, 12);
     // The inspector: K chains with their scores; bad arguments are named.
     const inspect = cotDpoLab.queries!.inspect;
     const shown = (await inspect({ index: 2, k: 3, seed: 5 }, live())) as { chains: { logProbSft: number; logProbDpo: number; score: number }[]; answer: string };

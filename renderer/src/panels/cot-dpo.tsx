@@ -11,14 +11,17 @@ interface Variant { name: string; direct?: Acc; cot: Acc; hard?: Acc; sampled?: 
 interface HeldOut { index: number; op: string; digits: number[]; answer: string; rationale: string; image: number[] }
 interface Questions { ops: { op: string; question: string }[]; heldOut: HeldOut[] }
 interface PairRow { op: string; digits: number[]; answer: string; chosen: string; rejected: string; margin: number }
-interface PairStats { questions: number; kept: number; pairs: number; accuracyHistogram: number[] }
+/** One round's pairs (runs before rounds existed carry neither tag nor round). */
+interface PairStats { tag?: 'dpo' | 'control'; round?: number; rounds?: number; questions: number; kept: number; pairs: number; accuracyHistogram: number[] }
 interface Chain { text: string; parsed: string | null; correct: boolean; logProbSft: number; logProbDpo: number; score: number }
 interface Inspection { op: string; question: string; digits: number[] | null; answer: string | null; teacher: string | null; answerNote: string; greedy: { sftDirect: string; sftCot: string; dpoCot: string }; chains: Chain[] }
 
-const VARIANT_LABELS: Record<string, string> = {
-  directSft: 'SFT direct only', cotSft: 'SFT CoT only', mixSft: 'SFT direct + CoT', dpo: '+ DPO', dpoControl: '+ DPO, random labels (control)',
+const variantLabels = (rounds: number): Record<string, string> => ({
+  directSft: 'SFT direct only', cotSft: 'SFT CoT only', mixSft: 'SFT direct + CoT',
+  dpoRound1: '+ DPO, round 1 (the paper\'s one round)', dpoControlRound1: '+ control, round 1',
+  dpo: rounds > 1 ? `+ DPO, ${rounds} rounds` : '+ DPO', dpoControl: rounds > 1 ? `+ DPO, random labels (control), ${rounds} rounds` : '+ DPO, random labels (control)',
   rerank: 'best-of-N by DPO reward', vote: 'reward-weighted vote', majority: 'majority vote',
-};
+});
 const pct = (a?: Pick<Acc, 'acc' | 'se'>) => (a ? `${(a.acc * 100).toFixed(1)} ± ${(a.se * 100).toFixed(1)}` : '—');
 const samplesOf = <T,>(d: RunDetail, kind: string) => d.samples.filter((s) => s.kind === kind).map((s) => s.data as T);
 const lastOf = <T,>(d: RunDetail, kind: string) => samplesOf<T>(d, kind).at(-1);
@@ -54,7 +57,9 @@ export function CotDpoPanel({ detail }: { detail: RunDetail }) {
   const variants = new Map(samplesOf<Variant>(detail, 'variant').map((v) => [v.name, v]));
   const questions = lastOf<Questions>(detail, 'questions');
   const pairs = lastOf<PairRow[]>(detail, 'pairs');
-  const stats = lastOf<PairStats>(detail, 'pair-stats');
+  const rounds = samplesOf<PairStats>(detail, 'pair-stats').filter((x) => (x.tag ?? 'dpo') === 'dpo');
+  const stats = rounds.at(-1);
+  const labels = variantLabels(stats?.rounds ?? 1);
   const canQuery = detail.run.status === 'succeeded';
   const [picked, setPicked] = useState(0);
   const [mode, setMode] = useState<'heldout' | 'draw'>('heldout');
@@ -83,19 +88,23 @@ export function CotDpoPanel({ detail }: { detail: RunDetail }) {
           <thead><tr><th>model</th><th>direct prompt</th><th>CoT prompt</th><th>CoT, 3 digits (harder)</th><th title="mean accuracy of single chains sampled at the pair temperature, N per question: what DPO's objective acts on">CoT, one sampled chain</th><th>CoT parse failures</th></tr></thead>
           <tbody>
             {[...variants.values()].map((v) => (
-              <tr key={v.name}><td>{VARIANT_LABELS[v.name] ?? v.name}</td><td className="num">{pct(v.direct)}</td><td className="num"><b>{pct(v.cot)}</b></td><td className="num">{pct(v.hard)}</td><td className="num">{pct(v.sampled)}</td><td className="num">{(v.cot.parseFail * 100).toFixed(1)}%</td></tr>
+              <tr key={v.name}><td>{labels[v.name] ?? v.name}</td><td className="num">{pct(v.direct)}</td><td className="num"><b>{pct(v.cot)}</b></td><td className="num">{pct(v.hard)}</td><td className="num">{pct(v.sampled)}</td><td className="num">{(v.cot.parseFail * 100).toFixed(1)}%</td></tr>
             ))}
             {!variants.size && <tr><td colSpan={6} className="muted">rows appear as each model is evaluated</td></tr>}
           </tbody>
         </table>
-        {stats && <p className="muted small">DPO pairs: {stats.pairs} from {stats.kept} of {stats.questions} training questions whose sampled accuracy fell in the kept range (histogram of correct chains per question: {stats.accuracyHistogram.join(' · ')}).</p>}
+        {rounds.map((st, i) => (
+          <p key={i} className="muted small" data-testid="pair-stats">
+            DPO pairs{(st.rounds ?? 1) > 1 ? `, round ${st.round} of ${st.rounds} (sampled from the model at the start of the round, which is also its reference)` : ''}: {st.pairs} from {st.kept} of {st.questions} training questions whose sampled accuracy fell in the kept range (histogram of correct chains per question: {st.accuracyHistogram.join(' · ')}).
+          </p>
+        ))}
       </div>
 
       {stats && stats.pairs === 0 && <p className="muted">No question fell in the kept accuracy range, so there were no pairs and DPO did not train (typical of a smoke run).</p>}
       {dpoCurves.some((c) => (detail.metrics[`dpo.${c}`]?.length ?? 0) > 0) && <div className="charts">
         {dpoCurves.map((c) => {
           const series = [{ label: 'DPO', points: detail.metrics[`dpo.${c}`] ?? [] }, { label: 'control', points: detail.metrics[`control.${c}`] ?? [] }];
-          return <MetricChart key={c} title={`DPO ${c} (vs random-label control)`} series={series} height={160} width={360} />;
+          return <MetricChart key={c} title={`DPO ${c} (vs random-label control)${(stats?.rounds ?? 1) > 1 && c.startsWith('reward') ? ', from each round\'s reference' : ''}`} series={series} height={160} width={360} />;
         })}
       </div>}
 
@@ -154,7 +163,7 @@ export function CotDpoPanel({ detail }: { detail: RunDetail }) {
 
       {pairs && pairs.length > 0 && (
         <div>
-          <h3>DPO pairs (first {pairs.length}) with their final reward margins</h3>
+          <h3>DPO pairs{(stats?.rounds ?? 1) > 1 ? ` of the last round (${stats!.rounds})` : ''} (first {pairs.length}) with their final reward margins</h3>
           <table className="chains" data-testid="pairs-table">
             <thead><tr><th>question</th><th>chosen (correct)</th><th>rejected (incorrect)</th><th>margin</th></tr></thead>
             <tbody>

@@ -5,25 +5,34 @@ import { assignCheckpoint, readCheckpoint, saveCheckpoint } from '../../runtime/
 import { loadDataset } from '../../runtime/datasets';
 import { Rng } from '../../runtime/rng';
 import type { Judge } from '../../shared-parts/judge';
+import { addLora, mergeLora, PROJECTIONS } from '../../nn/decoder';
 import { composeImage, makeItems, OP_QUESTIONS, OPS, parseAnswer, teach, type Item, type Op } from './data';
 import { buildFeatureBank, featuresOfPixels, promptBatch, type FeatureBank } from './features';
 import { cloneVlm, createVlm, disposeVlm, generate, targetLogProbs, vlmTensors, type PromptBatch, type Vlm } from './model';
-import { sftExamples, trainDpo, trainSft, type Pair } from './train';
+import { sftExamples, trainDpo, trainSft, type DpoStats, type Pair } from './train';
 import { buildPairs, greedyAccuracy, pairedDifferenceSe, pairedSe, sampledAccuracy, verify, type Accuracy, type SampledAccuracy } from './evaluate';
 import { decodeText, formatToken, opToken, untilEos, type Format } from './tokenizer';
 
 interface LiveModel { sft: Vlm; dpo: Vlm; judge: Judge; bank: FeatureBank; heldOut: Item[]; params: CotDpoParams }
 
 /** Every question set of a run, from the seed alone (a restarted app rebuilds the same ones). */
-function questionSets(p: CotDpoParams, seed: number) {
+export function questionSets(p: CotDpoParams, seed: number) {
   const ds = loadDataset('mnist');
   const rng = new Rng(seed).fork('data');
   const train = makeItems(p.trainQuestions, ds.train, rng);
   const align = makeItems(p.formatAlign, ds.train, rng);
   const heldOut = makeItems(p.heldOut, ds.test, rng);
   const hard = makeItems(p.hardQuestions, ds.test, rng, ['sum3']);
-  return { ds, train, align, heldOut, hard, pairQuestions: train.slice(0, Math.min(p.pairQuestions, train.length)) };
+  // Fresh pair questions come from their own stream, so adding them changes no other set.
+  const fresh = p.pairPool === 'fresh' ? makeItems(p.pairQuestions * p.dpoRounds, ds.train, new Rng(seed).fork('fresh')) : [];
+  const sftPairQuestions = train.slice(0, Math.min(p.pairQuestions, train.length));
+  /** Round r's questions: the same SFT questions every round, or round r's own fresh slice. */
+  const pairQuestions = (r: number) => (p.pairPool === 'fresh' ? fresh.slice(r * p.pairQuestions, (r + 1) * p.pairQuestions) : sftPairQuestions);
+  return { ds, train, align, heldOut, hard, fresh, pairQuestions };
 }
+
+/** Round 0 keeps the single-round stream names, so a one-round run draws what it always drew. */
+const roundFork = (base: string, r: number) => (r === 0 ? base : `${base}-${r}`);
 
 const judgeKey = (p: CotDpoParams) => (p.judge === 'tiny' ? 'judge:mnist:tiny' : 'judge:mnist');
 const shapeOf = (p: CotDpoParams) => ({ dModel: p.dModel, layers: p.layers, heads: p.heads, kvHeads: p.kvHeads });
@@ -43,8 +52,8 @@ export const cotDpoLab: LabDefinition<typeof cotDpoSpec.params> = {
   async run(p, ctx) {
     ctx.progress('judge features', 0, 1);
     const judge = await ctx.require<Judge>(judgeKey(p));
-    const { ds, train, align, heldOut, hard, pairQuestions } = questionSets(p, p.seed);
-    const bank = buildFeatureBank(judge, ds.train, ds.test, { train: [...train, ...align], test: [...heldOut, ...hard] });
+    const { ds, train, align, heldOut, hard, fresh, pairQuestions } = questionSets(p, p.seed);
+    const bank = buildFeatureBank(judge, ds.train, ds.test, { train: [...train, ...align, ...fresh], test: [...heldOut, ...hard] });
     ctx.progress('judge features', 1, 1);
     ctx.emit({ type: 'sample', kind: 'questions', data: { ops: OPS.map((op) => ({ op, question: OP_QUESTIONS[op] })), heldOut: heldOut.slice(0, 48).map((it, i) => ({ index: i, op: it.op, digits: it.digits, answer: it.answer, rationale: it.rationale, image: Array.from(composeImage(it, ds.test)) })) } });
 
@@ -67,19 +76,41 @@ export const cotDpoLab: LabDefinition<typeof cotDpoSpec.params> = {
     const sft = mix!;
     saveVlm(ctx.checkpointPath('sft'), sft, p);
 
-    // 2. Pairs from the direct + CoT model's own chains.
-    const { pairs, sampled } = await buildPairs(sft, bank, pairQuestions, { K: p.samplesPerQuestion, temperature: p.sampleTemperature, range: p.accuracyRange, perQuestion: p.pairsPerQuestion, words: p.truncateWords, rejected: p.rejectedChains, cut: p.pairCut }, new Rng(p.seed).fork('pairs'), (d, t) => ctx.progress('sample chains for pairs', d, t));
-    const kept = sampled.filter((s) => s.kept).length;
-    ctx.emit({ type: 'sample', kind: 'pair-stats', data: { questions: sampled.length, kept, pairs: pairs.length, accuracyHistogram: Array.from({ length: p.samplesPerQuestion + 1 }, (_, k) => sampled.filter((s) => Math.round(s.accuracy * p.samplesPerQuestion) === k).length) } });
-
-    // 3. DPO and the random-label control, from the same SFT weights, same pair order.
+    // 2–3. Pairs from the direct + CoT model's own chains, DPO on them, and the random-label
+    // control from the same SFT weights on the same first-round pairs. With several rounds each
+    // model samples its next pairs itself (the control from the control), and the model at the
+    // start of a round is that round's reference.
+    const R = p.dpoRounds;
+    const pairOptions = { K: p.samplesPerQuestion, temperature: p.sampleTemperature, range: p.accuracyRange, perQuestion: p.pairsPerQuestion, words: p.truncateWords, rejected: p.rejectedChains, cut: p.pairCut };
+    const samplePairs = (m: Vlm, r: number, who: string) => buildPairs(m, bank, pairQuestions(r), pairOptions, new Rng(p.seed).fork(roundFork('pairs', r)), (d, t) => ctx.progress(`sample chains for pairs${R > 1 ? ` (${who}, round ${r + 1}/${R})` : ''}`, d, t));
+    const firstPairs = await samplePairs(sft, 0, 'SFT');
+    const evalRng0 = () => new Rng(p.seed).fork('eval');
+    const trainRounds = async (policy: Vlm, tag: 'dpo' | 'control') => {
+      let stats: DpoStats | null = null, last: Pair[] = [], total = 0, kept = 0, round1: Accuracy | null = null;
+      for (let r = 0; r < R; r++) {
+        const { pairs, sampled } = r === 0 ? firstPairs : await samplePairs(policy, r, tag === 'dpo' ? 'DPO' : 'control');
+        const keptNow = sampled.filter((x) => x.kept).length;
+        ctx.emit({ type: 'sample', kind: 'pair-stats', data: { tag, round: r + 1, rounds: R, questions: sampled.length, kept: keptNow, pairs: pairs.length, accuracyHistogram: Array.from({ length: p.samplesPerQuestion + 1 }, (_, k) => sampled.filter((x) => Math.round(x.accuracy * p.samplesPerQuestion) === k).length) } });
+        const coin = new Rng(p.seed).fork(roundFork('control-labels', r));
+        const swap = tag === 'control' ? pairs.map(() => coin.next() < 0.5) : undefined;
+        if (p.dpoLoraRank > 0) addLora(policy.decoder, PROJECTIONS, p.dpoLoraRank, 2 * p.dpoLoraRank, new Rng(p.seed).fork(roundFork('lora', r)));
+        stats = await trainDpo(policy, pairs, bank, p, ctx, tag, new Rng(p.seed).fork(roundFork('dpo-order', r)), { swap, stepOffset: r * p.dpoSteps, round: R > 1 ? `${r + 1}/${R}` : undefined });
+        mergeLora(policy.decoder); // the next round samples, and the checkpoint saves, plain weights
+        if (r === 0 && R > 1) {
+          round1 = (await greedyAccuracy(policy, bank, heldOut, 'cot', evalRng0(), (d) => ctx.progress(`evaluate ${tag === 'dpo' ? 'DPO' : 'control'} after round 1`, d, heldOut.length))).accuracy;
+          ctx.emit({ type: 'sample', kind: 'variant', data: { name: tag === 'dpo' ? 'dpoRound1' : 'dpoControlRound1', cot: row(round1) } });
+        }
+        last = pairs; total += pairs.length; kept += keptNow;
+      }
+      return { stats: stats!, lastPairs: last, pairs: total, kept, round1 };
+    };
     const dpo = cloneVlm(sft, new Rng(0));
     ctx.setLiveModel({ sft, dpo, judge, bank, heldOut, params: p } satisfies LiveModel);
-    const dpoStats = await trainDpo(dpo, pairs, bank, p, ctx, 'dpo', new Rng(p.seed).fork('dpo-order'));
+    const dpoRun = await trainRounds(dpo, 'dpo');
+    const dpoStats = dpoRun.stats;
     const control = cloneVlm(sft, new Rng(0));
-    const coin = new Rng(p.seed).fork('control-labels');
-    const swap = pairs.map(() => coin.next() < 0.5);
-    const controlStats = await trainDpo(control, pairs, bank, p, ctx, 'control', new Rng(p.seed).fork('dpo-order'), swap);
+    const controlRun = await trainRounds(control, 'control');
+    const controlStats = controlRun.stats;
     saveVlm(ctx.checkpointPath('dpo'), dpo, p);
     const evalRng = new Rng(p.seed).fork('eval');
     const dpoCot = (await greedyAccuracy(dpo, bank, heldOut, 'cot', evalRng, (d) => ctx.progress('evaluate DPO', d, heldOut.length))).accuracy;
@@ -95,7 +126,7 @@ export const cotDpoLab: LabDefinition<typeof cotDpoSpec.params> = {
     ctx.emit({ type: 'sample', kind: 'variant', data: { name: 'dpoControl', cot: row(controlCot), sampled: sampledRow(controlSampled) } });
 
     // The pairs with their final margins under the DPO model (the inspector's pair list).
-    const shown = pairs.slice(0, 40);
+    const shown = dpoRun.lastPairs.slice(0, 40);
     const margins = shown.length ? pairMargins(dpo, bank, shown, p.dpoBeta) : [];
     ctx.emit({ type: 'sample', kind: 'pairs', data: shown.map((pr, i) => ({ op: pr.item.op, digits: pr.item.digits, answer: pr.item.answer, chosen: pr.chosenText, rejected: pr.rejectedText, margin: margins[i] })) });
 
@@ -116,7 +147,7 @@ export const cotDpoLab: LabDefinition<typeof cotDpoSpec.params> = {
       cotAcc_dpo: dpoCot.acc, cotAcc_dpoControl: controlCot.acc, cotAcc_rerank: v.rerank.acc, cotAcc_vote: v.vote.acc,
       parseFail_directSft: variants.directSft.cot.parseFailRate,
       parseFail_cotSft: variants.cotSft.cot.parseFailRate, parseFail_mixSft: variants.mixSft.cot.parseFailRate,
-      pairs: pairs.length, heldOut: heldOut.length,
+      pairs: dpoRun.pairs, heldOut: heldOut.length, dpoRounds: R,
       dpoRewardMargin: dpoStats.finalMargin, dpoRewardAccuracy: dpoStats.finalRewardAcc, controlRewardMargin: controlStats.finalMargin,
       stepsPerSec: sftSteps / (sftMs / 1000),
       dpoStepsPerSec: dpoStats.ms ? dpoStats.steps / (dpoStats.ms / 1000) : 0,
@@ -128,9 +159,12 @@ export const cotDpoLab: LabDefinition<typeof cotDpoSpec.params> = {
       cotAcc_majority: v.majority.acc, cotAcc_oracleN: v.oracle.acc,
       directAcc_dpo: dpoDirect.acc,
       hardCotAcc_mixSft: variants.mixSft.hard.acc, hardCotAcc_dpo: dpoHard.acc, hardCotAcc_cotSft: variants.cotSft.hard.acc, hardCotAcc_directSft: variants.directSft.hard.acc,
-      pairQuestionsKept: kept,
+      pairQuestionsKept: dpoRun.kept,
+      // After the first round: the paper's single offline round (equal to the final model's when R = 1).
+      cotAcc_dpoRound1: (dpoRun.round1 ?? dpoCot).acc, cotAcc_dpoControlRound1: (controlRun.round1 ?? controlCot).acc,
+      dpoGainRound1: (dpoRun.round1 ?? dpoCot).acc - variants.mixSft.cot.acc, dpoGainRound1Se: pairedDifferenceSe(variants.mixSft.cot, dpoRun.round1 ?? dpoCot),
     };
-    const final = sftSteps + 2 * p.dpoSteps;
+    const final = sftSteps + 2 * p.dpoSteps * R;
     for (const [k, val] of Object.entries(metrics)) ctx.metric(final, k, val);
     return {
       metrics,

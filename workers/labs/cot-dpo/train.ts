@@ -8,6 +8,7 @@ import type { Rng } from '../../runtime/rng';
 import { cosineDecay, setLearningRate } from '../../runtime/schedule';
 import { directTarget, type Item } from './data';
 import { promptBatch, type FeatureBank } from './features';
+import { loraVariables } from '../../nn/decoder';
 import { languageVariables, targetLogProbs, visualVariables, type Vlm } from './model';
 import { encodeText, type Format } from './tokenizer';
 
@@ -101,12 +102,20 @@ export function dpoLoss(lw: tf.Tensor1D, ll: tf.Tensor1D, refW: tf.Tensor1D, ref
 
 export interface DpoStats extends TrainStats { finalMargin: number; finalRewardAcc: number }
 
-/**
- * DPO on the policy's language weights (the visual projection stays frozen). `swap[i]`
- * exchanges chosen and rejected of pair i: the random-label control.
- */
-export async function trainDpo(policy: Vlm, pairs: readonly Pair[], bank: FeatureBank, p: CotDpoParams, ctx: RunContext, tag: 'dpo' | 'control', rng: Rng, swap?: readonly boolean[]): Promise<DpoStats> {
-  const vars = languageVariables(policy);
+export interface DpoRunOptions {
+  /** `swap[i]` exchanges chosen and rejected of pair i: the random-label control. */
+  swap?: readonly boolean[];
+  /** Added to the step of every recorded metric, so that rounds continue one curve. */
+  stepOffset?: number;
+  /** Shown with the progress ("round 2/3"). */
+  round?: string;
+}
+
+/** DPO on the policy's language weights, or its LoRA adapters if it has any (the visual projection stays frozen), `p.dpoSteps` steps. */
+export async function trainDpo(policy: Vlm, pairs: readonly Pair[], bank: FeatureBank, p: CotDpoParams, ctx: RunContext, tag: 'dpo' | 'control', rng: Rng, o: DpoRunOptions = {}): Promise<DpoStats> {
+  const { swap, stepOffset = 0 } = o;
+  // With LoRA adapters on the decoder only they train (the base weights stay as they were).
+  const vars = Object.keys(policy.decoder.lora).length ? loraVariables(policy.decoder) : languageVariables(policy);
   const opt = p.dpoOptimizer === 'sgd' ? tf.train.sgd(p.dpoLearningRate) : tf.train.adam(p.dpoLearningRate);
   let ms = 0, finalMargin = 0, finalRewardAcc = 0, done = 0;
   const order: number[] = [];
@@ -150,12 +159,13 @@ export async function trainDpo(policy: Vlm, pairs: readonly Pair[], bank: Featur
       recent.push({ margin: report.margin, acc: report.acc });
       if (recent.length > 20) recent.shift();
       if (step % 5 === 0 || step === p.dpoSteps) {
-        ctx.metric(step, `${tag}.loss`, report.loss);
-        ctx.metric(step, `${tag}.chosenLogProb`, report.chosen);
-        ctx.metric(step, `${tag}.rejectedLogProb`, report.rejected);
-        ctx.metric(step, `${tag}.rewardMargin`, report.margin);
-        ctx.metric(step, `${tag}.rewardAccuracy`, report.acc);
-        ctx.progress(tag === 'dpo' ? 'DPO' : 'DPO control (random labels)', step, p.dpoSteps);
+        const at = stepOffset + step;
+        ctx.metric(at, `${tag}.loss`, report.loss);
+        ctx.metric(at, `${tag}.chosenLogProb`, report.chosen);
+        ctx.metric(at, `${tag}.rejectedLogProb`, report.rejected);
+        ctx.metric(at, `${tag}.rewardMargin`, report.margin);
+        ctx.metric(at, `${tag}.rewardAccuracy`, report.acc);
+        ctx.progress(`${tag === 'dpo' ? 'DPO' : 'DPO control (random labels)'}${o.round ? `, round ${o.round}` : ''}`, step, p.dpoSteps);
         await new Promise((r) => setImmediate(r));
       }
     }
