@@ -84,7 +84,7 @@ export const cotDpoLab: LabDefinition<typeof cotDpoSpec.params> = {
     const pairOptions = { K: p.samplesPerQuestion, temperature: p.sampleTemperature, range: p.accuracyRange, perQuestion: p.pairsPerQuestion, words: p.truncateWords, rejected: p.rejectedChains, cut: p.pairCut };
     const samplePairs = (m: Vlm, r: number, who: string) => buildPairs(m, bank, pairQuestions(r), pairOptions, new Rng(p.seed).fork(roundFork('pairs', r)), (d, t) => ctx.progress(`sample chains for pairs${R > 1 ? ` (${who}, round ${r + 1}/${R})` : ''}`, d, t));
     const firstPairs = await samplePairs(sft, 0, 'SFT');
-    const evalRng0 = () => new Rng(p.seed).fork('eval');
+    const roundEvalRng = () => new Rng(p.seed).fork('eval'); // the stream every greedy evaluation starts from
     const trainRounds = async (policy: Vlm, tag: 'dpo' | 'control') => {
       let stats: DpoStats | null = null, last: Pair[] = [], total = 0, kept = 0, round1: Accuracy | null = null;
       for (let r = 0; r < R; r++) {
@@ -97,7 +97,7 @@ export const cotDpoLab: LabDefinition<typeof cotDpoSpec.params> = {
         stats = await trainDpo(policy, pairs, bank, p, ctx, tag, new Rng(p.seed).fork(roundFork('dpo-order', r)), { swap, stepOffset: r * p.dpoSteps, round: R > 1 ? `${r + 1}/${R}` : undefined });
         mergeLora(policy.decoder); // the next round samples, and the checkpoint saves, plain weights
         if (r === 0 && R > 1) {
-          round1 = (await greedyAccuracy(policy, bank, heldOut, 'cot', evalRng0(), (d) => ctx.progress(`evaluate ${tag === 'dpo' ? 'DPO' : 'control'} after round 1`, d, heldOut.length))).accuracy;
+          round1 = (await greedyAccuracy(policy, bank, heldOut, 'cot', roundEvalRng(), (d) => ctx.progress(`evaluate ${tag === 'dpo' ? 'DPO' : 'control'} after round 1`, d, heldOut.length))).accuracy;
           ctx.emit({ type: 'sample', kind: 'variant', data: { name: tag === 'dpo' ? 'dpoRound1' : 'dpoControlRound1', cot: row(round1) } });
         }
         last = pairs; total += pairs.length; kept += keptNow;
