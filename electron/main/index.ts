@@ -2,26 +2,28 @@
 // Runs only where the Electron binary exists; everything else is exercised through the
 // browser host, which serves the same renderer and the same API handlers.
 import { app, BrowserWindow, ipcMain, protocol, net, session, shell, type IpcMainInvokeEvent, type WebContents } from 'electron';
-import { join, resolve, sep } from 'node:path';
+import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { RunStore } from '../../workers/jobs/run-store';
 import { JobService } from '../../workers/jobs/job-service';
 import { createHandlers, dispatch } from '../../workers/jobs/api-handlers';
 import { benchtopHome, dbPath } from '../../workers/runtime/paths';
+import { APP_ENTRY_URL, APP_SCHEME, appRequestFile, isExternalPaperLink, isTrustedSender, mayNavigate } from './policy';
 
-const SCHEME = 'app';
-const ORIGIN = `${SCHEME}://benchtop`;
 const rendererRoot = resolve(join(__dirname, '..', 'renderer'));
 const CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
 
-protocol.registerSchemesAsPrivileged([{ scheme: SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
+protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
 
 let mainWindow: BrowserWindow | undefined;
 
-/** Only our own top frame, loaded from our own protocol, may call the API. */
 function trustedSender(e: IpcMainInvokeEvent): boolean {
   const frame = e.senderFrame;
-  return !!mainWindow && e.sender === mainWindow.webContents && !!frame && frame === e.sender.mainFrame && new URL(frame.url).origin === ORIGIN;
+  return isTrustedSender({
+    fromMainWindow: !!mainWindow && e.sender === mainWindow.webContents,
+    fromMainFrame: !!frame && frame === e.sender.mainFrame,
+    frameUrl: frame?.url,
+  });
 }
 
 async function createWindow(): Promise<void> {
@@ -30,31 +32,33 @@ async function createWindow(): Promise<void> {
     webPreferences: { preload: join(__dirname, '..', 'preload', 'index.js'), contextIsolation: true, sandbox: true, nodeIntegration: false, webSecurity: true },
   });
   mainWindow.once('ready-to-show', () => mainWindow?.show());
-  await mainWindow.loadURL(`${ORIGIN}/index.html`);
+  await mainWindow.loadURL(APP_ENTRY_URL);
 }
 
 function lockDown(contents: WebContents): void {
   contents.setWindowOpenHandler(({ url }) => {
-    if (/^https:\/\/arxiv\.org\//.test(url)) void shell.openExternal(url); // paper links open in the system browser
+    if (isExternalPaperLink(url)) void shell.openExternal(url); // paper links open in the system browser
     return { action: 'deny' };
   });
-  contents.on('will-navigate', (e, url) => { if (new URL(url).origin !== ORIGIN) e.preventDefault(); });
+  contents.on('will-navigate', (e, url) => { if (!mayNavigate(url)) e.preventDefault(); });
+  contents.on('will-redirect', (e, url) => { if (!mayNavigate(url)) e.preventDefault(); });
   contents.on('will-attach-webview', (e) => e.preventDefault());
 }
 
 app.whenReady().then(async () => {
   const home = benchtopHome();
   app.setPath('userData', home);
-  protocol.handle(SCHEME, async (req) => {
-    const { pathname } = new URL(req.url);
-    const file = resolve(rendererRoot, `.${decodeURIComponent(pathname)}`);
-    if (!file.startsWith(rendererRoot + sep)) return new Response('not found', { status: 404 });
+  protocol.handle(APP_SCHEME, async (req) => {
+    const file = appRequestFile(rendererRoot, req.url);
+    if (!file) return new Response('not found', { status: 404 });
     const res = await net.fetch(pathToFileURL(file).toString());
     const headers = new Headers(res.headers);
     headers.set('Content-Security-Policy', CSP);
     return new Response(res.body, { status: res.status, headers });
   });
+  // No camera, microphone, notifications, … ever: deny both the request and the check.
   session.defaultSession.setPermissionRequestHandler((_wc, _perm, cb) => cb(false));
+  session.defaultSession.setPermissionCheckHandler(() => false);
   app.on('web-contents-created', (_e, contents) => lockDown(contents));
 
   const store = new RunStore(dbPath(home));
@@ -65,7 +69,7 @@ app.whenReady().then(async () => {
     if (typeof method !== 'string') throw new Error('refused: method must be a string');
     return dispatch(handlers, method, args);
   });
-  jobs.onUpdate((u) => mainWindow?.webContents.send('benchtop:update', u));
+  jobs.onUpdate((u) => { if (mainWindow && !mainWindow.isDestroyed()) mainWindow.webContents.send('benchtop:update', u); });
   app.on('before-quit', () => { void jobs.shutdown().then(() => store.close()); });
   await createWindow();
 });
