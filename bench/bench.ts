@@ -2,6 +2,7 @@
 // asserted in tests. Sections: every lab's smoke and default runs (steps/s, peak RSS,
 // backend), wasm kernel fixes before/after, ec-dit and byz-momentum speeds, JobService relay and cancel latency, and the
 // renderer's frame time while a job runs (Chromium through the browser host).
+import { parseJson, stringifyJson } from '../common/json';
 import { spawnSync, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,13 +26,13 @@ function runLab(lab: string, preset: string) {
   // Runs go to a scratch store (--out); trained shared parts come from the user's cache.
   const r = spawnSync(process.execPath, [cli, 'run', lab, '--preset', preset, '--seed', '1', '--json', '--out', join(home, 'runs-store')], { encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
   if (r.status !== 0) return { preset, error: r.stderr.split('\n').slice(-3).join(' ') };
-  const out = JSON.parse(r.stdout);
+  const out = parseJson(r.stdout) as { backend: string; durationMs: number; peakRssMb: number; metrics: Record<string, number> };
   return { preset, backend: out.backend, durationMs: out.durationMs, peakRssMb: out.peakRssMb, stepsPerSec: out.metrics.stepsPerSec ?? null, metrics: out.metrics };
 }
 
 function kernels(fixes: boolean) {
   const r = spawnSync(process.execPath, [join(__dirname, 'kernels.cjs')], { env: { ...process.env, BENCHTOP_BACKEND: 'wasm', BENCHTOP_WASM_FIXES: fixes ? 'on' : 'off' }, encoding: 'utf8' });
-  return r.status === 0 ? JSON.parse(r.stdout) : { error: r.stderr.slice(-500) };
+  return r.status === 0 ? parseJson(r.stdout) : { error: r.stderr.slice(-500) };
 }
 
 const pct = (xs: number[], p: number) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(p * s.length))]; };
@@ -107,7 +108,7 @@ async function main() {
   log('ui frame time while a job runs');
   try { results.uiFrameTime = await uiFrameTime(); } catch (e) { results.uiFrameTime = { error: (e as Error).message }; }
   mkdirSync(join(root, 'bench'), { recursive: true });
-  writeFileSync(join(root, 'bench', 'results.json'), JSON.stringify(results, null, 2) + '\n');
+  writeFileSync(join(root, 'bench', 'results.json'), stringifyJson(results, 2) + '\n');
   log('wrote bench/results.json');
 }
 

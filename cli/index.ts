@@ -2,12 +2,14 @@
 // a failed run exits 1. `run --json` prints exactly one JSON object on stdout.
 import { resolve, basename, dirname, join } from 'node:path';
 import { existsSync } from 'node:fs';
+import { UsageError, checkOutFolder, parseArgs, parsePort, parseSeed, type ParsedArgs } from './args';
 import { LAB_SPECS, findLabSpec } from '../common/labs';
 import { PRESET_NAMES, ParamsError, describeParams, listFieldValue, resolveParams, type PresetName } from '../common/lab';
 import { openServices, rendererDir } from './services';
 import { startWebHost } from './web-host';
 import { createHandlers } from '../workers/jobs/api-handlers';
 import { writeReport } from './report';
+import { parseJson, stringifyJson } from '../common/json';
 import { RunStore } from '../workers/jobs/run-store';
 import { dbPath } from '../workers/runtime/paths';
 
@@ -17,26 +19,6 @@ const USAGE = `benchtop ${VERSION}
   benchtop run <lab> [--preset smoke|default|paper] [--seed N] [--set key=value ...] [--out DIR] [--json]
   benchtop report <runDir> [--output FILE]
   benchtop web [--port N]`;
-
-class UsageError extends Error {}
-
-function parseArgs(argv: string[]) {
-  const positional: string[] = [];
-  const flags: Record<string, string | boolean> = {};
-  const sets: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '--json' || a === '--help' || a === '-h') flags[a.replace(/^-+/, '')] = true;
-    else if (a === '--set') { const v = argv[++i]; if (!v) throw new UsageError('--set needs key=value'); sets.push(v); }
-    else if (a.startsWith('--')) {
-      const [k, inline] = a.slice(2).split('=', 2);
-      const v = inline ?? argv[++i];
-      if (v === undefined) throw new UsageError(`--${k} needs a value`);
-      flags[k] = v;
-    } else positional.push(a);
-  }
-  return { positional, flags, sets };
-}
 
 /** A --set value: a number, a boolean, a JSON array or object (`models=["ec","tc"]`), else the
  *  string; the lab's schema judges it. List params also take comma-separated items (see cmdRun). */
@@ -54,39 +36,47 @@ function bar(done: number, total: number, width = 28): string {
   return `[${'#'.repeat(Math.round(f * width)).padEnd(width, '.')}] ${(f * 100).toFixed(0).padStart(3)}%`;
 }
 
-async function cmdRun(positional: string[], flags: Record<string, string | boolean>, sets: string[]): Promise<number> {
-  const labId = positional[0];
-  if (!labId) throw new UsageError('run needs a lab id (see `benchtop list`)');
+async function cmdRun(args: ParsedArgs): Promise<number> {
+  const labId = args.positional[0];
   const spec = findLabSpec(labId);
   if (!spec) { process.stderr.write(`unknown lab "${labId}" (known: ${LAB_SPECS.map((s) => s.id).join(', ')})\n`); return 2; }
-  const preset = (flags.preset ?? 'default') as PresetName;
-  const seed = flags.seed === undefined ? 1 : Number(flags.seed);
+  const preset = (args.values.preset ?? 'default') as PresetName;
+  let seed = args.values.seed === undefined ? undefined : parseSeed(args.values.seed);
   const overrides: Record<string, unknown> = {};
   const fields = describeParams(spec.params);
-  for (const s of sets) {
+  for (const s of args.repeated.set ?? []) {
     const eq = s.indexOf('=');
     if (eq <= 0) { process.stderr.write(`--set ${s}: expected key=value\n`); return 2; }
     const [key, raw] = [s.slice(0, eq), s.slice(eq + 1)];
+    if (key === 'seed') {
+      // The seed is the run's, not a lab field: one value, whichever way it is given.
+      const fromSet = parseSeed(raw, '--set seed');
+      if (seed !== undefined && seed !== fromSet) throw new UsageError(`--seed ${seed} and --set seed=${fromSet} disagree: give the seed once`);
+      seed = fromSet;
+      continue;
+    }
     // `models=ec,tc` as the form takes it; a JSON array (`models=["ec","tc"]`) still works.
     const list = fields.find((f) => f.name === key && f.kind === 'list');
     overrides[key] = list && !raw.trim().startsWith('[') ? listFieldValue(list, raw) : parseValue(raw);
   }
+  seed ??= 1;
   try {
     if (!PRESET_NAMES.includes(preset)) throw new ParamsError('preset', `invalid parameter "preset": "${preset}" is not smoke, default or paper`);
-    if (!Number.isInteger(seed) || seed < 0 || seed > 2 ** 31 - 1) throw new ParamsError('seed', `invalid parameter "seed": "${flags.seed}" is not an integer in [0, 2^31-1]`);
     resolveParams(spec, preset, overrides);
   } catch (err) {
     if (err instanceof ParamsError) { process.stderr.write(`${err.message}\n`); return 2; }
     throw err;
   }
-  const json = flags.json === true;
-  const { store, jobs } = openServices({ home: typeof flags.out === 'string' ? resolve(flags.out) : undefined, host: 'cli' });
+  const out = args.values.out === undefined ? undefined : checkOutFolder(args.values.out);
+  const json = args.switches.has('json');
+  const { store, jobs } = openServices({ home: out, host: 'cli' });
   const t0 = Date.now();
   let lastDraw = 0, lastPhase = '';
   const tty = process.stderr.isTTY;
   // A terminal gets a redrawn bar; a log file a line per phase change or every 5 s.
   const drawEvery = tty ? 200 : 5000;
   jobs.onUpdate((u) => {
+    if (outputClosed) return;
     for (const e of u.events) {
       if (e.type === 'progress' && (Date.now() - lastDraw > drawEvery || e.phase !== lastPhase)) {
         lastDraw = Date.now(); lastPhase = e.phase;
@@ -98,22 +88,26 @@ async function cmdRun(positional: string[], flags: Record<string, string | boole
   const run = jobs.start({ lab: labId, preset, seed, params: overrides });
   const onSigint = () => { process.stderr.write('\ncancelling…\n'); void jobs.cancel(run.id); };
   process.on('SIGINT', onSigint);
+  // A reader that went away (`| head -1`) cancels the run: it is recorded as cancelled and
+  // the CLI ends quietly, instead of dying on EPIPE with its run left "running".
+  onOutputClosed(() => { void jobs.cancel(run.id); });
   const final = await jobs.waitFor(run.id);
   process.off('SIGINT', onSigint);
-  if (tty) process.stderr.write('\r\x1b[K');
   await jobs.shutdown();
   store.close();
+  if (outputClosed) return 1;
+  if (tty) process.stderr.write('\r\x1b[K');
   const summary = final.summary;
-  const out = {
+  const result = {
     lab: labId, seed, preset, backend: final.backend?.name ?? null, params: final.params,
     metrics: summary?.metrics ?? {}, checks: summary?.checks ?? {},
     durationMs: summary?.durationMs ?? Date.now() - t0, peakRssMb: summary?.peakRssMb ?? null, runDir: final.runDir,
   };
-  if (json) process.stdout.write(`${JSON.stringify(out)}\n`);
+  if (json) process.stdout.write(`${stringifyJson(result)}\n`);
   else {
-    process.stdout.write(`${labId} ${final.status} in ${(out.durationMs / 1000).toFixed(1)} s on ${out.backend} (run ${final.id})\n`);
-    for (const [k, v] of Object.entries(out.metrics)) process.stdout.write(`  ${k.padEnd(28)} ${Number(v).toPrecision(5)}\n`);
-    for (const [k, v] of Object.entries(out.checks)) process.stdout.write(`  ${k.padEnd(28)} ${v ? 'pass' : 'FAIL'}\n`);
+    process.stdout.write(`${labId} ${final.status} in ${(result.durationMs / 1000).toFixed(1)} s on ${result.backend} (run ${final.id})\n`);
+    for (const [k, v] of Object.entries(result.metrics)) process.stdout.write(`  ${k.padEnd(28)} ${Number(v).toPrecision(5)}\n`);
+    for (const [k, v] of Object.entries(result.checks)) process.stdout.write(`  ${k.padEnd(28)} ${v ? 'pass' : 'FAIL'}\n`);
     process.stdout.write(`  run folder: ${final.runDir}\n`);
   }
   if (final.status !== 'succeeded') {
@@ -123,9 +117,8 @@ async function cmdRun(positional: string[], flags: Record<string, string | boole
   return 0;
 }
 
-async function cmdWeb(flags: Record<string, string | boolean>): Promise<number> {
-  const port = flags.port === undefined ? 0 : Number(flags.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) { process.stderr.write(`invalid --port "${flags.port}"\n`); return 2; }
+async function cmdWeb(args: ParsedArgs): Promise<number> {
+  const port = args.values.port === undefined ? 0 : parsePort(args.values.port);
   const { store, jobs, home } = openServices({ host: 'web' });
   const handlers = createHandlers(jobs, store, { host: 'web', version: VERSION, home });
   // BENCHTOP_WEB_TOKEN pins the token (the e2e suite needs to know it); normally it is random per launch.
@@ -137,9 +130,8 @@ async function cmdWeb(flags: Record<string, string | boolean>): Promise<number> 
   return new Promise(() => {}); // serve until signalled
 }
 
-async function cmdReport(positional: string[], flags: Record<string, string | boolean>): Promise<number> {
-  const runDir = positional[0];
-  if (!runDir) throw new UsageError('report needs a run folder');
+async function cmdReport(args: ParsedArgs): Promise<number> {
+  const runDir = args.positional[0];
   const dir = resolve(runDir);
   const db = dbPath(dirname(dirname(dir)));
   if (!existsSync(db)) { process.stderr.write(`${runDir} is not a run folder (no store at ${db})\n`); return 2; }
@@ -147,31 +139,45 @@ async function cmdReport(positional: string[], flags: Record<string, string | bo
   const detail = store.getDetail(basename(dir));
   store.close();
   if (!detail) { process.stderr.write(`no run ${basename(dir)} in ${db}\n`); return 2; }
-  const output = typeof flags.output === 'string' ? resolve(flags.output) : join(dir, 'report.html');
+  if (args.values.output?.trim() === '') throw new UsageError('--output needs a file name');
+  const output = args.values.output !== undefined ? resolve(args.values.output) : join(dir, 'report.html');
   writeReport(detail, output);
   process.stdout.write(`${output}\n`);
   return 0;
 }
 
+let outputClosed = false;
+const outputClosedListeners: (() => void)[] = [];
+/** Runs `fn` once if stdout or stderr loses its reader (EPIPE). */
+function onOutputClosed(fn: () => void): void { if (outputClosed) fn(); else outputClosedListeners.push(fn); }
+function watchOutput(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE') throw err;
+      if (outputClosed) return;
+      outputClosed = true;
+      for (const fn of outputClosedListeners.splice(0)) fn();
+    });
+  }
+}
+
 export async function main(argv: string[]): Promise<number> {
-  let parsed;
-  try { parsed = parseArgs(argv); } catch (err) { process.stderr.write(`${(err as Error).message}\n${USAGE}\n`); return 2; }
-  const { positional, flags, sets } = parsed;
-  const cmd = positional.shift();
+  watchOutput();
   try {
-    switch (cmd) {
+    const args = parseArgs(argv);
+    if (args.switches.has('help') || args.command === 'help') { process.stdout.write(`${USAGE}\n`); return 0; }
+    switch (args.command) {
       case 'list':
-        if (flags.json) process.stdout.write(`${JSON.stringify(LAB_SPECS.map((s) => ({ id: s.id, title: s.title, arxiv: s.paper.arxiv, metrics: s.metrics, checks: s.checks })))}\n`);
+        if (args.switches.has('json')) process.stdout.write(`${JSON.stringify(LAB_SPECS.map((s) => ({ id: s.id, title: s.title, arxiv: s.paper.arxiv, metrics: s.metrics, checks: s.checks })))}\n`);
         else for (const s of LAB_SPECS) process.stdout.write(`${s.id.padEnd(22)} ${s.title} (${s.paper.arxiv})\n`);
         return 0;
-      case 'run': return await cmdRun(positional, flags, sets);
-      case 'web': return await cmdWeb(flags);
-      case 'report': return await cmdReport(positional, flags);
-      case undefined: case 'help': process.stdout.write(`${USAGE}\n`); return 0;
-      default: process.stderr.write(`unknown command "${cmd}"\n${USAGE}\n`); return 2;
+      case 'run': return await cmdRun(args);
+      case 'web': return await cmdWeb(args);
+      case 'report': return await cmdReport(args);
+      default: throw new UsageError(`unknown command "${args.command}"`);
     }
   } catch (err) {
-    if (err instanceof UsageError) { process.stderr.write(`${err.message}\n${USAGE}\n`); return 2; }
+    if (err instanceof UsageError) { process.stderr.write(`${err.message} (see \`benchtop --help\`)\n`); return 2; }
     process.stderr.write(`benchtop: ${(err as Error).message}\n`);
     return 1;
   }
@@ -191,3 +197,5 @@ export function labNotes(): Record<string, string[]> {
 export function labSweeps(): Record<string, NonNullable<(typeof LAB_SPECS)[number]['sweeps']>> {
   return Object.fromEntries(LAB_SPECS.filter((s) => s.sweeps).map((s) => [s.id, s.sweeps!]));
 }
+/** The JSON encoding of `--json` output (non-finite numbers as strings), for scripts/reproduce.mjs. */
+export { parseJson, stringifyJson };

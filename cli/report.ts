@@ -3,13 +3,14 @@
 import { readFileSync, existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunDetail } from '../common/api';
+import { stringifyJson } from '../common/json';
 import { writeFileAtomic } from '../workers/runtime/paths';
 
 export function writeReport(detail: RunDetail, output: string): void {
   const bundle = join(__dirname, '..', 'report', 'report.js');
   if (!existsSync(bundle)) throw new Error(`report bundle missing at ${bundle}: run \`npm run build\``);
   // JSON inside <script> must not close the tag early.
-  const data = JSON.stringify(detail).replace(/</g, '\\u003c');
+  const data = stringifyJson(detail).replace(/</g, '\\u003c');
   const title = `${detail.run.lab} · ${detail.run.id}`;
   const reportDir = join(__dirname, '..', 'report');
   const css = readdirSync(reportDir).filter((f) => f.endsWith('.css')).map((f) => readFileSync(join(reportDir, f), 'utf8')).join('\n');

@@ -5,16 +5,22 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { extname, join, normalize, resolve, sep } from 'node:path';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { extname, join, resolve } from 'node:path';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { z } from 'zod';
 import type { RunUpdate } from '../common/api';
+import { parseJson, stringifyJson } from '../common/json';
 import { dispatch, type Handlers } from '../workers/jobs/api-handlers';
+import { realFileInside } from '../workers/runtime/paths';
 
 const MIME: Record<string, string> = {
   '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8',
   '.svg': 'image/svg+xml', '.png': 'image/png', '.json': 'application/json', '.wasm': 'application/wasm', '.ico': 'image/x-icon',
 };
-const COOKIE = 'benchtop_token';
+/** Largest WebSocket message a client may send; a larger frame closes the socket with 1009 (Message Too Big). */
+export const MAX_MESSAGE_BYTES = 8 * 2 ** 20;
+/** What a client sends: one API call. */
+const callMessage = z.object({ id: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER), method: z.string().min(1).max(64), args: z.array(z.unknown()).max(16).default([]) }).strict();
 const CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
 
 export interface WebHost { url: string; port: number; token: string; server: Server; close(): Promise<void> }
@@ -27,12 +33,15 @@ export interface WebHostOptions {
   token?: string;
 }
 
-function tokenFrom(req: IncomingMessage): string | undefined {
+/** One cookie per port, so two hosts on one machine do not log each other out. */
+export const tokenCookieName = (port: number) => `benchtop_token_${port}`;
+
+function tokenFrom(req: IncomingMessage, cookieName: string): string | undefined {
   const url = new URL(req.url ?? '/', 'http://x');
   const q = url.searchParams.get('token');
   if (q) return q;
-  const cookie = req.headers.cookie?.split(';').map((c) => c.trim()).find((c) => c.startsWith(`${COOKIE}=`));
-  return cookie?.slice(COOKIE.length + 1);
+  const cookie = req.headers.cookie?.split(';').map((c) => c.trim()).find((c) => c.startsWith(`${cookieName}=`));
+  return cookie?.slice(cookieName.length + 1);
 }
 
 function same(a: string | undefined, b: string): boolean {
@@ -54,7 +63,7 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
     const origin = req.headers.origin;
     if (origin !== undefined && !allowedOrigins().includes(origin)) return 'foreign Origin';
     if (needOrigin && origin === undefined) return 'missing Origin';
-    if (!same(tokenFrom(req), token)) return 'missing or wrong token: open the URL that `benchtop web` printed';
+    if (!same(tokenFrom(req, tokenCookieName(port)), token)) return 'missing or wrong token: open the URL that `benchtop web` printed';
     return undefined;
   };
 
@@ -68,21 +77,25 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
       // A malformed %-escape must not take the host down with it.
       res.writeHead(400, { 'content-type': 'text/plain' }); res.end('400: malformed URL escape\n'); return;
     }
-    const rel = normalize(path).replace(/^([/\\])+/, '');
-    let file = resolve(rendererDir, rel || 'index.html');
-    if (!file.startsWith(rendererDir + sep) && file !== rendererDir) { res.writeHead(404); res.end(); return; }
-    if (!existsSync(file) || statSync(file).isDirectory()) file = join(rendererDir, 'index.html'); // SPA routes
+    // Only real files inside the renderer folder: no `..`, no symlink pointing out of it.
+    let file = realFileInside(rendererDir, path);
+    if (file && statSync(file).isDirectory()) file = undefined;
+    if (!file) {
+      if (extname(path)) { res.writeHead(404, { 'content-type': 'text/plain' }); res.end('404: not found\n'); return; }
+      file = join(rendererDir, 'index.html'); // SPA routes
+    }
     const headers: Record<string, string> = {
       'content-type': MIME[extname(file)] ?? 'application/octet-stream', 'content-security-policy': CSP,
       'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer', 'cache-control': 'no-store',
     };
-    if (url.searchParams.get('token')) headers['set-cookie'] = `${COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`;
+    if (url.searchParams.get('token')) headers['set-cookie'] = `${tokenCookieName(port)}=${token}; HttpOnly; SameSite=Strict; Path=/`;
     res.writeHead(200, headers);
     res.end(req.method === 'HEAD' ? undefined : readFileSync(file));
   });
 
-  const wss = new WebSocketServer({ noServer: true, maxPayload: 8 * 2 ** 20 });
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
   server.on('upgrade', (req, socket, head) => {
+    socket.on('error', () => socket.destroy()); // a reset mid-handshake ends that socket only
     const why = refuse(req, true);
     if (why || new URL(req.url ?? '/', 'http://x').pathname !== '/api') {
       socket.end(`HTTP/1.1 403 Forbidden\r\ncontent-type: text/plain\r\n\r\n403 refused: ${why ?? 'not the API path'}\n`);
@@ -91,22 +104,36 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
     wss.handleUpgrade(req, socket, head, (ws) => serveSocket(ws));
   });
 
+  /** One client. Nothing it sends (bad frames, bad JSON, bad calls) may reach past its own socket. */
   function serveSocket(ws: WebSocket) {
-    const unsubscribe = opts.subscribe((update) => {
-      if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ kind: 'update', update }));
-    });
+    const send = (msg: unknown) => { if (ws.readyState === ws.OPEN) ws.send(stringifyJson(msg), () => { /* closed meanwhile */ }); };
+    const unsubscribe = opts.subscribe((update) => send({ kind: 'update', update }));
     ws.on('close', unsubscribe);
-    ws.on('message', async (raw) => {
-      let msg: { id?: unknown; method?: unknown; args?: unknown };
-      try { msg = JSON.parse(String(raw)); } catch { ws.send(JSON.stringify({ kind: 'error', error: 'message is not JSON' })); return; }
-      const id = typeof msg.id === 'number' ? msg.id : -1;
-      try {
-        const result = await dispatch(opts.handlers, String(msg.method), msg.args);
-        ws.send(JSON.stringify({ kind: 'result', id, result: result === undefined ? null : result }));
-      } catch (err) {
-        ws.send(JSON.stringify({ kind: 'result', id, error: (err as Error).message }));
-      }
+    // Protocol errors (oversize, invalid UTF-8, a bad close code, an unmasked frame): ws has
+    // already closed the socket with the right code; without this listener it would throw.
+    ws.on('error', () => { unsubscribe(); ws.terminate(); });
+    ws.on('message', (raw: RawData, isBinary: boolean) => {
+      void answer(raw, isBinary).catch(() => { /* send failed: the socket is gone */ });
     });
+    async function answer(raw: RawData, isBinary: boolean): Promise<void> {
+      if (isBinary) { send({ kind: 'error', error: 'binary messages are not accepted: send a JSON text message {id, method, args}' }); return; }
+      let msg: unknown;
+      try { msg = parseJson(String(raw)); } catch { send({ kind: 'error', error: 'message is not JSON' }); return; }
+      const call = callMessage.safeParse(msg);
+      if (!call.success) {
+        const id = typeof (msg as { id?: unknown } | null)?.id === 'number' ? (msg as { id: number }).id : null;
+        const issue = call.error.issues[0];
+        send({ kind: 'result', id, error: `bad message: ${issue.path.join('.') || 'message'}: ${issue.message} (expected {id, method, args})` });
+        return;
+      }
+      const { id, method, args } = call.data;
+      try {
+        const result = await dispatch(opts.handlers, method, args);
+        send({ kind: 'result', id, result: result === undefined ? null : result });
+      } catch (err) {
+        send({ kind: 'result', id, error: (err as Error).message });
+      }
+    }
   }
 
   await new Promise<void>((resolvePromise, reject) => {

@@ -24,15 +24,17 @@ if (!Number.isInteger(jobs) || jobs < 1) { process.stderr.write(`--jobs wants a 
 
 if (!process.argv.includes('--no-build')) spawnSync(process.execPath, [join(root, 'scripts', 'build.mjs')], { stdio: 'inherit' });
 const specs = JSON.parse(spawnSync(process.execPath, [join(root, 'out', 'main', 'cli.js'), 'list', '--json'], { encoding: 'utf8' }).stdout);
-const rawPath = join(root, 'docs', 'results.json');
-const raw = existsSync(rawPath) ? JSON.parse(readFileSync(rawPath, 'utf8')) : {};
-
+// --json output carries non-finite numbers as strings ("Infinity"): read and write it with the CLI's codec.
 const cliModule = await import(join(root, 'out', 'main', 'cli.js'));
+const { parseJson, stringifyJson } = cliModule;
+const rawPath = join(root, 'docs', 'results.json');
+const raw = existsSync(rawPath) ? parseJson(readFileSync(rawPath, 'utf8')) : {};
+
 const touched = new Set();
 const sweepsOf = cliModule.labSweeps?.() ?? {};
 const runJson = (args) => {
   const r = spawnSync(process.execPath, [cli, 'run', ...args, '--json'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 * 2 ** 20 });
-  return r.status === 0 || r.status === 1 ? JSON.parse(r.stdout || '{}') : { error: `exit ${r.status}` };
+  return r.status === 0 || r.status === 1 ? parseJson(r.stdout || '{}') : { error: `exit ${r.status}` };
 };
 /** The same run as runJson, without blocking, so several seeds can run side by side. */
 const runJsonAsync = (args) => new Promise((resolve) => {
@@ -40,7 +42,7 @@ const runJsonAsync = (args) => new Promise((resolve) => {
   let out = '';
   child.stdout.on('data', (b) => { out += b; });
   child.on('close', (code) => {
-    try { resolve(code === 0 || code === 1 ? JSON.parse(out || '{}') : { error: `exit ${code}` }); } catch { resolve({ error: `exit ${code}: unreadable output` }); }
+    try { resolve(code === 0 || code === 1 ? parseJson(out || '{}') : { error: `exit ${code}` }); } catch { resolve({ error: `exit ${code}: unreadable output` }); }
   });
 });
 async function runSeeds(labId) {
@@ -78,10 +80,10 @@ for (const lab of specs) {
 }
 // Another reproduce process may have written meanwhile (main runs and sweeps can run in
 // parallel): merge our labs' fields into what is on disk now.
-const onDisk = existsSync(rawPath) ? JSON.parse(readFileSync(rawPath, 'utf8')) : {};
+const onDisk = existsSync(rawPath) ? parseJson(readFileSync(rawPath, 'utf8')) : {};
 for (const id of touched) onDisk[id] = { ...onDisk[id], ...raw[id] };
 Object.assign(raw, onDisk);
-writeFileSync(rawPath, JSON.stringify(raw, null, 2) + '\n');
+writeFileSync(rawPath, stringifyJson(raw, 2) + '\n');
 
 // RESULTS.md from everything in results.json, with the specs' reference rows.
 const LAB_REFERENCE = cliModule.labReference?.() ?? {};

@@ -9,6 +9,7 @@ import { Rng } from './runtime/rng';
 import { CancelledError, type LabDefinition, type RunContext } from './runtime/context';
 import { obtainPart, partCached } from './runtime/shared-parts';
 import { writeFileAtomic } from './runtime/paths';
+import { describeFailure } from './runtime/failure';
 import { LABS } from './labs';
 import { sharedPart, SHARED_PART_KEYS } from './shared-parts';
 import type { FromWorker, JobSpec, ToWorker } from './jobs/protocol';
@@ -85,7 +86,7 @@ port.on('message', (msg: ToWorker) => {
   if (msg.type === 'start') {
     start(msg.job).catch((err: Error) => {
       if (err instanceof CancelledError || controller.signal.aborted) post({ type: 'cancelled' });
-      else post({ type: 'failed', error: err?.stack ?? String(err) });
+      else post({ type: 'failed', error: describeFailure(err) });
     });
   } else if (msg.type === 'cancel') {
     controller.abort();
@@ -93,11 +94,12 @@ port.on('message', (msg: ToWorker) => {
     void (async () => {
       try {
         if (!lab || liveModel === undefined) throw new Error('the model is not ready yet (the run is still starting or training)');
-        const handler = lab.queries?.[msg.name];
-        if (!handler) throw new Error(`lab ${lab.spec.id} has no query "${msg.name}"`);
+        // Own properties only: a query named "constructor" or "__proto__" is no query.
+        const handler = lab.queries && Object.hasOwn(lab.queries, msg.name) ? lab.queries[msg.name] : undefined;
+        if (typeof handler !== 'function') throw new Error(`lab ${lab.spec.id} has no query "${msg.name}"`);
         post({ type: 'query-result', id: msg.id, ok: true, result: await handler(msg.args, liveModel) });
       } catch (err) {
-        post({ type: 'query-result', id: msg.id, ok: false, error: (err as Error).message });
+        post({ type: 'query-result', id: msg.id, ok: false, error: describeFailure(err).split('\n')[0] });
       }
     })();
   }

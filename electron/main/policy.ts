@@ -1,8 +1,7 @@
 // The main process's security decisions as pure functions over URL strings, so they are
 // tested with Node's own URL (no Electron binary needed). Never compare `URL.origin`: for a
 // custom scheme such as app:// Node gives the origin "null", which matches nothing.
-import { realpathSync } from 'node:fs';
-import { resolve, sep } from 'node:path';
+import { realFileInside } from '../../workers/runtime/paths';
 
 export const APP_SCHEME = 'app';
 export const APP_HOST = 'benchtop';
@@ -49,11 +48,5 @@ export function appRequestFile(rendererRoot: string, requestUrl: string): string
   if (!isAppUrl(requestUrl)) return undefined;
   let path: string;
   try { path = decodeURIComponent(new URL(requestUrl).pathname); } catch { return undefined; }
-  if (path.includes('\0')) return undefined;
-  let root: string, real: string;
-  try {
-    root = realpathSync(rendererRoot);
-    real = realpathSync(resolve(root, `.${path === '/' ? '/index.html' : path}`));
-  } catch { return undefined; }
-  return real.startsWith(root + sep) ? real : undefined;
+  return realFileInside(rendererRoot, path === '/' ? 'index.html' : path);
 }

@@ -7,6 +7,7 @@ import { RunsTable } from './components/RunsTable';
 import { RunView } from './components/RunView';
 import { CompareView } from './components/CompareView';
 import { useRunDetail, useRuns } from './state';
+import { ErrorBoundary } from './components/ErrorBoundary';
 
 function LabPage({ lab }: { lab: LabInfo }) {
   const [preset, setPreset] = useState<PresetName>('default');
@@ -55,13 +56,17 @@ function LabPage({ lab }: { lab: LabInfo }) {
         {error && <span className="error" role="alert">{error}</span>}
       </section>
       <details className="params"><summary>Parameters</summary><ParamsForm lab={lab} values={values} onChange={setValues} /></details>
-      {comparing ? <CompareView runIds={comparing} onClose={() => setComparing(undefined)} /> : detail && <RunView detail={detail} />}
+      <ErrorBoundary what={comparing ? 'comparison' : 'run view'} resetKey={comparing ? comparing.join() : active}>
+        {comparing ? <CompareView runIds={comparing} onClose={() => setComparing(undefined)} /> : detail && <RunView detail={detail} />}
+      </ErrorBoundary>
       <section>
         <header className="runs-head">
           <h2>Runs</h2>
           <button disabled={selected.size < 2} onClick={() => setComparing([...selected])} data-testid="compare">Compare {selected.size > 1 ? selected.size : ''}</button>
         </header>
-        <RunsTable runs={runs} selected={selected} active={active} onOpen={(id) => { setComparing(undefined); setActive(id); }} onToggle={toggle} headline={lab.metrics[0]} />
+        <ErrorBoundary what="runs table" resetKey={runs}>
+          <RunsTable runs={runs} selected={selected} active={active} onOpen={(id) => { setComparing(undefined); setActive(id); }} onToggle={toggle} headline={lab.metrics[0]} />
+        </ErrorBoundary>
       </section>
     </main>
   );
@@ -86,7 +91,7 @@ export function App() {
           </button>
         ))}
       </nav>
-      {fatal ? <main className="lab-page"><p className="error">{fatal}</p></main> : lab ? <LabPage key={lab.id} lab={lab} /> : <main className="lab-page muted">loading…</main>}
+      {fatal ? <main className="lab-page"><p className="error">{fatal}</p></main> : lab ? <ErrorBoundary what={`${lab.title} page`} resetKey={lab.id}><LabPage key={lab.id} lab={lab} /></ErrorBoundary> : <main className="lab-page muted">loading…</main>}
     </div>
   );
 }

@@ -1,5 +1,6 @@
 // The entry inlined into `benchtop report` HTML files: the run's data is in the page,
 // drawn with the app's own components.
+import { parseJson } from '../../common/json';
 import { createRoot } from 'react-dom/client';
 import type { RunDetail } from '../../common/api';
 import { MetricChart } from './charts/MetricChart';
@@ -23,5 +24,5 @@ function Report({ detail }: { detail: RunDetail }) {
   );
 }
 
-const data = JSON.parse(document.getElementById('benchtop-data')!.textContent!) as RunDetail;
+const data = parseJson(document.getElementById('benchtop-data')!.textContent!) as RunDetail;
 createRoot(document.getElementById('root')!).render(<Report detail={data} />);

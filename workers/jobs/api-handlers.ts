@@ -25,9 +25,10 @@ export function createHandlers(jobs: JobService, store: RunStore, meta: { host: 
     listRuns: async (lab) => store.listRuns({ lab }),
     getRun: async (id) => store.getDetail(id),
     deleteRun: async (id) => {
+      jobs.sweepSilent(); // a run whose process died is interrupted now, so it can go
       const run = store.getRun(id);
       if (!run) throw new Error(`no run ${id}`);
-      if (run.status === 'running' || run.status === 'queued') throw new Error('cancel the run before deleting it');
+      if (run.status === 'running' || run.status === 'queued') throw new Error(`run ${id} is ${run.status}: cancel it before deleting it`);
       store.deleteRun(id);
       if (existsSync(run.runDir)) rmSync(run.runDir, { recursive: true, force: true });
     },

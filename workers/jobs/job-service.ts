@@ -32,6 +32,10 @@ export interface JobServiceOptions {
   cacheHome?: string;
   /** Test-only labs: id -> module path. */
   extraLabs?: Record<string, { module: string; cores?: number }>;
+  /** How often this process writes its runs' heartbeat, takes cancel requests and interrupts silent runs (≤ 2 s). */
+  heartbeatMs?: number;
+  /** How long another process's run may be silent before it is taken as dead. */
+  silentRunMs?: number;
 }
 
 interface Job {
@@ -59,10 +63,35 @@ export class JobService {
   private listeners = new Set<(u: RunUpdate) => void>();
   private servers = new Map<string, { worker: Worker; ready: Promise<void>; idle?: NodeJS.Timeout; queries: Job['queries'] }>();
   private querySeq = 0;
+  private heartbeatTimer: NodeJS.Timeout;
   readonly coreBudget: number;
 
   constructor(private readonly opts: JobServiceOptions) {
     this.coreBudget = opts.coreBudget ?? availableParallelism();
+    this.heartbeatTimer = setInterval(() => this.tick(), opts.heartbeatMs ?? 2000);
+    this.heartbeatTimer.unref();
+  }
+
+  /** This process's runs that are not finished. */
+  private liveIds(): string[] { return [...this.jobs.values()].filter((j) => !j.finished).map((j) => j.spec.runId); }
+
+  /**
+   * Every few seconds: the heartbeat of this process's runs, cancel requests other processes
+   * left in the store for them, and runs of other processes that went silent (killed, hung)
+   * turned `interrupted`. A store that stays locked only delays this to the next tick.
+   */
+  private tick(): void {
+    try {
+      for (const id of this.opts.store.heartbeat(this.liveIds())) void this.cancel(id);
+      this.sweepSilent();
+    } catch { /* the store is busy: try again at the next tick */ }
+  }
+
+  /** Marks other processes' silent runs interrupted, and tells the UI. */
+  sweepSilent(): string[] {
+    const ids = this.opts.store.interruptSilent(new Set(this.liveIds()), this.opts.silentRunMs);
+    for (const id of ids) this.statusChanged(id);
+    return ids;
   }
 
   onUpdate(listener: (u: RunUpdate) => void): () => void {
@@ -131,7 +160,10 @@ export class JobService {
         this.statusChanged(id);
         break;
       case 'event':
-        this.record(job, [m.event]);
+        try { this.record(job, [m.event]); } catch (err) {
+          // An event the store cannot take (or a store that stays locked) fails this run only.
+          this.cancelWithError(job, `could not record an event: ${(err as Error).message}`);
+        }
         break;
       case 'done':
         job.peakRssMb = m.peakRssMb;
@@ -223,15 +255,41 @@ export class JobService {
     s.idle.unref();
   }
 
-  async cancel(runId: string): Promise<RunRecord | undefined> {
+  private cancelWithError(job: Job, error: string): void {
+    if (job.finished) return;
+    void job.worker?.terminate();
+    this.finish(job, 'failed', { error });
+  }
+
+  /**
+   * Cancels a run: this process's own at once; another process's (a CLI run) through a
+   * request in the store, which its owner takes within its heartbeat interval. Resolves with
+   * the run once it has finished, or as it stands after `waitMs` if the owner has not answered.
+   */
+  async cancel(runId: string, waitMs = 6000): Promise<RunRecord | undefined> {
     const job = this.jobs.get(runId);
-    if (!job || job.finished) return this.opts.store.getRun(runId);
+    if (!job) return this.cancelElsewhere(runId, waitMs);
+    if (job.finished) return this.opts.store.getRun(runId);
     job.cancelRequested = true;
     if (!job.worker) { this.finish(job, 'cancelled'); return this.opts.store.getRun(runId); }
     job.worker.postMessage({ type: 'cancel' } satisfies ToWorker);
     // A lab inside a long synchronous op cannot see the signal: terminate after the grace.
     job.killTimer = setTimeout(() => { void job.worker?.terminate(); }, this.opts.cancelGraceMs ?? 800);
     return new Promise((resolve) => job.waiters.push(resolve));
+  }
+
+  private async cancelElsewhere(runId: string, waitMs: number): Promise<RunRecord | undefined> {
+    const run = this.opts.store.getRun(runId);
+    if (!run || FINISHED.includes(run.status)) return run;
+    this.opts.store.requestCancel(runId);
+    const deadline = Date.now() + waitMs;
+    while (Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 200));
+      this.sweepSilent();
+      const now = this.opts.store.getRun(runId);
+      if (!now || FINISHED.includes(now.status)) { this.statusChanged(runId); return now; }
+    }
+    return this.opts.store.getRun(runId);
   }
 
   waitFor(runId: string): Promise<RunRecord> {
@@ -293,6 +351,7 @@ export class JobService {
   get queuedCount(): number { return this.queue.length; }
 
   async shutdown(): Promise<void> {
+    clearInterval(this.heartbeatTimer);
     const running = [...this.jobs.values()].filter((j) => !j.finished).map((j) => this.cancel(j.spec.runId));
     await Promise.all(running);
     await Promise.all([...this.servers.values()].map((s) => s.worker.terminate()));

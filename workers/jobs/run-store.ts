@@ -3,11 +3,12 @@
 // One RunStore per process does all writes; processes (the app, a CLI run) share the file
 // through the VFS's lock directory, taken per transaction. Events are written as they
 // arrive, one transaction per batch, so a killed process loses only the events in flight.
-import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { createRequire } from 'node:module';
 import type { LabEvent, RunStatus, StoredEvent } from '../../common/events';
 import type { RunRecord, RunDetail, MetricPoint } from '../../common/api';
+import { parseJson, stringifyJson } from '../../common/json';
 
 const requireHere = createRequire(__filename);
 type Db = import('node-sqlite3-wasm').Database;
@@ -27,7 +28,19 @@ export const MIGRATIONS: readonly string[] = [
    CREATE TABLE artifacts (run_id TEXT NOT NULL, name TEXT NOT NULL, mime TEXT NOT NULL, path TEXT NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (run_id, name));`,
   `CREATE TABLE logs (run_id TEXT NOT NULL, seq INTEGER NOT NULL, level TEXT NOT NULL, message TEXT NOT NULL, at INTEGER NOT NULL);
    CREATE INDEX logs_run ON logs (run_id, seq);`,
+  // A NaN metric is stored as NULL (SQLite has no NaN), so value may be NULL; the owner's
+  // heartbeat and another process's cancel request live on the run.
+  `CREATE TABLE metrics_v3 (run_id TEXT NOT NULL, seq INTEGER NOT NULL, step REAL NOT NULL, name TEXT NOT NULL, value REAL, at INTEGER NOT NULL);
+   INSERT INTO metrics_v3 SELECT run_id, seq, step, name, value, at FROM metrics;
+   DROP TABLE metrics;
+   ALTER TABLE metrics_v3 RENAME TO metrics;
+   CREATE INDEX metrics_run ON metrics (run_id, name, seq);
+   ALTER TABLE runs ADD COLUMN heartbeat_at INTEGER;
+   ALTER TABLE runs ADD COLUMN cancel_requested INTEGER NOT NULL DEFAULT 0;`,
 ];
+
+/** A run whose owner has written no heartbeat for this long is taken as dead (killed, or hung). */
+export const SILENT_RUN_MS = 10_000;
 
 const STALE_LOCK_MS = 5000;
 const sleepBuf = new Int32Array(new SharedArrayBuffer(4));
@@ -38,31 +51,76 @@ function pidAlive(pid: number | null): boolean {
   try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
 }
 
+/** Other processes that have the store file open, with their command lines (Linux /proc); undefined where that cannot be known. */
+export function otherStoreUsers(path: string): { pid: number; command: string }[] | undefined {
+  let pids: string[];
+  try { pids = readdirSync('/proc').filter((p) => /^\d+$/.test(p) && Number(p) !== process.pid); } catch { return undefined; }
+  const users: { pid: number; command: string }[] = [];
+  for (const pid of pids) {
+    try {
+      const fds = readdirSync(`/proc/${pid}/fd`);
+      if (!fds.some((fd) => { try { return readlinkSync(`/proc/${pid}/fd/${fd}`) === path; } catch { return false; } })) continue;
+      users.push({ pid: Number(pid), command: readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ') });
+    } catch { /* gone, or not ours to read */ }
+  }
+  return users;
+}
+
+/** Why a store file cannot be opened before SQLite tries (SQLite would only say "Could not open the database"). */
+function unusableStorePath(path: string): string | undefined {
+  const dir = dirname(path);
+  try { mkdirSync(dir, { recursive: true }); } catch (err) {
+    return `its folder ${dir} cannot be created (${(err as NodeJS.ErrnoException).code === 'EEXIST' || (err as NodeJS.ErrnoException).code === 'ENOTDIR' ? 'a file is in the way' : (err as Error).message})`;
+  }
+  if (existsSync(path) && statSync(path).isDirectory()) return 'that path is a folder, not a database file';
+  try { accessSync(existsSync(path) ? path : dir, constants.R_OK | constants.W_OK); } catch {
+    return existsSync(path) ? 'the file is not readable and writable by this user' : `its folder ${dir} is not writable by this user`;
+  }
+  return undefined;
+}
+
 export class RunStore {
   private db: Db;
   private seqs = new Map<string, number>();
 
   constructor(public readonly path: string) {
-    mkdirSync(dirname(path), { recursive: true });
+    const unusable = unusableStorePath(path);
+    if (unusable) throw new Error(`the run store ${path} cannot be opened: ${unusable}. Point BENCHTOP_HOME (or --out) at a folder you can write`);
     const { Database } = requireHere('node-sqlite3-wasm') as typeof import('node-sqlite3-wasm');
     this.clearStaleLock();
-    this.db = new Database(path);
+    try { this.db = new Database(path); } catch (err) {
+      throw new Error(`the run store ${path} cannot be opened (${(err as Error).message}); it was left untouched`);
+    }
     try {
       this.retry(() => this.db.exec('PRAGMA synchronous = FULL'));
       this.migrate();
       this.markInterrupted();
     } catch (err) {
       this.db.close();
+      const msg = (err as Error).message;
+      if (/locked|busy/i.test(msg)) throw new Error(this.lockHeldMessage());
       // Never "repair" by recreating: the file may hold a user's runs.
-      throw new Error(`the run store ${path} cannot be opened (${(err as Error).message}); it was left untouched: move it aside to start a new one`);
+      throw new Error(`the run store ${path} cannot be opened (${msg}); it was left untouched: if it is damaged, move it aside (keep it) to start a new one`);
     }
   }
 
-  /** The VFS locks with a directory; one left by a killed process would block us forever. */
+  private lockHeldMessage(): string {
+    const users = otherStoreUsers(this.path);
+    const who = users?.length ? `another Benchtop process holds it (${users.map((u) => `pid ${u.pid}: ${u.command.slice(0, 120)}`).join('; ')})` : 'another process holds its lock';
+    return `the run store ${this.path} is busy: ${who}. Your runs are safe: nothing was changed. Let that process finish, or stop it, then try again`;
+  }
+
+  /**
+   * The VFS locks with a directory; one left by a killed process would block us forever. It is
+   * stale when it is old and (where /proc tells) no other process has the store open: a live
+   * holder, even a stopped one, keeps its lock.
+   */
   private clearStaleLock(): void {
     const lock = `${this.path}.lock`;
     try {
-      if (existsSync(lock) && Date.now() - statSync(lock).mtimeMs > STALE_LOCK_MS) rmSync(lock, { recursive: true, force: true });
+      if (!existsSync(lock) || Date.now() - statSync(lock).mtimeMs <= STALE_LOCK_MS) return;
+      if (otherStoreUsers(this.path)?.length) return;
+      rmSync(lock, { recursive: true, force: true });
     } catch { /* raced with its owner: fine */ }
   }
 
@@ -111,11 +169,43 @@ export class RunStore {
     return dead.length;
   }
 
+  /** The owner's heartbeat for its live runs; returns those another process asked to cancel. */
+  heartbeat(ids: readonly string[]): string[] {
+    if (!ids.length) return [];
+    const marks = ids.map(() => '?').join(', ');
+    let cancel: string[] = [];
+    this.tx(() => {
+      this.db.run(`UPDATE runs SET heartbeat_at = ? WHERE id IN (${marks})`, [Date.now(), ...ids]);
+      cancel = (this.db.all(`SELECT id FROM runs WHERE cancel_requested = 1 AND id IN (${marks})`, [...ids]) as { id: string }[]).map((r) => r.id);
+    });
+    return cancel;
+  }
+
+  /** Asks the process that owns a run to cancel it (it polls with its heartbeat). */
+  requestCancel(id: string): void {
+    this.tx(() => { this.db.run(`UPDATE runs SET cancel_requested = 1 WHERE id = ? AND status IN ('queued', 'running')`, [id]); });
+  }
+
+  /** Queued or running runs, not in `own`, whose owner has been silent for `silentMs`, become interrupted. */
+  interruptSilent(own: ReadonlySet<string>, silentMs = SILENT_RUN_MS): string[] {
+    const cutoff = Date.now() - silentMs;
+    const rows = this.retry(() => this.db.all(
+      `SELECT id FROM runs WHERE status IN ('queued', 'running') AND COALESCE(heartbeat_at, started_at, created_at) < ?`, [cutoff])) as { id: string }[];
+    const silent = rows.map((r) => r.id).filter((id) => !own.has(id));
+    if (silent.length) this.tx(() => {
+      for (const id of silent) {
+        this.db.run(`UPDATE runs SET status = 'interrupted', finished_at = ?, error = COALESCE(error, ?) WHERE id = ? AND status IN ('queued', 'running')`,
+          [Date.now(), `its process sent no heartbeat for ${Math.round(silentMs / 1000)} s (killed or hung)`, id]);
+      }
+    });
+    return silent;
+  }
+
   createRun(r: { id: string; lab: string; preset: string; seed: number; params: Record<string, unknown>; host: string; runDir: string }): void {
     this.tx(() => {
-      this.db.run(`INSERT INTO runs (id, lab, preset, seed, status, params, host, owner_pid, run_dir, created_at) VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?)`,
-        [r.id, r.lab, r.preset, r.seed, JSON.stringify(r.params), r.host, process.pid, r.runDir, Date.now()]);
-      for (const [name, value] of Object.entries(r.params)) this.db.run(`INSERT INTO params (run_id, name, value) VALUES (?, ?, ?)`, [r.id, name, JSON.stringify(value)]);
+      this.db.run(`INSERT INTO runs (id, lab, preset, seed, status, params, host, owner_pid, run_dir, created_at, heartbeat_at) VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?)`,
+        [r.id, r.lab, r.preset, r.seed, stringifyJson(r.params), r.host, process.pid, r.runDir, Date.now(), Date.now()]);
+      for (const [name, value] of Object.entries(r.params)) this.db.run(`INSERT INTO params (run_id, name, value) VALUES (?, ?, ?)`, [r.id, name, stringifyJson(value)]);
     });
     this.seqs.set(r.id, 0);
   }
@@ -129,9 +219,9 @@ export class RunStore {
           backend = COALESCE(?, backend), provenance = COALESCE(?, provenance), summary = COALESCE(?, summary), error = COALESCE(?, error)
         WHERE id = ?`,
         [status, status, now, status, now,
-          extra.backend === undefined ? null : JSON.stringify(extra.backend),
-          extra.provenance === undefined ? null : JSON.stringify(extra.provenance),
-          extra.summary === undefined ? null : JSON.stringify(extra.summary),
+          extra.backend === undefined ? null : stringifyJson(extra.backend),
+          extra.provenance === undefined ? null : stringifyJson(extra.provenance),
+          extra.summary === undefined ? null : stringifyJson(extra.summary),
           extra.error ?? null, id]);
     });
   }
@@ -156,23 +246,24 @@ export class RunStore {
       for (const e of events) {
         const seq = this.nextSeq(id);
         stored.push({ ...e, seq, at });
-        if (e.type === 'metric') this.db.run(`INSERT INTO metrics VALUES (?, ?, ?, ?, ?, ?)`, [id, seq, e.step, e.name, Number.isFinite(e.value) ? e.value : null, at]);
-        else if (e.type === 'sample') this.db.run(`INSERT INTO samples VALUES (?, ?, ?, ?, ?)`, [id, seq, e.kind, JSON.stringify(e.data), at]);
+        if (e.type === 'metric') this.db.run(`INSERT INTO metrics VALUES (?, ?, ?, ?, ?, ?)`, [id, seq, e.step, e.name, Number.isNaN(e.value) ? null : e.value, at]);
+        else if (e.type === 'sample') this.db.run(`INSERT INTO samples VALUES (?, ?, ?, ?, ?)`, [id, seq, e.kind, stringifyJson(e.data), at]);
         else if (e.type === 'artifact') this.db.run(`INSERT OR REPLACE INTO artifacts VALUES (?, ?, ?, ?, ?)`, [id, e.name, e.mime, e.path, at]);
         else if (e.type === 'log') this.db.run(`INSERT INTO logs VALUES (?, ?, ?, ?, ?)`, [id, seq, e.level, e.message, at]);
         else if (e.type === 'progress') lastProgress = e;
       }
-      if (lastProgress) this.db.run(`UPDATE runs SET progress = ? WHERE id = ?`, [JSON.stringify(lastProgress), id]);
+      if (lastProgress) this.db.run(`UPDATE runs SET progress = ? WHERE id = ?`, [stringifyJson(lastProgress), id]);
     });
     return stored;
   }
 
   private toRecord(row: Record<string, unknown>): RunRecord {
-    const parse = (v: unknown) => (typeof v === 'string' ? JSON.parse(v) : null);
+    // Columns this store wrote itself from the typed fields below.
+    const parse = <T,>(v: unknown) => (typeof v === 'string' ? parseJson(v) as T : null);
     return {
       id: row.id as string, lab: row.lab as string, preset: row.preset as RunRecord['preset'], seed: row.seed as number,
-      status: row.status as RunStatus, params: parse(row.params), backend: parse(row.backend), provenance: parse(row.provenance),
-      summary: parse(row.summary), error: (row.error as string) ?? null, progress: parse(row.progress), host: row.host as string,
+      status: row.status as RunStatus, params: parse<RunRecord['params']>(row.params) ?? {}, backend: parse<RunRecord['backend']>(row.backend), provenance: parse<RunRecord['provenance']>(row.provenance),
+      summary: parse<RunRecord['summary']>(row.summary), error: (row.error as string) ?? null, progress: parse<RunRecord['progress']>(row.progress), host: row.host as string,
       runDir: row.run_dir as string, createdAt: row.created_at as number, startedAt: (row.started_at as number) ?? null,
       finishedAt: (row.finished_at as number) ?? null,
     };
@@ -199,7 +290,7 @@ export class RunStore {
         (metrics[m.name] ??= []).push({ step: m.step, value: m.value ?? NaN });
       }
       const samples = (this.db.all(`SELECT seq, kind, data FROM samples WHERE run_id = ? ORDER BY seq`, [id]) as { seq: number; kind: string; data: string }[])
-        .map((s) => ({ seq: s.seq, kind: s.kind, data: JSON.parse(s.data) }));
+        .map((s) => ({ seq: s.seq, kind: s.kind, data: parseJson(s.data) }));
       const artifacts = this.db.all(`SELECT name, mime, path FROM artifacts WHERE run_id = ? ORDER BY name`, [id]) as { name: string; mime: string; path: string }[];
       const logs = this.db.all(`SELECT seq, level, message, at FROM logs WHERE run_id = ? ORDER BY seq`, [id]) as RunDetail['logs'];
       const last = this.db.get(`SELECT MAX(seq) AS m FROM (SELECT seq FROM metrics WHERE run_id = ?1 UNION ALL SELECT seq FROM samples WHERE run_id = ?1 UNION ALL SELECT seq FROM logs WHERE run_id = ?1)`, [id]) as { m: number | null };

@@ -1,8 +1,8 @@
 // Where Benchtop keeps its state. One place for the app, the browser host and the CLI,
 // so CLI runs show up in the app's runs table. BENCHTOP_HOME moves it (tests, CI).
 import { homedir } from 'node:os';
-import { join } from 'node:path';
-import { mkdirSync, renameSync, writeFileSync, openSync, fsyncSync, closeSync } from 'node:fs';
+import { join, resolve, sep } from 'node:path';
+import { mkdirSync, realpathSync, renameSync, writeFileSync, openSync, fsyncSync, closeSync } from 'node:fs';
 
 export function benchtopHome(): string {
   return process.env.BENCHTOP_HOME || join(process.env.XDG_CONFIG_HOME || join(homedir(), '.config'), 'benchtop');
@@ -19,4 +19,17 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   const fd = openSync(tmp, 'r');
   try { fsyncSync(fd); } finally { closeSync(fd); }
   renameSync(tmp, path);
+}
+
+/**
+ * The real path of `relative` inside `root` after resolving every symlink, or undefined when
+ * it is missing or lands outside (a `..`, an absolute path, a link placed under root).
+ */
+export function realFileInside(root: string, relative: string): string | undefined {
+  if (relative.includes('\0')) return undefined;
+  try {
+    const realRoot = realpathSync(root);
+    const real = realpathSync(resolve(realRoot, `./${relative}`));
+    return real.startsWith(realRoot + sep) ? real : undefined;
+  } catch { return undefined; }
 }

@@ -1,6 +1,14 @@
 // BenchtopApi over the browser host's WebSocket. The token travels as an HttpOnly cookie
 // set when the printed URL was opened; the socket reconnects if the host restarts.
 import type { BenchtopApi, RunUpdate } from '../../../common/api';
+import { parseJson, stringifyJson } from '../../../common/json';
+
+/** Why the host closed the socket, for the calls still waiting on it. */
+function closeReason(ev: CloseEvent): string {
+  if (ev.code === 1009) return 'the Benchtop host refused a message over its 8 MiB limit and closed the connection';
+  if (ev.code === 1002 || ev.code === 1007) return `the Benchtop host closed the connection: the message was malformed (code ${ev.code})`;
+  return 'connection to the Benchtop host closed';
+}
 
 type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void };
 
@@ -17,16 +25,17 @@ export function websocketBridge(): BenchtopApi {
       const ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/api`);
       ws.onopen = () => { socket = ws; resolve(ws); };
       ws.onerror = () => reject(new Error('cannot reach the Benchtop host (is `benchtop web` still running?)'));
-      ws.onclose = () => {
+      ws.onclose = (ev) => {
         socket = undefined; opened = undefined;
-        for (const p of pending.values()) p.reject(new Error('connection to the Benchtop host closed'));
+        for (const p of pending.values()) p.reject(new Error(closeReason(ev)));
         pending.clear();
         setTimeout(() => { if (listeners.size) connect().catch(() => {}); }, 1000);
       };
       ws.onmessage = (ev) => {
-        const msg = JSON.parse(String(ev.data));
-        if (msg.kind === 'update') for (const l of listeners) l(msg.update);
-        else if (msg.kind === 'result') {
+        let msg;
+        try { msg = parseJson(String(ev.data)) as { kind: string; update?: RunUpdate; id?: number; result?: unknown; error?: string }; } catch { return; }
+        if (msg.kind === 'update' && msg.update) for (const l of listeners) l(msg.update);
+        else if (msg.kind === 'result' && typeof msg.id === 'number') {
           const p = pending.get(msg.id);
           pending.delete(msg.id);
           if (p) msg.error ? p.reject(new Error(msg.error)) : p.resolve(msg.result);
@@ -41,7 +50,7 @@ export function websocketBridge(): BenchtopApi {
     const id = ++seq;
     return new Promise((resolve, reject) => {
       pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      ws.send(JSON.stringify({ id, method, args }));
+      ws.send(stringifyJson({ id, method, args }));
     });
   };
 

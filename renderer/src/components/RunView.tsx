@@ -2,6 +2,8 @@
 import type { RunDetail } from '../../../common/api';
 import { MetricChart } from '../charts/MetricChart';
 import { PANELS } from '../panels';
+import { formatNumber } from '../format';
+import { ErrorBoundary } from './ErrorBoundary';
 
 export function Progress({ detail }: { detail: RunDetail }) {
   const p = detail.run.progress;
@@ -28,14 +30,14 @@ export function RunView({ detail }: { detail: RunDetail }) {
       <Progress detail={detail} />
       {s && (
         <div className="summary" data-testid="summary">
-          {Object.entries(s.metrics).map(([k, v]) => <div key={k} className="kv"><span>{k}</span><b>{Number(v).toPrecision(4)}</b></div>)}
+          {Object.entries(s.metrics).map(([k, v]) => <div key={k} className="kv"><span>{k}</span><b>{formatNumber(v)}</b></div>)}
           {Object.entries(s.checks).map(([k, v]) => <div key={k} className={`kv check-${v ? 'pass' : 'fail'}`}><span>{k}</span><b>{v ? 'pass' : 'fail'}</b></div>)}
         </div>
       )}
-      {Panel && <Panel detail={detail} />}
+      {Panel && <ErrorBoundary what={`${detail.run.lab} panel`} resetKey={detail.run.id}><Panel detail={detail} /></ErrorBoundary>}
       <div className="charts">
         {Object.entries(detail.metrics).filter(([, pts]) => pts.length > 1).map(([name, pts]) => (
-          <MetricChart key={name} title={name} series={[{ label: detail.run.id, points: pts }]} />
+          <ErrorBoundary key={name} what={`chart ${name}`} resetKey={detail.run.id}><MetricChart title={name} series={[{ label: detail.run.id, points: pts }]} /></ErrorBoundary>
         ))}
       </div>
       {detail.logs.length > 0 && (

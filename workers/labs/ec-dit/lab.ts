@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { DIT_MODELS, ecDitSpec, type DitModelName, type EcDitParams } from '../../../common/labs/ec-dit';
 import type { LabDefinition, RunContext } from '../../runtime/context';
 import type { RunSummary } from '../../../common/lab';
@@ -49,17 +50,20 @@ export const ecDitLab: LabDefinition<typeof ecDitSpec.params> = {
     }
   },
   async loadModel(runDir) {
+    // Every model the run trained must load: a missing or damaged checkpoint is an error
+    // naming it, never a quiet answer for fewer models.
+    const path = (model: DitModelName) => `${runDir}/checkpoints/${model}.ckpt`;
+    const found = DIT_MODELS.filter((model) => existsSync(path(model)));
+    if (!found.length) throw new Error(`no DiT checkpoint in ${runDir}/checkpoints (expected ${DIT_MODELS.map((m) => `${m}.ckpt`).join(', ')})`);
+    const params = readCheckpoint(path(found[0])).meta.params as EcDitParams;
+    const missing = params.models.filter((model) => !found.includes(model));
+    if (missing.length) throw new Error(`checkpoint missing for the ${missing.join(', ')} model${missing.length > 1 ? 's' : ''} this run trained: ${missing.map(path).join(', ')}`);
     const models: LiveModel['models'] = {};
-    let params: EcDitParams | undefined;
-    for (const model of DIT_MODELS) {
-      let ckpt;
-      try { ckpt = readCheckpoint(`${runDir}/checkpoints/${model}.ckpt`); } catch { continue; }
-      params = ckpt.meta.params as EcDitParams;
+    for (const model of params.models) {
       const m = buildDit(params, model, new Rng(0));
-      assignCheckpoint(ckpt, ditVariables(m));
+      assignCheckpoint(readCheckpoint(path(model)), ditVariables(m));
       models[model] = m;
     }
-    if (!params) throw new Error(`no trained DiT in ${runDir}`);
     return { models, params } satisfies LiveModel;
   },
   queries: {
