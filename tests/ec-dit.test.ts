@@ -1,5 +1,7 @@
 // ec-dit: condition tokens, patch ink and Spearman's ρ by hand, the flow loss by hand,
 // and a smoke run end to end: every metric, capacities exact at every sampling step,
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 // routing samples for the panel, the generate query (and its refusals), no tensor leak.
 import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
@@ -107,5 +109,13 @@ describe('ec-dit smoke run', () => {
     for (const m of models) disposeDit(m as never);
     expect(tf.memory().numTensors).toBe(before);
     expect(kept).toBeGreaterThan(0);
+
+    // A reloaded run answers for every model it trained, or names the checkpoint that is missing.
+    const reloaded = (await ecDitLab.loadModel!(ctx.runDir, ctx)) as { models: Record<string, unknown> };
+    expect(Object.keys(reloaded.models).sort()).toEqual(['dense', 'ec', 'tc']);
+    for (const m of Object.values(reloaded.models)) disposeDit(m as never);
+    rmSync(join(ctx.runDir, 'checkpoints', 'tc.ckpt'));
+    await expect(ecDitLab.loadModel!(ctx.runDir, ctx)).rejects.toThrow(/checkpoint missing for the tc model this run trained: .*tc\.ckpt/);
+    expect(tf.memory().numTensors).toBe(before);
   }, 60_000);
 });

@@ -98,6 +98,57 @@ describe('RunStore', () => {
     });
   });
 
+  it('keeps ±Infinity and NaN: metrics, samples and summaries read back as the numbers they were', () => {
+    const s = new RunStore(join(dir, 'nonfinite.sqlite'));
+    s.createRun({ id: 'inf-run-1', lab: 'l', preset: 'smoke', seed: 1, params: { x: Infinity }, host: 'test', runDir: '/tmp/r' });
+    s.appendEvents('inf-run-1', [
+      { type: 'metric', step: 1, name: 'psnrDb', value: Infinity },
+      { type: 'metric', step: 2, name: 'psnrDb', value: NaN },
+      { type: 'metric', step: 3, name: 'psnrDb', value: -Infinity },
+      { type: 'sample', kind: 'image', data: { psnrDb: Infinity, list: [1, NaN, -Infinity], label: 'ok' } },
+    ]);
+    s.setStatus('inf-run-1', 'succeeded', { summary: { metrics: { psnrDb: Infinity }, checks: {} } });
+    const d = s.getDetail('inf-run-1')!;
+    expect(d.metrics.psnrDb.map((p) => p.value)).toEqual([Infinity, NaN, -Infinity]);
+    expect(d.samples[0].data).toEqual({ psnrDb: Infinity, list: [1, NaN, -Infinity], label: 'ok' });
+    expect(d.run.summary?.metrics.psnrDb).toBe(Infinity);
+    expect(d.run.params.x).toBe(Infinity);
+    s.close();
+  });
+
+  it('a folder or a file in the way gets a message naming the cause, not "Could not open the database"', () => {
+    const folder = join(dir, 'is-a-folder.sqlite');
+    require('node:fs').mkdirSync(folder);
+    expect(() => new RunStore(folder)).toThrow(/is-a-folder.sqlite cannot be opened: that path is a folder, not a database file/);
+    const blocker = join(dir, 'blocker');
+    require('node:fs').writeFileSync(blocker, 'x');
+    expect(() => new RunStore(join(blocker, 'benchtop.sqlite'))).toThrow(/its folder .*blocker cannot be created \(a file is in the way\)/);
+  });
+
+  it('a lock held by a live process is waited for, then named with its process; the store is left as it was', async () => {
+    const path = join(dir, 'held.sqlite');
+    const s = new RunStore(path);
+    s.createRun({ id: 'held-run-1', lab: 'l', preset: 'smoke', seed: 1, params: {}, host: 'test', runDir: '/tmp/r' });
+    s.close();
+    const fs = require('node:fs') as typeof import('node:fs');
+    const before = fs.readFileSync(path);
+    // Another process with the store open holds its lock (as a process stopped mid-transaction would).
+    const holder = spawn(process.execPath, ['-e', `require('fs').openSync(${JSON.stringify(path)}, 'r+'); console.log('open'); setTimeout(() => {}, 60000)`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise<void>((r) => holder.stdout!.once('data', () => r()));
+    fs.mkdirSync(`${path}.lock`);
+    const old = new Date(Date.now() - 60_000);
+    fs.utimesSync(`${path}.lock`, old, old);
+    try {
+      expect(() => new RunStore(path)).toThrow(new RegExp(`held.sqlite is busy: another Benchtop process holds it \\(pid ${holder.pid}: .*node -e.*\\)\\. Your runs are safe: nothing was changed`));
+      expect(fs.existsSync(`${path}.lock`)).toBe(true); // a live holder keeps its lock
+      expect(fs.readFileSync(path).equals(before)).toBe(true);
+    } finally { holder.kill('SIGKILL'); }
+    await new Promise((r) => holder.on('close', r));
+    const again = new RunStore(path); // holder gone: the old lock is stale and cleared
+    expect(again.getRun('held-run-1')?.status).toBe('queued');
+    again.close();
+  }, 60_000);
+
   it('does not mark another live process\'s running run as interrupted', () => {
     const path = join(dir, 'shared.sqlite');
     const a = new RunStore(path);

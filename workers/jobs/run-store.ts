@@ -3,7 +3,7 @@
 // One RunStore per process does all writes; processes (the app, a CLI run) share the file
 // through the VFS's lock directory, taken per transaction. Events are written as they
 // arrive, one transaction per batch, so a killed process loses only the events in flight.
-import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { createRequire } from 'node:module';
 import type { LabEvent, RunStatus, StoredEvent } from '../../common/events';
@@ -53,13 +53,14 @@ function pidAlive(pid: number | null): boolean {
 
 /** Other processes that have the store file open, with their command lines (Linux /proc); undefined where that cannot be known. */
 export function otherStoreUsers(path: string): { pid: number; command: string }[] | undefined {
-  let pids: string[];
+  let pids: string[], target: string;
   try { pids = readdirSync('/proc').filter((p) => /^\d+$/.test(p) && Number(p) !== process.pid); } catch { return undefined; }
+  try { target = realpathSync(path); } catch { return []; }
   const users: { pid: number; command: string }[] = [];
   for (const pid of pids) {
     try {
       const fds = readdirSync(`/proc/${pid}/fd`);
-      if (!fds.some((fd) => { try { return readlinkSync(`/proc/${pid}/fd/${fd}`) === path; } catch { return false; } })) continue;
+      if (!fds.some((fd) => { try { return readlinkSync(`/proc/${pid}/fd/${fd}`) === target; } catch { return false; } })) continue;
       users.push({ pid: Number(pid), command: readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ') });
     } catch { /* gone, or not ours to read */ }
   }
