@@ -118,7 +118,10 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
     async function answer(raw: RawData, isBinary: boolean): Promise<void> {
       if (isBinary) { send({ kind: 'error', error: 'binary messages are not accepted: send a JSON text message {id, method, args}' }); return; }
       let msg: unknown;
-      try { msg = parseJson(String(raw)); } catch { send({ kind: 'error', error: 'message is not JSON' }); return; }
+      try { msg = parseJson(String(raw)); } catch (err) {
+        send({ kind: 'error', error: err instanceof SyntaxError ? 'message is not JSON' : 'message is nested too deeply to read' });
+        return;
+      }
       const call = callMessage.safeParse(msg);
       if (!call.success) {
         const id = typeof (msg as { id?: unknown } | null)?.id === 'number' ? (msg as { id: number }).id : null;

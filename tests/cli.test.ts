@@ -39,11 +39,11 @@ describe('benchtop CLI', () => {
   });
 
   it('invalid params exit 2 with one line naming the field', () => {
-    for (const [args, field] of [[['--set', 'epochs=0'], 'epochs'], [['--set', 'dataset=cifar'], 'dataset'], [['--set', 'bogus=1'], 'bogus'], [['--preset', 'huge'], 'preset'], [['--seed', '-4'], 'seed']] as const) {
+    for (const [args, field] of [[['--set', 'epochs=0'], '"epochs"'], [['--set', 'dataset=cifar'], '"dataset"'], [['--set', 'bogus=1'], '"bogus"'], [['--preset', 'huge'], '"preset"'], [['--seed', '-4'], '--seed "-4"']] as const) {
       const r = cli('run', 'reference-classifier', ...args, '--json');
       expect(r.status, r.stderr).toBe(2);
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
-      expect(r.stderr).toContain(`"${field}"`);
+      expect(r.stderr).toContain(field);
       expect(r.stdout).toBe('');
     }
   });
@@ -68,6 +68,24 @@ describe('benchtop CLI', () => {
     const notNumber = cli('run', 'cot-dpo', '--preset', 'smoke', '--set', 'accuracyRange=0.2,high', '--json');
     expect(notNumber.status).toBe(2);
     expect(notNumber.stderr).toContain('"accuracyRange.1"');
+  });
+
+  it('--set seed=N is the run\'s seed (not silently seed 1); a reader that goes away cancels the run, recorded, quietly', () => {
+    const r = cli('run', 'reference-classifier', '--preset', 'smoke', '--set', 'seed=4', '--set', 'epochs=1', '--json');
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ seed: 4, params: { seed: 4 } });
+    // `2>&1 | head -1`: the first progress line is read, then the pipe closes.
+    const piped = spawnSync('bash', ['-c', `node ${JSON.stringify(join(root, 'bin', 'benchtop.js'))} run reference-classifier --preset smoke --seed 6 2>&1 | head -1; echo "exit=\${PIPESTATUS[0]}"`],
+      { cwd: root, env: { ...process.env, BENCHTOP_HOME: home }, encoding: 'utf8', timeout: 120_000 });
+    const lines = piped.stdout.trim().split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[1]).toBe('exit=1');
+    expect(piped.stdout).not.toMatch(/EPIPE|Error/);
+    const { Database } = require('node-sqlite3-wasm');
+    const db = new Database(join(home, 'benchtop.sqlite'));
+    const runs = db.all(`SELECT status FROM runs WHERE seed = 6`) as { status: string }[];
+    db.close();
+    expect(runs.map((x) => x.status)).toEqual(['cancelled']);
   });
 
   it('an unknown lab or command exits 2', () => {

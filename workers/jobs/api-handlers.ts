@@ -49,8 +49,9 @@ export function createHandlers(jobs: JobService, store: RunStore, meta: { host: 
 /** Validates a transport call and runs it; throws with a message naming what is wrong. */
 export async function dispatch(handlers: Handlers, method: string, args: unknown): Promise<unknown> {
   if (!Object.hasOwn(API_METHODS, method)) throw new Error(`unknown method "${method}"`);
+  if (!Array.isArray(args)) throw new Error(`bad arguments to ${method}: args must be a list`);
   const schema = API_METHODS[method as ApiMethod];
-  const parsed = schema.safeParse(Array.isArray(args) ? args : []);
+  const parsed = schema.safeParse(args);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new Error(`bad arguments to ${method}: ${issue.path.join('.') || 'args'}: ${issue.message}`);
