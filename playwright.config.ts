@@ -3,7 +3,9 @@ import { join } from 'node:path';
 
 export const E2E_PORT = Number(process.env.E2E_PORT ?? 4719);
 export const E2E_TOKEN = 'e2e-token-not-secret';
-const home = join(__dirname, 'test-results', 'e2e-home');
+/** The browser host's state folder; a spec may add runs to its store (another process, as a CLI run would). */
+export const E2E_HOME = join(__dirname, 'test-results', 'e2e-home');
+const home = E2E_HOME;
 
 export default defineConfig({
   testDir: 'e2e',

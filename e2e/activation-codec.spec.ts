@@ -3,6 +3,7 @@
 import { expect, test } from '@playwright/test';
 import { join } from 'node:path';
 import { E2E_TOKEN } from '../playwright.config';
+import { solidPng } from './solid-png';
 
 test('activation-codec: smoke run, panel figures, your own image', async ({ page }) => {
   const errors: string[] = [];
@@ -30,5 +31,12 @@ test('activation-codec: smoke run, panel figures, your own image', async ({ page
   await input.setInputFiles(join(__dirname, '..', 'assets', 'samples', 'digit-7-on-paper.png'));
   await expect(page.getByTestId('my-image')).toContainText('inverted (light background)', { timeout: 20_000 });
   await page.screenshot({ path: 'test-results/screenshots/activation-codec-finished.png', fullPage: true });
+  // All-black and all-white images: a PSNR of +∞ reads as such; the app never goes blank.
+  for (const [name, grey] of [['black.png', 0], ['white.png', 255]] as const) {
+    await input.setInputFiles({ name, mimeType: 'image/png', buffer: solidPng(28, 28, grey) });
+    await expect(page.getByTestId('my-image')).toContainText(/PSNR (∞ \(identical\)|\d+\.\d\d dB) with float activations/, { timeout: 20_000 });
+    await expect(page.getByTestId('bandwidth-reduction')).toBeVisible();
+  }
+  await page.screenshot({ path: 'test-results/screenshots/activation-codec-black-white.png', fullPage: true });
   expect(errors).toEqual([]);
 });

@@ -1,3 +1,4 @@
+import { formatNumber } from '../format';
 import type { RunRecord } from '../../../common/api';
 
 const fmtTime = (t: number | null) => (t ? new Date(t).toLocaleTimeString() : '—');
@@ -19,7 +20,7 @@ export function RunsTable({ runs, selected, active, onOpen, onToggle, headline }
             <td><span className={`status status-${r.status}`}>{r.status}</span></td>
             <td>{r.preset}</td><td>{r.seed}</td><td>{r.backend?.name ?? '—'}</td><td>{r.host}</td>
             <td>{fmtTime(r.startedAt ?? r.createdAt)}</td><td>{fmtDur(r)}</td>
-            {headline && <td className="num">{r.summary?.metrics[headline] !== undefined ? Number(r.summary.metrics[headline]).toPrecision(4) : '—'}</td>}
+            {headline && <td className="num">{formatNumber(r.summary?.metrics[headline])}</td>}
           </tr>
         ))}
       </tbody>

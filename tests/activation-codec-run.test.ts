@@ -1,0 +1,36 @@
+// activation-codec smoke run end to end, in a file of its own: a test in another file that
+// overruns its timeout can never leave tensors alive in this one's count (one process per file).
+import { describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { resolveParams } from '../common/lab';
+import { activationCodecSpec } from '../common/labs/activation-codec';
+import { activationCodecLab } from '../workers/labs/activation-codec/lab';
+import { codecVariables, type ImageCodec } from '../workers/nn/image-codec';
+import { testContext } from './helpers/context';
+
+const home = mkdtempSync(join(tmpdir(), 'bt-act-'));
+const params = resolveParams(activationCodecSpec, 'smoke', { seed: 3 });
+
+describe('activation-codec lab run (smoke, seed 3)', () => {
+  it('runs end to end: every metric and check of the issue, bit-exact, no tensor leak', async () => {
+    const { ctx, events, live } = await testContext(3, { home });
+    const before = tf.memory().numTensors;
+    const r = await activationCodecLab.run(params, ctx);
+    for (const m of activationCodecSpec.metrics) expect(typeof r.metrics[m], m).toBe('number');
+    for (const c of activationCodecSpec.checks) expect(typeof r.checks[c], c).toBe('boolean');
+    expect(r.checks.decodesBitExact).toBe(true);
+    expect(r.metrics.estimateErrorPct).toBeLessThan(1.5);
+    // Raw is 8 bits plus the per-tensor min/max, exactly.
+    const lb = (events.find((e) => e.type === 'sample' && e.kind === 'layer-bits') as { data: { activations: number; tensors: number; raw: number }[] }).data;
+    for (const l of lb) expect(l.raw).toBeCloseTo(8 + (64 * l.tensors) / l.activations, 10);
+    expect(r.metrics.bandwidthReduction).toBeCloseTo(8 / r.metrics.bitsPerActivation_gaussian, 10);
+    // Only the live model's variables remain: the codec's and the encoders'.
+    const m = live() as { codec: ImageCodec; encoders: Record<string, { T: tf.Variable; tb: tf.Variable; Tinv: tf.Variable; tinvb: tf.Variable }> };
+    const owned = [...Object.values(codecVariables(m.codec)), ...Object.values(m.encoders).flatMap((e) => [e.T, e.tb, e.Tinv, e.tinvb])];
+    expect(tf.memory().numTensors - before).toBe(owned.length);
+    for (const v of owned) v.dispose();
+  });
+});

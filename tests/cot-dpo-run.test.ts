@@ -1,0 +1,67 @@
+// cot-dpo smoke run end to end, in a file of its own: a test in another file that overruns
+// its timeout can never leave tensors alive in this one's count (vitest runs each file in its own process).
+import { describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
+import { cotDpoSpec } from '../common/labs/cot-dpo';
+import { resolveParams } from '../common/lab';
+import { parseAnswer } from '../workers/labs/cot-dpo/data';
+import { disposeVlm, type Vlm } from '../workers/labs/cot-dpo/model';
+import { cotDpoLab } from '../workers/labs/cot-dpo/lab';
+import { initBackend } from '../workers/runtime/backend';
+import { testContext } from './helpers/context';
+
+describe('cot-dpo lab (smoke)', () => {
+  it('runs end to end: every metric and check, any pairs correct vs incorrect, the inspector query, no tensor leaks', async () => {
+    const { ctx, events, live } = await testContext(3);
+    const p = resolveParams(cotDpoSpec, 'smoke', {});
+    await initBackend('wasm');
+    // The judge is a cached shared part; train it before counting tensors.
+    (await ctx.require<{ dispose(): void }>('judge:mnist:tiny')).dispose();
+    const before = tf.memory().numTensors;
+    const r = await cotDpoLab.run(p, ctx);
+    for (const k of cotDpoSpec.metrics) expect(Number.isFinite(r.metrics[k]), k).toBe(true);
+    expect(Object.keys(r.checks).sort()).toEqual([...cotDpoSpec.checks].sort());
+    expect(r.metrics.heldOut).toBe(p.heldOut);
+    const pairs = events.filter((e) => e.type === 'sample' && e.kind === 'pairs').at(-1) as { data: { answer: string; chosen: string; rejected: string }[] } | undefined;
+    expect(pairs).toBeDefined();
+    for (const pr of pairs!.data) {
+      expect(parseAnswer(pr.chosen)).toBe(pr.answer);
+      expect(parseAnswer(pr.rejected)).not.toBe(pr.answer);
+    }
+    // Rounds: each model samples its own pairs every round (the control's first round reuses
+    // the SFT model's, so it is the DPO's); `pairs` counts the DPO rounds' pairs.
+    type Stats = { tag: string; round: number; rounds: number; questions: number; pairs: number; kept: number };
+    const stats = events.filter((e) => e.type === 'sample' && e.kind === 'pair-stats').map((e) => (e as { data: Stats }).data);
+    expect(stats.map((s) => `${s.tag}${s.round}`)).toEqual(['dpo1', 'dpo2', 'control1', 'control2']);
+    expect(stats.every((s) => s.rounds === p.dpoRounds && s.questions === p.pairQuestions)).toBe(true);
+    expect(stats[2]).toEqual({ ...stats[0], tag: 'control' });
+    expect(stats.filter((s) => s.tag === 'dpo').reduce((t, s) => t + s.pairs, 0)).toBe(r.metrics.pairs);
+    for (const s of stats) expect(s.pairs).toBeLessThanOrEqual(s.kept * p.pairsPerQuestion);
+    expect(r.metrics.dpoRounds).toBe(2);
+    // The DPO curves continue across rounds: steps 5, 10, … up to rounds × dpoSteps.
+    const lossSteps = events.filter((e) => e.type === 'metric' && e.name === 'dpo.loss').map((e) => (e as { step: number }).step);
+    const expected = stats.filter((s) => s.tag === 'dpo' && s.pairs > 0).flatMap((s) => Array.from({ length: p.dpoSteps }, (_, i) => i + 1).filter((k) => k % 5 === 0 || k === p.dpoSteps).map((k) => (s.round - 1) * p.dpoSteps + k));
+    expect(lossSteps).toEqual(expected);
+    // After round 1 the DPO model was evaluated on its own (the paper's single round).
+    expect(r.metrics.dpoGainRound1).toBeCloseTo(r.metrics.cotAcc_dpoRound1 - r.metrics.cotAcc_mixSft, 12);
+    // The inspector: K chains with their scores; bad arguments are named.
+    const inspect = cotDpoLab.queries!.inspect;
+    const shown = (await inspect({ index: 2, k: 3, seed: 5 }, live())) as { chains: { logProbSft: number; logProbDpo: number; score: number }[]; answer: string };
+    expect(shown.chains).toHaveLength(3);
+    for (const c of shown.chains) expect(c.score).toBeCloseTo(p.dpoBeta * (c.logProbDpo - c.logProbSft), 6);
+    const blank = new Array(784).fill(0);
+    const drawn = (await inspect({ digits: [blank, blank], op: 'max' }, live())) as { digits: number[]; answer: string };
+    expect(drawn.answer).toBe(String(Math.max(...drawn.digits)));
+    expect(() => inspect({ index: 2, k: 0 }, live())).toThrow(/k must be an integer in 1..32/);
+    expect(() => inspect({ index: 9999 }, live())).toThrow(/index must be an integer in 0..63/);
+    expect(() => inspect({ digits: [blank, blank], op: 'sum3' }, live())).toThrow(/sum3 takes 3 digits/);
+    expect(() => inspect({ digits: [blank.slice(1), blank], op: 'sum' }, live())).toThrow(/2 or 3 images of 784 numbers/);
+    // The live models (SFT, DPO, judge) stay for queries; everything else is freed.
+    const lm = live() as { sft: Vlm; dpo: Vlm; judge: { dispose(): void } };
+    disposeVlm(lm.sft); disposeVlm(lm.dpo); lm.judge.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    // Out-of-range parameters are refused with the field named.
+    expect(() => resolveParams(cotDpoSpec, 'smoke', { accuracyRange: [0.9, 0.1] })).toThrow(/accuracyRange.*is empty/);
+    expect(() => resolveParams(cotDpoSpec, 'smoke', { heads: 3 })).toThrow(/heads.*even size/);
+  }, 120_000);
+});
