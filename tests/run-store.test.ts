@@ -132,20 +132,25 @@ describe('RunStore', () => {
     s.close();
     const fs = require('node:fs') as typeof import('node:fs');
     const before = fs.readFileSync(path);
-    // Another process with the store open holds its lock (as a process stopped mid-transaction would).
-    const holder = spawn(process.execPath, ['-e', `require('fs').openSync(${JSON.stringify(path)}, 'r+'); console.log('open'); setTimeout(() => {}, 60000)`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    // Another process holds the lock, as one stopped mid-transaction would: its pid is in the lock directory.
+    const holder = spawn(process.execPath, ['-e', `console.log('up'); setTimeout(() => {}, 60000)`], { stdio: ['ignore', 'pipe', 'inherit'] });
     await new Promise<void>((r) => holder.stdout!.once('data', () => r()));
     fs.mkdirSync(`${path}.lock`);
+    fs.writeFileSync(join(`${path}.lock`, 'owner'), String(holder.pid));
     const old = new Date(Date.now() - 60_000);
     fs.utimesSync(`${path}.lock`, old, old);
     try {
-      expect(() => new RunStore(path)).toThrow(new RegExp(`held.sqlite is busy: another Benchtop process holds it \\(pid ${holder.pid}: .*node -e.*\\)\\. Your runs are safe: nothing was changed`));
+      expect(() => new RunStore(path)).toThrow(new RegExp(`held.sqlite is busy: another Benchtop process holds its lock \\(pid ${holder.pid}: .*node -e.*\\)\\. Your runs are safe: nothing was changed`));
       expect(fs.existsSync(`${path}.lock`)).toBe(true); // a live holder keeps its lock
       expect(fs.readFileSync(path).equals(before)).toBe(true);
     } finally { holder.kill('SIGKILL'); }
     await new Promise((r) => holder.on('close', r));
-    const again = new RunStore(path); // holder gone: the old lock is stale and cleared
+    // Dated in the future, so the age rule can never clear it: only its holder being gone can.
+    const future = new Date(Date.now() + 3_600_000);
+    fs.utimesSync(`${path}.lock`, future, future);
+    const again = new RunStore(path);
     expect(again.getRun('held-run-1')?.status).toBe('queued');
+    expect(fs.existsSync(`${path}.lock`)).toBe(false);
     again.close();
   }, 60_000);
 

@@ -32,7 +32,7 @@ export interface JobServiceOptions {
   cacheHome?: string;
   /** Test-only labs: id -> module path. */
   extraLabs?: Record<string, { module: string; cores?: number }>;
-  /** How often this process writes its runs' heartbeat, takes cancel requests and interrupts silent runs (≤ 2 s). */
+  /** How often this process writes its runs' heartbeat, takes cancel requests and interrupts silent runs (default 2 s). */
   heartbeatMs?: number;
   /** How long another process's run may be silent before it is taken as dead. */
   silentRunMs?: number;
@@ -162,7 +162,7 @@ export class JobService {
       case 'event':
         try { this.record(job, [m.event]); } catch (err) {
           // An event the store cannot take (or a store that stays locked) fails this run only.
-          this.cancelWithError(job, `could not record an event: ${(err as Error).message}`);
+          this.finish(job, 'failed', { error: `could not record an event: ${(err as Error).message}` });
         }
         break;
       case 'done':
@@ -253,12 +253,6 @@ export class JobService {
     if (s.idle) clearTimeout(s.idle);
     s.idle = setTimeout(() => { void s.worker.terminate(); this.servers.delete(runId); }, this.opts.serveIdleMs ?? 120_000);
     s.idle.unref();
-  }
-
-  private cancelWithError(job: Job, error: string): void {
-    if (job.finished) return;
-    void job.worker?.terminate();
-    this.finish(job, 'failed', { error });
   }
 
   /**

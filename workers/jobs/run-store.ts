@@ -3,8 +3,8 @@
 // One RunStore per process does all writes; processes (the app, a CLI run) share the file
 // through the VFS's lock directory, taken per transaction. Events are written as they
 // arrive, one transaction per batch, so a killed process loses only the events in flight.
-import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync, statSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
 import type { LabEvent, RunStatus, StoredEvent } from '../../common/events';
 import type { RunRecord, RunDetail, MetricPoint } from '../../common/api';
@@ -51,20 +51,17 @@ function pidAlive(pid: number | null): boolean {
   try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
 }
 
-/** Other processes that have the store file open, with their command lines (Linux /proc); undefined where that cannot be known. */
-export function otherStoreUsers(path: string): { pid: number; command: string }[] | undefined {
-  let pids: string[], target: string;
-  try { pids = readdirSync('/proc').filter((p) => /^\d+$/.test(p) && Number(p) !== process.pid); } catch { return undefined; }
-  try { target = realpathSync(path); } catch { return []; }
-  const users: { pid: number; command: string }[] = [];
-  for (const pid of pids) {
-    try {
-      const fds = readdirSync(`/proc/${pid}/fd`);
-      if (!fds.some((fd) => { try { return readlinkSync(`/proc/${pid}/fd/${fd}`) === target; } catch { return false; } })) continue;
-      users.push({ pid: Number(pid), command: readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ') });
-    } catch { /* gone, or not ours to read */ }
-  }
-  return users;
+/**
+ * Who holds the store's lock: the pid a writer leaves in the VFS's lock directory for the
+ * length of its transaction, whether that process lives, and its command line (Linux /proc).
+ */
+export function lockOwner(path: string): { pid: number; alive: boolean; command?: string } | undefined {
+  let pid: number;
+  try { pid = Number(readFileSync(join(`${path}.lock`, 'owner'), 'utf8')); } catch { return undefined; }
+  if (!Number.isInteger(pid) || pid <= 0) return undefined;
+  let command: string | undefined;
+  try { command = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' '); } catch { /* not Linux, or gone */ }
+  return { pid, alive: pidAlive(pid), command };
 }
 
 /** Why a store file cannot be opened before SQLite tries (SQLite would only say "Could not open the database"). */
@@ -106,21 +103,23 @@ export class RunStore {
   }
 
   private lockHeldMessage(): string {
-    const users = otherStoreUsers(this.path);
-    const who = users?.length ? `another Benchtop process holds it (${users.map((u) => `pid ${u.pid}: ${u.command.slice(0, 120)}`).join('; ')})` : 'another process holds its lock';
+    const owner = lockOwner(this.path);
+    const who = owner?.alive ? `another Benchtop process holds its lock (pid ${owner.pid}${owner.command ? `: ${owner.command.slice(0, 120)}` : ''})` : 'another process holds its lock';
     return `the run store ${this.path} is busy: ${who}. Your runs are safe: nothing was changed. Let that process finish, or stop it, then try again`;
   }
 
   /**
-   * The VFS locks with a directory; one left by a killed process would block us forever. It is
-   * stale when it is old and (where /proc tells) no other process has the store open: a live
-   * holder, even a stopped one, keeps its lock.
+   * The VFS locks with a directory; one left by a killed process would block us forever. A
+   * writer leaves its pid in it (see tx): the lock is stale once that process is gone. A lock
+   * without a pid (a read, or an older version) is stale after STALE_LOCK_MS. A live holder,
+   * even a stopped one, keeps its lock.
    */
   private clearStaleLock(): void {
     const lock = `${this.path}.lock`;
     try {
-      if (!existsSync(lock) || Date.now() - statSync(lock).mtimeMs <= STALE_LOCK_MS) return;
-      if (otherStoreUsers(this.path)?.length) return;
+      if (!existsSync(lock)) return;
+      const owner = lockOwner(this.path);
+      if (owner ? owner.alive : Date.now() - statSync(lock).mtimeMs <= STALE_LOCK_MS) return;
       rmSync(lock, { recursive: true, force: true });
     } catch { /* raced with its owner: fine */ }
   }
@@ -138,9 +137,17 @@ export class RunStore {
   }
 
   private tx(fn: () => void): void {
+    // The VFS unlocks with rmdir, so the pid file must be gone before COMMIT or ROLLBACK.
+    const owner = join(`${this.path}.lock`, 'owner');
+    const disown = () => { try { rmSync(owner, { force: true }); } catch { /* unlock reports it */ } };
     this.retry(() => {
       this.db.exec('BEGIN IMMEDIATE');
-      try { fn(); this.db.exec('COMMIT'); } catch (err) { try { this.db.exec('ROLLBACK'); } catch { /* already rolled back */ } throw err; }
+      try { writeFileSync(owner, String(process.pid)); } catch { /* the age rule still applies */ }
+      try { fn(); disown(); this.db.exec('COMMIT'); } catch (err) {
+        disown();
+        try { this.db.exec('ROLLBACK'); } catch { /* already rolled back */ }
+        throw err;
+      }
     });
   }
 
