@@ -202,7 +202,8 @@ export class RunStore {
     const silent = rows.map((r) => r.id).filter((id) => !own.has(id));
     if (silent.length) this.tx(() => {
       for (const id of silent) {
-        this.db.run(`UPDATE runs SET status = 'interrupted', finished_at = ?, error = COALESCE(error, ?) WHERE id = ? AND status IN ('queued', 'running')`,
+        // It ended when it last showed life, not when the silence was noticed.
+        this.db.run(`UPDATE runs SET status = 'interrupted', finished_at = COALESCE(heartbeat_at, ?), error = COALESCE(error, ?) WHERE id = ? AND status IN ('queued', 'running')`,
           [Date.now(), `its process sent no heartbeat for ${Math.round(silentMs / 1000)} s (killed or hung)`, id]);
       }
     });
