@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import type { RunStatus, StoredEvent } from './events';
 import type { ParamField, PresetName, RunSummary } from './lab';
+import type { ApiMethod } from './api-methods';
 
 export interface LabInfo {
   id: string;
@@ -89,7 +90,7 @@ export interface BenchtopApi {
   onRunUpdate(listener: (u: RunUpdate) => void): () => void;
 }
 
-/** Methods callable over a transport, with their payload validators. */
+/** Each method's payload validator, under the names of the one method table (api-methods.ts). */
 export const API_METHODS = {
   listLabs: z.tuple([]),
   startRun: z.tuple([startRunRequest]),
@@ -100,5 +101,5 @@ export const API_METHODS = {
   query: z.tuple([runIdArg, z.string().min(1).max(64), z.unknown()]),
   readArtifact: z.tuple([runIdArg, z.string().min(1).max(200)]),
   hostInfo: z.tuple([]),
-} as const;
-export type ApiMethod = keyof typeof API_METHODS;
+} as const satisfies Record<ApiMethod, z.ZodType>;
+export type { ApiMethod };

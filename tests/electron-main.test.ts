@@ -8,6 +8,8 @@ import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { APP_ENTRY_URL, appRequestFile, isAppUrl, isExternalPaperLink, isTrustedSender, mayNavigate } from '../electron/main/policy';
+import { API_METHOD_NAMES } from '../common/api-methods';
+import { API_METHODS } from '../common/api';
 import { createElectronStandIn, FakeFrame, FakeWebContents, installElectronStandIn } from './helpers/electron-stand-in';
 
 const out = join(__dirname, '..', 'out');
@@ -47,6 +49,12 @@ describe('main-process policy (pure, over URL strings)', () => {
     }
     expect(appRequestFile(root, 'app://evil/index.html')).toBeUndefined();
     rmSync(root, { recursive: true }); rmSync(outside, { recursive: true });
+  });
+});
+
+describe('the API method table', () => {
+  it('names the same methods as the validators the hosts use', () => {
+    expect(Object.keys(API_METHODS).sort()).toEqual([...API_METHOD_NAMES].sort());
   });
 });
 
@@ -122,6 +130,21 @@ describe('built main process under a stand-in electron module', () => {
     for (const url of ['app://benchtop/..%2f..%2fpackage.json', 'app://benchtop/%2e%2e/main/index.js', 'app://evil/index.html', 'app://benchtop/nope.js']) {
       expect((await handler(new Request(url))).status, url).toBe(404);
     }
+  });
+
+  it('the preload exposes window.benchtop with exactly the method table, each call one IPC invoke', async () => {
+    createRequire(__filename)(join(out, 'preload', 'index.js'));
+    expect(Object.keys(standIn.exposed)).toEqual(['benchtop']);
+    const api = standIn.exposed.benchtop as Record<string, (...a: unknown[]) => unknown>;
+    expect(Object.keys(api).sort()).toEqual([...API_METHOD_NAMES, 'onRunUpdate'].sort());
+    expect(await api.getRun('run-123456')).toBe('answer');
+    expect(standIn.invoked).toEqual([['benchtop:call', 'getRun', ['run-123456']]]);
+    const seen: unknown[] = [];
+    const off = api.onRunUpdate((u: unknown) => seen.push(u)) as () => void;
+    standIn.rendererListeners.emit('benchtop:update', {}, { runId: 'r' });
+    off();
+    standIn.rendererListeners.emit('benchtop:update', {}, { runId: 's' });
+    expect(seen).toEqual([{ runId: 'r' }]);
   });
 
   it('denies every permission request and check', () => {

@@ -49,7 +49,17 @@ export function createElectronStandIn() {
   const privileged: { scheme: string }[] = [];
   const permission = { request: undefined as undefined | ((wc: unknown, p: string, cb: (ok: boolean) => void) => void), check: undefined as undefined | ((...a: unknown[]) => boolean) };
   const opened: string[] = [];
+  // The preload's side: what it exposes to the page, and the IPC it sends.
+  const exposed: Record<string, unknown> = {};
+  const invoked: [string, ...unknown[]][] = [];
+  const rendererListeners = new EventEmitter();
   const electron = {
+    contextBridge: { exposeInMainWorld(key: string, api: unknown) { exposed[key] = api; } },
+    ipcRenderer: {
+      invoke: async (channel: string, ...args: unknown[]) => { invoked.push([channel, ...args]); return 'answer'; },
+      on: (channel: string, fn: (...a: unknown[]) => void) => rendererListeners.on(channel, fn),
+      removeListener: (channel: string, fn: (...a: unknown[]) => void) => rendererListeners.removeListener(channel, fn),
+    },
     app,
     BrowserWindow: FakeWindow,
     ipcMain: { handle(channel: string, fn: (e: unknown, ...args: unknown[]) => Promise<unknown>) { ipcHandlers.set(channel, fn); } },
@@ -67,7 +77,7 @@ export function createElectronStandIn() {
     },
     shell: { openExternal: async (url: string) => { opened.push(url); } },
   };
-  return { electron, app, windows, ipcHandlers, protocolHandlers, privileged, permission, opened, FakeWebContents };
+  return { electron, app, windows, ipcHandlers, protocolHandlers, privileged, permission, opened, exposed, invoked, rendererListeners, FakeWebContents };
 }
 
 /** Makes `require('electron')` return the stand-in in this process (the built bundle keeps it external). */

@@ -2,6 +2,7 @@
 // set when the printed URL was opened; the socket reconnects if the host restarts.
 import type { BenchtopApi, RunUpdate } from '../../../common/api';
 import { parseJson, stringifyJson } from '../../../common/json';
+import { bridgeApi, type ApiMethod } from '../../../common/api-methods';
 
 /** Why the host closed the socket, for the calls still waiting on it. */
 function closeReason(ev: CloseEvent): string {
@@ -45,29 +46,18 @@ export function websocketBridge(): BenchtopApi {
     return opened;
   };
 
-  const call = async (method: string, ...args: unknown[]): Promise<never> => {
+  const call = async (method: ApiMethod, args: unknown[]): Promise<unknown> => {
     const ws = socket ?? (await connect());
     const id = ++seq;
     return new Promise((resolve, reject) => {
-      pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      pending.set(id, { resolve, reject });
       ws.send(stringifyJson({ id, method, args }));
     });
   };
 
-  return {
-    listLabs: () => call('listLabs'),
-    startRun: (req) => call('startRun', req),
-    cancelRun: (id) => call('cancelRun', id),
-    listRuns: (lab) => call('listRuns', lab),
-    getRun: (id) => call('getRun', id),
-    deleteRun: (id) => call('deleteRun', id),
-    query: (id, name, args) => call('query', id, name, args),
-    readArtifact: (id, name) => call('readArtifact', id, name),
-    hostInfo: () => call('hostInfo'),
-    onRunUpdate(listener) {
-      listeners.add(listener);
-      connect().catch(() => {});
-      return () => listeners.delete(listener);
-    },
-  };
+  return bridgeApi(call, (listener) => {
+    listeners.add(listener);
+    connect().catch(() => {});
+    return () => { listeners.delete(listener); };
+  });
 }
