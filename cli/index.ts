@@ -191,9 +191,6 @@ if (require.main === module) {
 export function labReference(): Record<string, { metric: string; paper: string; note: string }[]> {
   return Object.fromEntries(LAB_SPECS.filter((s) => s.reproduce).map((s) => [s.id, s.reproduce!]));
 }
-export function labNotes(): Record<string, string[]> {
-  return Object.fromEntries(LAB_SPECS.filter((s) => s.resultsNotes).map((s) => [s.id, s.resultsNotes!]));
-}
 export function labSweeps(): Record<string, NonNullable<(typeof LAB_SPECS)[number]['sweeps']>> {
   return Object.fromEntries(LAB_SPECS.filter((s) => s.sweeps).map((s) => [s.id, s.sweeps!]));
 }

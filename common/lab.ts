@@ -21,10 +21,9 @@ export interface LabSpec<S extends z.ZodObject = z.ZodObject> {
   cores?: number;
   /** What the default preset costs on 2 cores, stated for the user. */
   defaultTime: string;
-  /** Rows of docs/RESULTS.md: our metric (paper preset, 3 seeds) beside the paper's figure. */
+  /** Rows of docs/RESULTS.md: our metric (paper preset, 3 seeds) beside the paper's figure.
+   *  The research notes that follow the table live in docs/notes/<id>.md, not here. */
   reproduce?: { metric: string; paper: string; note: string }[];
-  /** Paragraphs for RESULTS.md: where we differ from the paper, and why. */
-  resultsNotes?: string[];
   /** One-parameter ablations `npm run reproduce` also runs (one seed each) into RESULTS.md. */
   sweeps?: { title: string; param: string; values: (number | string | boolean)[]; preset: PresetName; seed: number; overrides?: Record<string, unknown>; metrics: string[]; note: string }[];
 }

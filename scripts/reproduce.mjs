@@ -87,7 +87,12 @@ writeFileSync(rawPath, stringifyJson(raw, 2) + '\n');
 
 // RESULTS.md from everything in results.json, with the specs' reference rows.
 const LAB_REFERENCE = cliModule.labReference?.() ?? {};
-const LAB_NOTES = cliModule.labNotes?.() ?? {};
+/** A lab's research notes (docs/notes/<id>.md): paragraphs separated by blank lines, after its table. */
+const labNotes = (id) => {
+  const file = join(root, 'docs', 'notes', `${id}.md`);
+  if (!existsSync(file)) return [];
+  return readFileSync(file, 'utf8').replace(/<!--[\s\S]*?-->/g, '').split(/\n\s*\n/).map((p) => p.trim()).filter(Boolean);
+};
 const fmt = (xs) => {
   if (!xs.length) return '—';
   const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -115,7 +120,7 @@ for (const lab of specs) {
     md += `| ${sw.param} | ${sw.metrics.join(' | ')} |\n|${'---|'.repeat(sw.metrics.length + 1)}\n`;
     for (const r of sw.runs) md += `| ${r.value} | ${sw.metrics.map((m) => (typeof r.metrics?.[m] === 'number' ? r.metrics[m].toFixed(3) : typeof r.checks?.[m] === 'boolean' ? (r.checks[m] ? 'pass' : 'fail') : '—')).join(' | ')} |\n`;
   }
-  for (const note of LAB_NOTES[lab.id] ?? []) md += `\n${note}\n`;
+  for (const note of labNotes(lab.id)) md += `\n${note}\n`;
 }
 writeFileSync(join(root, 'docs', 'RESULTS.md'), md);
 process.stderr.write('wrote docs/RESULTS.md and docs/results.json\n');

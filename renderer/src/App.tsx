@@ -91,7 +91,9 @@ export function App() {
           </button>
         ))}
       </nav>
-      {fatal ? <main className="lab-page"><p className="error">{fatal}</p></main> : lab ? <ErrorBoundary what={`${lab.title} page`} resetKey={lab.id}><LabPage key={lab.id} lab={lab} /></ErrorBoundary> : <main className="lab-page muted">loading…</main>}
+      {fatal ? <main className="lab-page"><p className="error">{fatal}</p></main>
+        : lab ? <ErrorBoundary what={`${lab.title} page`} resetKey={lab.id}><LabPage key={lab.id} lab={lab} /></ErrorBoundary>
+          : <main className="lab-page muted">loading…</main>}
     </div>
   );
 }
