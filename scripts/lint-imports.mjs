@@ -1,6 +1,9 @@
 // The layering rule: common <- workers <- hosts (electron/main, cli); common <- renderer.
 // Labs never import Electron, React or the DOM; the renderer never imports workers code
-// or Node built-ins. Run by `npm run lint` and by `npm test`.
+// or Node built-ins. Tests may import any layer (never the electron package: they use a
+// stand-in); e2e specs drive the UI and may set up state through common and workers, never
+// import the renderer; the bench measures common, workers and the CLI; scripts run on plain
+// Node against out/ and import no source layer. Run by `npm run lint` and by `npm test`.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve, dirname, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +16,10 @@ function layerOf(rel) {
   if (rel.startsWith('electron/preload/')) return 'electron-preload';
   if (rel.startsWith('cli/')) return 'cli';
   if (rel.startsWith('renderer/')) return 'renderer';
+  if (rel.startsWith('tests/')) return 'tests';
+  if (rel.startsWith('e2e/')) return 'e2e';
+  if (rel.startsWith('bench/')) return 'bench';
+  if (rel.startsWith('scripts/')) return 'scripts';
   return undefined;
 }
 
@@ -23,12 +30,16 @@ const MAY_IMPORT = {
   'electron-preload': ['common', 'electron-preload'],
   cli: ['common', 'workers', 'cli'],
   renderer: ['common', 'renderer'],
+  tests: ['common', 'workers', 'electron-main', 'cli', 'renderer', 'tests', 'scripts'],
+  e2e: ['common', 'workers', 'e2e', 'scripts'],
+  bench: ['common', 'workers', 'cli', 'bench'],
+  scripts: ['scripts'],
 };
 const PACKAGE_RULES = [
   { test: (s) => s === 'electron' || s.startsWith('electron/'), allowed: ['electron-main', 'electron-preload'], why: 'Electron belongs to the Electron host' },
-  { test: (s) => /^(react|react-dom|recharts)(\/|$)/.test(s), allowed: ['renderer'], why: 'React belongs to the renderer' },
-  { test: (s) => /^(@tensorflow\/|onnxruntime-node|node-sqlite3-wasm)/.test(s), allowed: ['workers', 'cli', 'electron-main'], why: 'compute and storage stay out of the renderer and the contract' },
-  { test: (s) => s.startsWith('node:') || ['fs', 'path', 'os', 'child_process', 'worker_threads', 'crypto', 'http'].includes(s), allowed: ['workers', 'cli', 'electron-main'], why: 'Node built-ins do not exist in the renderer, and the contract must stay portable' },
+  { test: (s) => /^(react|react-dom|recharts)(\/|$)/.test(s), allowed: ['renderer', 'tests'], why: 'React belongs to the renderer' },
+  { test: (s) => /^(@tensorflow\/|onnxruntime-node|node-sqlite3-wasm)/.test(s), allowed: ['workers', 'cli', 'electron-main', 'tests', 'e2e', 'bench'], why: 'compute and storage stay out of the renderer and the contract' },
+  { test: (s) => s.startsWith('node:') || ['fs', 'path', 'os', 'child_process', 'worker_threads', 'crypto', 'http'].includes(s), allowed: ['workers', 'cli', 'electron-main', 'tests', 'e2e', 'bench', 'scripts'], why: 'Node built-ins do not exist in the renderer, and the contract must stay portable' },
 ];
 
 const IMPORT_RE = /(?:^|\n)\s*(?:import|export)\s[^'";]*?from\s*['"]([^'"]+)['"]|(?:^|[^\w.])(?:import|require)\s*\(\s*['"]([^'"]+)['"]\s*\)|(?:^|\n)\s*import\s*['"]([^'"]+)['"]/g;

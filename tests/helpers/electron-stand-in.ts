@@ -80,7 +80,7 @@ export function createElectronStandIn() {
   return { electron, app, windows, ipcHandlers, protocolHandlers, privileged, permission, opened, exposed, invoked, rendererListeners, FakeWebContents };
 }
 
-/** Makes `require('electron')` return the stand-in in this process (the built bundle keeps it external). */
+/** Makes the bundle's import of the electron package return the stand-in in this process (the built bundle keeps it external). */
 export function installElectronStandIn(standIn: ReturnType<typeof createElectronStandIn>): void {
   const req = createRequire(__filename);
   const resolved = req.resolve('electron');

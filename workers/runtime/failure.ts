@@ -5,7 +5,8 @@
 const OUT_OF_MEMORY = /^(Aborted\(.*\)|memory access out of bounds|Out of memory|Cannot enlarge memory|Invalid typed array length|Array buffer allocation failed)/i;
 
 export function isOutOfMemory(err: unknown): boolean {
-  return (err instanceof WebAssembly.RuntimeError || err instanceof RangeError) && OUT_OF_MEMORY.test((err as Error).message);
+  // A wasm trap is a WebAssembly.RuntimeError (name "RuntimeError"); a JS allocation failure a RangeError.
+  return err instanceof Error && (err.name === 'RuntimeError' || err instanceof RangeError) && OUT_OF_MEMORY.test(err.message);
 }
 
 /** The message stored with a failed run: its first line is what the CLI and the app show. */
