@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { resolveParams } from '../common/lab';
 import { referenceClassifierSpec } from '../common/labs/reference-classifier';
 import { referenceClassifierLab } from '../workers/labs/reference-classifier/lab';
-import { randomShift } from '../workers/labs/reference-classifier/train';
+import { randomShift } from '../workers/data/augment';
 import { batchFloats, loadDataset } from '../workers/runtime/datasets';
 import { Rng } from '../workers/runtime/rng';
 import { testContext } from './helpers/context';

@@ -6,8 +6,8 @@ import type { DatasetName } from '../runtime/datasets';
 import { assignCheckpoint, readCheckpoint, saveCheckpoint } from '../runtime/checkpoint';
 import { Rng } from '../runtime/rng';
 import type { SharedPart } from '../runtime/shared-parts';
-import { classifierForward, createClassifier } from '../labs/reference-classifier/model';
-import { trainClassifier } from '../labs/reference-classifier/train';
+import { classifierForward, createClassifier } from '../nn/classifier';
+import { trainClassifier } from '../train/classifier';
 
 export interface Judge {
   dataset: DatasetName;

@@ -3,8 +3,8 @@ import { referenceClassifierSpec } from '../../../common/labs/reference-classifi
 import { CLASS_NAMES } from '../../runtime/datasets';
 import { assignCheckpoint, readCheckpoint, saveCheckpoint } from '../../runtime/checkpoint';
 import type { LabDefinition } from '../../runtime/context';
-import { classifierForward, createClassifier, type ClassifierVars } from './model';
-import { trainClassifier } from './train';
+import { classifierForward, createClassifier, type ClassifierVars } from '../../nn/classifier';
+import { trainClassifier } from '../../train/classifier';
 import { Rng } from '../../runtime/rng';
 
 interface LiveModel { vars: ClassifierVars; dataset: 'mnist' | 'fashion-mnist' }

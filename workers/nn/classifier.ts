@@ -1,7 +1,8 @@
-// conv3x3(C) -> relu -> maxpool2 -> conv3x3(2C) -> relu -> maxpool2 -> dense(F) -> relu
-// -> dense(10). The relu(dense(F)) layer is the judge's feature space for Fréchet distance.
+// The small CNN of the reference-classifier lab and of the judge: conv3x3(C) -> relu ->
+// maxpool2 -> conv3x3(2C) -> relu -> maxpool2 -> dense(F) -> relu -> dense(10). The
+// relu(dense(F)) layer is the judge's feature space for Fréchet distance.
 import * as tf from '@tensorflow/tfjs';
-import type { Rng } from '../../runtime/rng';
+import type { Rng } from '../runtime/rng';
 
 export interface ClassifierShape { channels: number; featureDim: number }
 export type ClassifierVars = Record<'conv1' | 'b1' | 'conv2' | 'b2' | 'fc1' | 'bf1' | 'fc2' | 'bf2', tf.Variable>;
