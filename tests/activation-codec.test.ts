@@ -7,7 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { applyEncoder, bitsEstimate, createActEncoder, quantize } from '../workers/labs/activation-codec/act-encoder';
-import { analysis, codecVariables, decodeImage, encodeImage, type ImageCodec } from '../workers/nn/image-codec';
+import { analysis, codecVariables, decodeImage, encodeImage } from '../workers/nn/image-codec';
 import { decodeEGk, decodeSymmetricEG, encodeEGk, encodeSymmetricEG, egkLength, symmetricEGBits } from '../workers/coding/exp-golomb';
 import { decodeGaussian, encodeGaussian, gaussianEstimateBits } from '../workers/coding/gaussian';
 import { batchFloats, loadDataset } from '../workers/runtime/datasets';
@@ -18,7 +18,7 @@ const home = mkdtempSync(join(tmpdir(), 'bt-act-'));
 describe('activation-codec (smoke, seed 3)', () => {
   it('codes real activations of the codec: exact EG lengths, bit-exact round trips, estimate within 1 % + 6 bytes', async () => {
     const { ctx } = await testContext(3, { home });
-    const codec = await ctx.require<ImageCodec>('codec:mnist:0.001:tiny');
+    const codec = await ctx.require('codec:mnist:0.001:tiny');
     const { x } = batchFloats(loadDataset('mnist').test, Array.from({ length: 16 }, (_, i) => i));
     const captured: { q: Int32Array; C: number }[] = [];
     tf.tidy(() => {

@@ -16,7 +16,7 @@ describe('cot-dpo lab (smoke)', () => {
     const p = resolveParams(cotDpoSpec, 'smoke', {});
     await initBackend('wasm');
     // The judge is a cached shared part; train it before counting tensors.
-    (await ctx.require<{ dispose(): void }>('judge:mnist:tiny')).dispose();
+    (await ctx.require('judge:mnist:tiny')).dispose();
     const before = tf.memory().numTensors;
     const r = await cotDpoLab.run(p, ctx);
     for (const k of cotDpoSpec.metrics) expect(Number.isFinite(r.metrics[k]), k).toBe(true);

@@ -50,10 +50,10 @@ function makeContext(job: JobSpec, backend: Awaited<ReturnType<typeof initBacken
       },
     },
     checkpointPath: (name) => join(job.runDir, 'checkpoints', `${name}.ckpt`),
-    async require<T>(key: string): Promise<T> {
+    async require(key) {
       const part = sharedPart(key);
       if (!part) throw new Error(`unknown shared part "${key}" (known: ${SHARED_PART_KEYS.join(', ')})`);
-      return (await obtainPart(part, ctx, job.home)) as T;
+      return obtainPart(part, ctx, job.home);
     },
     isCached(key) { const part = sharedPart(key); return !!part && partCached(part, job.home); },
     throwIfCancelled() { if (controller.signal.aborted) throw new CancelledError(); },

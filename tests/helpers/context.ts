@@ -27,7 +27,7 @@ export async function testContext(seed: number, opts: { home?: string } = {}) {
     log: (message, level = 'info') => events.push({ type: 'log', level, message }),
     artifacts: { write(name, mime, data) { const p = join(runDir, 'artifacts', name); writeFileAtomic(p, data); events.push({ type: 'artifact', name, mime, path: p }); return p; } },
     checkpointPath: (name) => join(runDir, 'checkpoints', `${name}.ckpt`),
-    require: async <T,>(key: string) => (await obtainPart(sharedPart(key)!, ctx, home)) as T,
+    require: (key) => obtainPart(sharedPart(key)!, ctx, home),
     isCached: (key) => partCached(sharedPart(key)!, home),
     throwIfCancelled() { if (controller.signal.aborted) throw new CancelledError(); },
     setLiveModel(m) { live = m; },

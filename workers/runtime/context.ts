@@ -1,4 +1,5 @@
 // What a lab receives while it runs, and what a lab module exports.
+import type { SharedPartKey, SharedPartOf } from '../shared-parts';
 import type * as tfType from '@tensorflow/tfjs';
 import type { z } from 'zod';
 import type { LabEvent } from '../../common/events';
@@ -30,10 +31,10 @@ export interface RunContext {
   log(message: string, level?: 'debug' | 'info' | 'warn' | 'error'): void;
   artifacts: ArtifactWriter;
   checkpointPath(name: string): string;
-  /** A shared trained part ('judge:mnist', …) from the cache, trained here on a miss. */
-  require<T = unknown>(key: string): Promise<T>;
+  /** A shared trained part ('judge:mnist', …) from the cache, trained here on a miss; typed by its key's family. */
+  require<K extends SharedPartKey>(key: K): Promise<SharedPartOf<K>>;
   /** Whether a shared part is already trained and cached (require() would not train). */
-  isCached(key: string): boolean;
+  isCached(key: SharedPartKey): boolean;
   /** Throws CancelledError once the run is cancelled; call between steps. */
   throwIfCancelled(): void;
   /** Lets queries reach the live model while (and after) the run trains. */

@@ -1,6 +1,18 @@
+// The registry of shared trained parts. A key names its family and recipe; its type says
+// what `ctx.require(key)` returns, so a lab never states (or misstates) the part's type.
 import type { SharedPart } from '../runtime/shared-parts';
-import { judgePart, TINY_JUDGE } from './judge';
+import type { DatasetName } from '../runtime/datasets';
+import type { ImageCodec } from '../nn/image-codec';
+import { judgePart, TINY_JUDGE, type Judge } from './judge';
 import { codecPart, TINY_CODEC } from './mse-codec';
+
+/** 'judge:mnist', 'judge:fashion-mnist:tiny', … */
+export type JudgeKey = `judge:${DatasetName}` | `judge:${DatasetName}:tiny`;
+/** 'codec:mnist:0.008', 'codec:mnist:0.001:tiny', … */
+export type CodecKey = `codec:${DatasetName}:${number}` | `codec:${DatasetName}:${number}:tiny`;
+export type SharedPartKey = JudgeKey | CodecKey;
+/** What a key's part loads as. */
+export type SharedPartOf<K extends SharedPartKey> = K extends JudgeKey ? Judge : K extends CodecKey ? ImageCodec : never;
 
 /** 'codec:mnist:0.008' → the MSE codec trained at that λ; a ':tiny' suffix, a small one for smoke runs. */
 function parseCodecKey(key: string) {
@@ -16,8 +28,8 @@ const FIXED: Record<string, () => SharedPart<unknown>> = {
   'judge:fashion-mnist:tiny': () => judgePart('fashion-mnist', TINY_JUDGE, ':tiny'),
 };
 
-/** The shared part for a key, or undefined when no such part exists. */
-export function sharedPart(key: string): SharedPart<unknown> | undefined {
-  return FIXED[key]?.() ?? (parseCodecKey(key) as SharedPart<unknown> | undefined);
+/** The shared part for a key, or undefined when no such part exists (keys can come from user params at run time). */
+export function sharedPart<K extends SharedPartKey>(key: K | string): SharedPart<SharedPartOf<K>> | undefined {
+  return (FIXED[key]?.() ?? parseCodecKey(key)) as SharedPart<SharedPartOf<K>> | undefined;
 }
 export const SHARED_PART_KEYS = [...Object.keys(FIXED), 'codec:<mnist|fashion-mnist>:<λ>[:tiny]'];

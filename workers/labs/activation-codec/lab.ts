@@ -1,3 +1,4 @@
+import type { CodecKey } from '../../shared-parts';
 import * as tf from '@tensorflow/tfjs';
 import { activationCodecSpec, CODEC_LAMBDAS, type ActivationCodecParams } from '../../../common/labs/activation-codec';
 import type { LabDefinition, RunContext } from '../../runtime/context';
@@ -10,7 +11,7 @@ import { evaluateActivations } from './evaluate';
 
 interface LiveModel { codec: ImageCodec; encoders: Record<HiddenLayer, ActEncoder>; params: ActivationCodecParams }
 
-const codecKey = (p: ActivationCodecParams, lambda: number) => `codec:${p.dataset}:${lambda}${p.codecSize === 'tiny' ? ':tiny' : ''}`;
+const codecKey = (p: ActivationCodecParams, lambda: number): CodecKey => (p.codecSize === 'tiny' ? `codec:${p.dataset}:${lambda}:tiny` as const : `codec:${p.dataset}:${lambda}` as const);
 
 function makeEncoders(codec: ImageCodec, kind: ActivationCodecParams['transform']): Record<HiddenLayer, ActEncoder> {
   return Object.fromEntries(HIDDEN_LAYERS.map((l) => [l, createActEncoder(l, codec.shape.N, kind)])) as Record<HiddenLayer, ActEncoder>;
@@ -27,7 +28,7 @@ async function rdCurve(p: ActivationCodecParams, ctx: RunContext) {
   const all = [...new Set([...CODEC_LAMBDAS, p.lambda])].sort((a, b) => a - b);
   const lambdas = p.rdCurve === 'all' ? all : p.rdCurve === 'cached' ? all.filter((l) => l === p.lambda || ctx.isCached(codecKey(p, l))) : [p.lambda];
   for (const lambda of lambdas) {
-    const codec = await ctx.require<ImageCodec>(codecKey(p, lambda));
+    const codec = await ctx.require(codecKey(p, lambda));
     const ev = evaluateCodec(codec, p.dataset, 200);
     points.push({ lambda, bpp: ev.bpp, psnrDb: ev.psnrDb });
     disposeCodec(codec);
@@ -54,7 +55,7 @@ export const activationCodecLab: LabDefinition<typeof activationCodecSpec.params
   spec: activationCodecSpec,
   async run(p, ctx) {
     ctx.progress('load codec', 0, 1);
-    const codec = await ctx.require<ImageCodec>(codecKey(p, p.lambda));
+    const codec = await ctx.require(codecKey(p, p.lambda));
     const encoders = makeEncoders(codec, p.transform);
     ctx.setLiveModel({ codec, encoders, params: p } satisfies LiveModel);
 
@@ -64,7 +65,7 @@ export const activationCodecLab: LabDefinition<typeof activationCodecSpec.params
     const before = evaluateCodec(codec, p.dataset, evalCount);
     let control = before;
     if (p.trainCodec && p.fineTuneSteps > 0) {
-      const twin = await ctx.require<ImageCodec>(codecKey(p, p.lambda)); // a second copy of the cached weights
+      const twin = await ctx.require(codecKey(p, p.lambda)); // a second copy of the cached weights
       await fineTune(p, twin, null, ctx);
       control = evaluateCodec(twin, p.dataset, evalCount);
       disposeCodec(twin);

@@ -1,3 +1,4 @@
+import type { JudgeKey } from '../../shared-parts';
 import * as tf from '@tensorflow/tfjs';
 import { cotDpoSpec, SFT_VARIANTS, type CotDpoParams, type SftVariant } from '../../../common/labs/cot-dpo';
 import type { LabDefinition } from '../../runtime/context';
@@ -34,7 +35,7 @@ export function questionSets(p: CotDpoParams, seed: number) {
 /** Round 0 keeps the single-round stream names, so a one-round run draws what it always drew. */
 const roundFork = (base: string, r: number) => (r === 0 ? base : `${base}-${r}`);
 
-const judgeKey = (p: CotDpoParams) => (p.judge === 'tiny' ? 'judge:mnist:tiny' : 'judge:mnist');
+const judgeKey = (p: CotDpoParams): JudgeKey => (p.judge === 'tiny' ? 'judge:mnist:tiny' : 'judge:mnist');
 const shapeOf = (p: CotDpoParams) => ({ dModel: p.dModel, layers: p.layers, heads: p.heads, kvHeads: p.kvHeads });
 
 function saveVlm(path: string, m: Vlm, p: CotDpoParams) { saveCheckpoint(path, vlmTensors(m), { params: p }); }
@@ -51,7 +52,7 @@ export const cotDpoLab: LabDefinition<typeof cotDpoSpec.params> = {
   spec: cotDpoSpec,
   async run(p, ctx) {
     ctx.progress('judge features', 0, 1);
-    const judge = await ctx.require<Judge>(judgeKey(p));
+    const judge = await ctx.require(judgeKey(p));
     const { ds, train, align, heldOut, hard, fresh, pairQuestions } = questionSets(p, p.seed);
     const bank = buildFeatureBank(judge, ds.train, ds.test, { train: [...train, ...align, ...fresh], test: [...heldOut, ...hard] });
     ctx.progress('judge features', 1, 1);
@@ -178,7 +179,7 @@ export const cotDpoLab: LabDefinition<typeof cotDpoSpec.params> = {
   async loadModel(runDir, ctx) {
     const sftCkpt = readCheckpoint(`${runDir}/checkpoints/sft.ckpt`);
     const p = sftCkpt.meta.params as CotDpoParams;
-    const judge = await ctx.require<Judge>(judgeKey(p));
+    const judge = await ctx.require(judgeKey(p));
     const { ds, heldOut } = questionSets(p, p.seed);
     const bank = buildFeatureBank(judge, ds.train, ds.test, { train: [], test: heldOut });
     const sft = loadVlm(`${runDir}/checkpoints/sft.ckpt`, p, bank.dim);

@@ -1,3 +1,4 @@
+import type { JudgeKey } from '../../shared-parts';
 import { existsSync } from 'node:fs';
 import { DIT_MODELS, ecDitSpec, type DitModelName, type EcDitParams } from '../../../common/labs/ec-dit';
 import type { LabDefinition, RunContext } from '../../runtime/context';
@@ -15,7 +16,7 @@ import { inkExpertSpearman, sampleImages, type SampleResult } from './sample';
 
 interface LiveModel { models: Partial<Record<DitModelName, Dit>>; params: EcDitParams }
 
-const judgeKey = (p: EcDitParams) => (p.judge === 'tiny' ? `judge:${p.dataset}:tiny` : `judge:${p.dataset}`);
+const judgeKey = (p: EcDitParams): JudgeKey => (p.judge === 'tiny' ? `judge:${p.dataset}:tiny` as const : `judge:${p.dataset}` as const);
 
 /** The dense model's MoE-position FFN: f_c experts wide, plus the router's d·E multiply-adds (d·E / 2d hidden units). */
 function denseAtMoeHidden(p: EcDitParams) { return Math.round(p.capacityFactor * p.expertHidden + p.experts / 2); }
@@ -41,7 +42,7 @@ export const ecDitLab: LabDefinition<typeof ecDitSpec.params> = {
   spec: ecDitSpec,
   async run(p, ctx) {
     ctx.progress('judge', 0, 1);
-    const judge = await ctx.require<Judge>(judgeKey(p));
+    const judge = await ctx.require(judgeKey(p));
     ctx.progress('judge', 1, 1);
     try {
       return await runWithJudge(p, ctx, judge);
