@@ -10,7 +10,8 @@ import { composeImage, makeItems, OPS, parseAnswer, teach, type Op } from '../wo
 import { decodeText, encodeText, truncateWordTokens, untilEos, EOS } from '../workers/labs/cot-dpo/tokenizer';
 import { chainLogProbs, dpoLoss, trainDpo, type Pair } from '../workers/labs/cot-dpo/train';
 import { addLora, mergeLora, PROJECTIONS } from '../workers/nn/decoder';
-import { accuracyOf, firstDifference, pairedDifferenceSe, pairedSe, sampledAccuracyOf, selectPairs } from '../workers/labs/cot-dpo/evaluate';
+import { accuracyOf, firstDifference, sampledAccuracyOf, selectPairs } from '../workers/labs/cot-dpo/evaluate';
+import { pairedDifferenceSe, pairedSe } from '../workers/runtime/stats';
 import { promptBatch, type FeatureBank } from '../workers/labs/cot-dpo/features';
 import { createVlm, disposeVlm, targetLogProbs } from '../workers/labs/cot-dpo/model';
 import { questionSets } from '../workers/labs/cot-dpo/lab';

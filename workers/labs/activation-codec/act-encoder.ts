@@ -8,6 +8,7 @@ import type { ActivationCoder } from '../../../common/labs/activation-codec';
 import { channelGaussians } from '../../coding/gaussian';
 import { medianInt } from '../../coding/exp-golomb';
 import type { HiddenLayer } from '../../nn/image-codec';
+import { floorSTE, roundSTE } from '../../nn/ste';
 
 /**
  * 'full': T, T′ are C×C matrices with biases (the paper's 1x1 convs). 'diagonal': per-channel
@@ -24,11 +25,6 @@ export function createActEncoder(layer: HiddenLayer, channels: number, kind: Tra
 }
 
 export const encoderVariables = (e: ActEncoder) => (e.kind === 'full' ? [e.T, e.tb, e.Tinv, e.tinvb] : [e.T, e.Tinv]);
-
-/** round() forward, identity backward. */
-export const roundSTE = tf.customGrad((x) => ({ value: tf.round(x as tf.Tensor), gradFunc: (dy) => dy as tf.Tensor })) as (x: tf.Tensor) => tf.Tensor;
-/** floor() forward, identity backward. */
-export const floorSTE = tf.customGrad((x) => ({ value: tf.floor(x as tf.Tensor), gradFunc: (dy) => dy as tf.Tensor })) as (x: tf.Tensor) => tf.Tensor;
 
 function conv1x1(a: tf.Tensor4D, w: tf.Tensor, b: tf.Tensor): tf.Tensor4D {
   if (w.rank === 1) return a.mul(w) as tf.Tensor4D; // diagonal: per-channel scale, no bias

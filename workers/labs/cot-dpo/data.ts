@@ -5,6 +5,7 @@
 // split, so no held-out digit image was ever seen in training.
 import type { ImageSet } from '../../runtime/datasets';
 import type { Rng } from '../../runtime/rng';
+import { composeStrip } from '../../data/compose';
 
 export const TWO_DIGIT_OPS = ['sum', 'diff', 'max', 'prod', 'larger'] as const;
 /** Three digits, two chained additions: the harder split (also ~1 in 6 training items). */
@@ -87,10 +88,4 @@ export function makeItems(n: number, set: ImageSet, rng: Rng, ops: readonly Op[]
 }
 
 /** The item's picture: 28 x 84 grey bytes, digit k in columns 28k..28k+27, unused slots blank. */
-export function composeImage(item: Pick<Item, 'imageIndex'>, set: ImageSet): Uint8Array {
-  const out = new Uint8Array(28 * 28 * SLOTS);
-  item.imageIndex.forEach((idx, slot) => {
-    for (let r = 0; r < 28; r++) out.set(set.pixels.subarray(idx * 784 + r * 28, idx * 784 + r * 28 + 28), r * 28 * SLOTS + slot * 28);
-  });
-  return out;
-}
+export const composeImage = (item: Pick<Item, 'imageIndex'>, set: ImageSet): Uint8Array => composeStrip(item.imageIndex, set, SLOTS);

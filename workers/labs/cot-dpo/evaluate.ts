@@ -17,25 +17,6 @@ export function accuracyOf(answers: readonly (string | null)[], items: readonly 
   return { correct, parseFail, n, acc, se: n ? Math.sqrt((acc * (1 - acc)) / n) : 0, parseFailRate: n ? parseFail / n : 0, hits };
 }
 
-/**
- * Standard error of acc(b) − acc(a) on the same items: the per-item differences are
- * −1, 0 or +1, so only the questions the two models disagree on add variance (far smaller
- * than combining the two accuracies' standard errors).
- */
-export function pairedDifferenceSe(a: Accuracy, b: Accuracy): number {
-  return pairedSe(a.hits.map(Number), b.hits.map(Number));
-}
-
-/** Standard error of mean(b) − mean(a) from per-item scores of the same items (correct 0/1, or a fraction of chains correct). */
-export function pairedSe(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  const n = a.length;
-  if (n !== b.length) throw new RangeError(`paired accuracies need the same items (${n} vs ${b.length})`);
-  if (n < 2) return 0;
-  const d = Array.from({ length: n }, (_, i) => b[i] - a[i]);
-  const mean = d.reduce((s, x) => s + x, 0) / n;
-  return Math.sqrt(d.reduce((s, x) => s + (x - mean) ** 2, 0) / (n - 1) / n);
-}
-
 /** Accuracy of single sampled chains: per question the fraction of its N chains that are right, and their mean. */
 export interface SampledAccuracy { acc: number; se: number; n: number; perQuestion: Float64Array }
 

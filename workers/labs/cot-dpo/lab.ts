@@ -11,7 +11,8 @@ import { composeImage, makeItems, OP_QUESTIONS, OPS, parseAnswer, teach, type It
 import { buildFeatureBank, featuresOfPixels, promptBatch, type FeatureBank } from './features';
 import { cloneVlm, createVlm, disposeVlm, generate, targetLogProbs, vlmTensors, type PromptBatch, type Vlm } from './model';
 import { sftExamples, trainDpo, trainSft, type DpoStats, type Pair } from './train';
-import { buildPairs, greedyAccuracy, pairedDifferenceSe, pairedSe, sampledAccuracy, verify, type Accuracy, type SampledAccuracy } from './evaluate';
+import { buildPairs, greedyAccuracy, sampledAccuracy, verify, type Accuracy, type SampledAccuracy } from './evaluate';
+import { pairedDifferenceSe, pairedSe } from '../../runtime/stats';
 import { decodeText, formatToken, opToken, untilEos, type Format } from './tokenizer';
 
 interface LiveModel { sft: Vlm; dpo: Vlm; judge: Judge; bank: FeatureBank; heldOut: Item[]; params: CotDpoParams }

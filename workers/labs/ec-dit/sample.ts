@@ -8,6 +8,7 @@ import { PIXELS } from '../../runtime/datasets';
 import type { Rng } from '../../runtime/rng';
 import { ditForward, tokensPerImage, type Dit } from '../../nn/dit';
 import { CONTEXT_LEN, contextTokens } from './data';
+import { spearman } from '../../runtime/stats';
 
 /** One sampling step's routing in one MoE block (conditional branch): experts per token [B·N] and router probabilities [B·N·E]. */
 export interface StepRouting { layer: number; expertsPerToken: Int32Array; probs: Float32Array; /** Bit e set when expert e processed the token [B·N]. */ expertMask: Int32Array }
@@ -56,28 +57,6 @@ export function patchInk(images: Float32Array, B: number, image: number, patch: 
     out[b * side * side + Math.floor(r / patch) * side + Math.floor(c / patch)] += images[b * image * image + r * image + c];
   }
   return out;
-}
-
-/** Ranks with ties averaged (1-based). */
-function ranks(v: ArrayLike<number>): Float64Array {
-  const idx = Array.from(v, (_, i) => i).sort((a, b) => v[a] - v[b]);
-  const out = new Float64Array(v.length);
-  for (let i = 0; i < idx.length;) {
-    let j = i;
-    while (j + 1 < idx.length && v[idx[j + 1]] === v[idx[i]]) j++;
-    for (let k = i; k <= j; k++) out[idx[k]] = (i + j) / 2 + 1;
-    i = j + 1;
-  }
-  return out;
-}
-
-/** Spearman's ρ (Pearson correlation of tie-averaged ranks); NaN when either side is constant. */
-export function spearman(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  const ra = ranks(a), rb = ranks(b), n = ra.length;
-  const ma = ra.reduce((s, x) => s + x, 0) / n, mb = rb.reduce((s, x) => s + x, 0) / n;
-  let sab = 0, saa = 0, sbb = 0;
-  for (let i = 0; i < n; i++) { sab += (ra[i] - ma) * (rb[i] - mb); saa += (ra[i] - ma) ** 2; sbb += (rb[i] - mb) ** 2; }
-  return saa && sbb ? sab / Math.sqrt(saa * sbb) : NaN;
 }
 
 /**
