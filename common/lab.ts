@@ -1,6 +1,7 @@
 // The serializable half of a lab: what every host and the renderer may know about it.
 // The executable half (run, queries) lives in workers/labs/<id>/lab.ts.
 import { z } from 'zod';
+import type { QuerySchemas, SampleSchemas } from './lab-contract';
 
 export type PresetName = 'smoke' | 'default' | 'paper';
 export const PRESET_NAMES: readonly PresetName[] = ['smoke', 'default', 'paper'];
@@ -17,6 +18,10 @@ export interface LabSpec<S extends z.ZodObject = z.ZodObject> {
   /** Metric and check names `benchtop run --json` reports for this lab. */
   metrics: readonly string[];
   checks: readonly string[];
+  /** The payload schema of each sample kind the lab emits (common/lab-contract.ts). */
+  samples?: SampleSchemas;
+  /** The argument and result schemas of each query the lab answers. */
+  queries?: QuerySchemas;
   /** Worker threads the lab runs itself (granted from the shared core budget). */
   cores?: number;
   /** What the default preset costs on 2 cores, stated for the user. */

@@ -166,8 +166,9 @@ describe('bad-input corpus', () => {
       ['query named constructor', 'query', ['$RUN', 'constructor', {}], /has no query "constructor"/],
       ['query named __proto__', 'query', ['$RUN', '__proto__', {}], /has no query "__proto__"/],
       ['query named hasOwnProperty', 'query', ['$RUN', 'hasOwnProperty', {}], /has no query "hasOwnProperty"/],
-      ['query with wrong pixels', 'query', ['$RUN', 'classify', { pixels: [1, 2, 3] }], /classify wants "pixels": 784 numbers/],
-      ['query with no args', 'query', ['$RUN', 'classify', null], /classify wants "pixels"/],
+      ['query with wrong pixels', 'query', ['$RUN', 'classify', { pixels: [1, 2, 3] }], /bad arguments to query "classify": pixels: must hold 784 numbers in \[0, 1\]/],
+      ['query with pixels out of range', 'query', ['$RUN', 'classify', { pixels: new Array(784).fill(255) }], /bad arguments to query "classify": pixels\.0: Too big/],
+      ['query with no args', 'query', ['$RUN', 'classify', null], /bad arguments to query "classify": pixels: must be a list of 784 numbers/],
       ['query of an unknown run', 'query', ['nosuchrun-000000', 'classify', {}], /no run nosuchrun-000000/],
       ['listRuns with a number', 'listRuns', [42], /bad arguments to listRuns/],
     ];

@@ -9,12 +9,14 @@ import { randomShift } from '../workers/data/augment';
 import { batchFloats, loadDataset } from '../workers/runtime/datasets';
 import { Rng } from '../workers/runtime/rng';
 import { testContext } from './helpers/context';
+import { contractChecker } from './helpers/contract';
 
 const params = resolveParams(referenceClassifierSpec, 'smoke', { seed: 5 });
 
 describe('reference-classifier lab (smoke, seed 5)', () => {
   it('learns, repeats itself exactly, leaks nothing, and reloads from its checkpoint', async () => {
     const a = await testContext(5);
+    const contract = contractChecker(referenceClassifierLab);
     const before = tf.memory().numTensors;
     const first = await referenceClassifierLab.run(params, a.ctx);
     expect(first.metrics.testAccuracy).toBeGreaterThan(0.8); // chance is 0.1
@@ -39,11 +41,13 @@ describe('reference-classifier lab (smoke, seed 5)', () => {
     const { x } = batchFloats(loadDataset('mnist').test, [0, 1, 2, 3, 4]);
     for (let i = 0; i < 5; i++) {
       const pixels = Array.from(x.subarray(i * 784, (i + 1) * 784));
-      const p1 = await referenceClassifierLab.queries!.classify({ pixels }, live) as { probs: number[] };
-      const p2 = await referenceClassifierLab.queries!.classify({ pixels }, reloaded) as { probs: number[] };
+      const p1 = await contract.query('classify', { pixels }, live) as { probs: number[] };
+      const p2 = await contract.query('classify', { pixels }, reloaded) as { probs: number[] };
       p1.probs.forEach((p, k) => expect(p2.probs[k]).toBeCloseTo(p, 6));
     }
-    expect(() => referenceClassifierLab.queries!.classify({ pixels: [1, 2, 3] }, live)).toThrow(/784 numbers in \[0, 1\]/);
+    await expect(contract.query('classify', { pixels: [1, 2, 3] }, live)).rejects.toThrow(/bad arguments to query "classify": pixels: must hold 784 numbers in \[0, 1\]/);
+    await expect(contract.query('classify', { pixels: new Array(784).fill(2) }, live)).rejects.toThrow(/pixels\.0: /);
+    contract.expectFulfilled(a.events);
     for (const m of [live, reloaded] as { vars: Record<string, tf.Variable> }[]) for (const v of Object.values(m.vars)) v.dispose();
     const bLive = b.live() as { vars: Record<string, tf.Variable> };
     for (const v of Object.values(bLive.vars)) v.dispose();

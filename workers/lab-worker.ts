@@ -10,6 +10,7 @@ import { CancelledError, type LabDefinition, type RunContext } from './runtime/c
 import { obtainPart, partCached } from './runtime/shared-parts';
 import { writeFileAtomic } from './runtime/paths';
 import { describeFailure } from './runtime/failure';
+import { answerQuery } from './runtime/query';
 import { LABS } from './labs';
 import { sharedPart, SHARED_PART_KEYS } from './shared-parts';
 import type { FromWorker, JobSpec, ToWorker } from './jobs/protocol';
@@ -94,10 +95,7 @@ port.on('message', (msg: ToWorker) => {
     void (async () => {
       try {
         if (!lab || liveModel === undefined) throw new Error('the model is not ready yet (the run is still starting or training)');
-        // Own properties only: a query named "constructor" or "__proto__" is no query.
-        const handler = lab.queries && Object.hasOwn(lab.queries, msg.name) ? lab.queries[msg.name] : undefined;
-        if (typeof handler !== 'function') throw new Error(`lab ${lab.spec.id} has no query "${msg.name}"`);
-        post({ type: 'query-result', id: msg.id, ok: true, result: await handler(msg.args, liveModel) });
+        post({ type: 'query-result', id: msg.id, ok: true, result: await answerQuery(lab, msg.name, msg.args, liveModel) });
       } catch (err) {
         post({ type: 'query-result', id: msg.id, ok: false, error: describeFailure(err).split('\n')[0] });
       }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { LabSpec } from '../lab';
+import { pixels784 } from '../lab-contract';
 
 export const referenceClassifierParams = z.object({
   dataset: z.enum(['mnist', 'fashion-mnist']).default('mnist').describe('Image set (canonical train/test split)'),
@@ -15,12 +16,27 @@ export const referenceClassifierParams = z.object({
 });
 export type ReferenceClassifierParams = z.infer<typeof referenceClassifierParams>;
 
+export const referenceClassifierSamples = {
+  /** The test split's confusion matrix: matrix[true][predicted] counts. */
+  confusion: z.object({ classes: z.array(z.string()).length(10), matrix: z.array(z.array(z.number().int().min(0)).length(10)).length(10) }),
+};
+
+export const referenceClassifierQueries = {
+  /** The trained classifier on one 28×28 image (the draw pad). */
+  classify: {
+    args: z.object({ pixels: pixels784 }),
+    result: z.object({ probs: z.array(z.number().min(0).max(1)).length(10), label: z.number().int().min(0).max(9), className: z.string() }),
+  },
+};
+
 export const referenceClassifierSpec: LabSpec<typeof referenceClassifierParams> = {
   id: 'reference-classifier',
   title: 'Reference classifier',
   paper: { title: 'Judge CNN for the generative labs (class accuracy, Fréchet features)', arxiv: '—' },
   summary: 'A small CNN on mnist / fashion-mnist; later labs load it as their judge.',
   params: referenceClassifierParams,
+  samples: referenceClassifierSamples,
+  queries: referenceClassifierQueries,
   presets: {
     smoke: { epochs: 3, trainLimit: 2048, testLimit: 512, batchSize: 64, learningRate: 0.003, augmentShift: 0, channels: 8, featureDim: 32 },
     default: { epochs: 5 },

@@ -1,4 +1,5 @@
 // What a lab receives while it runs, and what a lab module exports.
+import type { QuerySchemas } from '../../common/lab-contract';
 import type { SharedPartKey, SharedPartOf } from '../shared-parts';
 import type * as tfType from '@tensorflow/tfjs';
 import type { z } from 'zod';
@@ -42,6 +43,16 @@ export interface RunContext {
 }
 
 export type QueryHandler = (args: unknown, model: unknown) => Promise<unknown> | unknown;
+
+/** Handlers typed by a lab's query schemas: args arrive parsed by their schema (lab-worker.ts). */
+export type TypedQueries<Q extends QuerySchemas> = {
+  [N in keyof Q]: (args: z.output<Q[N]['args']>, model: unknown) => z.input<Q[N]['result']> | Promise<z.input<Q[N]['result']>>;
+};
+
+/** A lab's query handlers, checked against its schemas at compile time. */
+export function queryHandlers<Q extends QuerySchemas>(_schemas: Q, handlers: TypedQueries<Q>): Record<string, QueryHandler> {
+  return handlers as unknown as Record<string, QueryHandler>;
+}
 
 export interface LabDefinition<S extends z.ZodObject = z.ZodObject> {
   spec: LabSpec<S>;

@@ -1,13 +1,16 @@
 import { useState } from 'react';
+import type { z } from 'zod';
 import type { RunDetail } from '../../../common/api';
+import { lastSampleOf } from '../../../common/lab-contract';
+import { referenceClassifierQueries, referenceClassifierSamples } from '../../../common/labs/reference-classifier';
 import { api } from '../bridge';
 import { ConfusionMatrix } from './ConfusionMatrix';
 import { DrawPad } from './DrawPad';
 
-interface Prediction { probs: number[]; label: number; className: string }
+type Prediction = z.output<typeof referenceClassifierQueries.classify.result>;
 
 export function ReferenceClassifierPanel({ detail }: { detail: RunDetail }) {
-  const confusion = detail.samples.filter((s) => s.kind === 'confusion').at(-1)?.data as { classes: string[]; matrix: number[][] } | undefined;
+  const confusion = lastSampleOf(referenceClassifierSamples, detail.samples, 'confusion');
   const [pred, setPred] = useState<Prediction>();
   const [err, setErr] = useState<string>();
   const canQuery = detail.run.status === 'succeeded';

@@ -1,19 +1,17 @@
 import * as tf from '@tensorflow/tfjs';
-import { referenceClassifierSpec } from '../../../common/labs/reference-classifier';
+import { referenceClassifierQueries, referenceClassifierSamples, referenceClassifierSpec } from '../../../common/labs/reference-classifier';
+import { sampleEmitter } from '../../../common/lab-contract';
 import { CLASS_NAMES } from '../../runtime/datasets';
 import { assignCheckpoint, readCheckpoint, saveCheckpoint } from '../../runtime/checkpoint';
-import type { LabDefinition } from '../../runtime/context';
+import { queryHandlers, type LabDefinition } from '../../runtime/context';
 import { classifierForward, createClassifier, type ClassifierVars } from '../../nn/classifier';
 import { trainClassifier } from '../../train/classifier';
 import { Rng } from '../../runtime/rng';
 
 interface LiveModel { vars: ClassifierVars; dataset: 'mnist' | 'fashion-mnist' }
 
-function classify(model: LiveModel, pixels: unknown): { probs: number[]; label: number; className: string } {
-  if (!Array.isArray(pixels) || pixels.length !== 784 || pixels.some((v) => typeof v !== 'number' || !(v >= 0 && v <= 1))) {
-    throw new Error('classify wants "pixels": 784 numbers in [0, 1] (a 28x28 grey image, row-major)');
-  }
-  const probs = tf.tidy(() => tf.softmax(classifierForward(model.vars, tf.tensor2d(pixels as number[], [1, 784])).logits).dataSync());
+function classify(model: LiveModel, pixels: number[]) {
+  const probs = tf.tidy(() => tf.softmax(classifierForward(model.vars, tf.tensor2d(pixels, [1, 784])).logits).dataSync());
   const list = Array.from(probs);
   const label = list.indexOf(Math.max(...list));
   return { probs: list, label, className: CLASS_NAMES[model.dataset][label] };
@@ -26,7 +24,7 @@ export const referenceClassifierLab: LabDefinition<typeof referenceClassifierSpe
     const ckpt = ctx.checkpointPath('classifier');
     saveCheckpoint(ckpt, result.vars, { params: p });
     ctx.setLiveModel({ vars: result.vars, dataset: p.dataset } satisfies LiveModel);
-    ctx.emit({ type: 'sample', kind: 'confusion', data: { classes: CLASS_NAMES[p.dataset], matrix: result.test.confusion } });
+    sampleEmitter(referenceClassifierSamples, ctx.emit)('confusion', { classes: [...CLASS_NAMES[p.dataset]], matrix: result.test.confusion });
     const stepsPerSec = result.steps / (result.trainMs / 1000);
     ctx.metric(result.steps, 'stepsPerSec', stepsPerSec);
     return {
@@ -42,7 +40,7 @@ export const referenceClassifierLab: LabDefinition<typeof referenceClassifierSpe
     void ctx;
     return { vars, dataset: p.dataset } satisfies LiveModel;
   },
-  queries: {
-    classify: (args, model) => classify(model as LiveModel, (args as { pixels?: unknown })?.pixels),
-  },
+  queries: queryHandlers(referenceClassifierQueries, {
+    classify: (args, model) => classify(model as LiveModel, args.pixels),
+  }),
 };
