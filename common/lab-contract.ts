@@ -33,6 +33,12 @@ export function parseQueryArgs(queries: QuerySchemas | undefined, name: string, 
   throw new Error(`bad arguments to query "${name}": ${issue.path.join('.') || 'args'}: ${issue.message}`);
 }
 
+/** A number that may be ±∞ (a PSNR of an identical image); zod's number() refuses infinities. */
+export const extendedNumber = z.custom<number>((v) => typeof v === 'number' && !Number.isNaN(v), { error: 'must be a number (±∞ allowed)' });
+
+/** A 28×28 grey image as 784 bytes 0–255, row-major (what sample images carry). */
+export const bytes784 = z.array(z.number().int().min(0).max(255)).length(784);
+
 /** A 28×28 grey image, row-major, values in [0, 1]: what the draw pad and image uploads send. */
 export const pixels784 = z.array(z.unknown(), { error: 'must be a list of 784 numbers in [0, 1] (a 28x28 grey image, row-major)' })
   .length(784, { error: 'must hold 784 numbers in [0, 1] (a 28x28 grey image, row-major)' })

@@ -10,6 +10,8 @@ import { activationCodecSpec } from '../common/labs/activation-codec';
 import { activationCodecLab } from '../workers/labs/activation-codec/lab';
 import { codecVariables, type ImageCodec } from '../workers/nn/image-codec';
 import { testContext } from './helpers/context';
+import { contractChecker } from './helpers/contract';
+import { batchFloats, loadDataset } from '../workers/runtime/datasets';
 
 const home = mkdtempSync(join(tmpdir(), 'bt-act-'));
 const params = resolveParams(activationCodecSpec, 'smoke', { seed: 3 });
@@ -31,6 +33,16 @@ describe('activation-codec lab run (smoke, seed 3)', () => {
     const m = live() as { codec: ImageCodec; encoders: Record<string, { T: tf.Variable; tb: tf.Variable; Tinv: tf.Variable; tinvb: tf.Variable }> };
     const owned = [...Object.values(codecVariables(m.codec)), ...Object.values(m.encoders).flatMap((e) => [e.T, e.tb, e.Tinv, e.tinvb])];
     expect(tf.memory().numTensors - before).toBe(owned.length);
+    // The compress query on a real test digit and on an all-black image (PSNR may be +∞), as the panel asks it.
+    const contract = contractChecker(activationCodecLab);
+    const digit = Array.from(batchFloats(loadDataset('mnist').test, [0]).x);
+    const out = await contract.query('compress', { pixels: digit }, m) as { bytes: number; bpp: number; psnrWith: number };
+    expect(out.bpp).toBeCloseTo((out.bytes * 8) / 784, 10);
+    expect(out.psnrWith).toBeGreaterThan(10);
+    await contract.query('compress', { pixels: new Array(784).fill(0) }, m);
+    await expect(contract.query('compress', { pixels: digit.slice(1) }, m)).rejects.toThrow(/bad arguments to query "compress": pixels: must hold 784 numbers/);
+    contract.expectFulfilled(events);
+    expect(tf.memory().numTensors - before).toBe(owned.length); // the queries leave nothing behind
     for (const v of owned) v.dispose();
   });
 });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { LabSpec } from '../lab';
+import { bytes784, extendedNumber, pixels784 } from '../lab-contract';
 
 export const ACTIVATION_CODERS = ['raw', 'eg4', 'seg', 'gaussian'] as const;
 export type ActivationCoder = (typeof ACTIVATION_CODERS)[number];
@@ -24,12 +25,43 @@ export const activationCodecParams = z.object({
 });
 export type ActivationCodecParams = z.infer<typeof activationCodecParams>;
 
+const rdPoint = z.object({ lambda: z.number().positive(), bpp: z.number().nonnegative(), psnrDb: extendedNumber });
+
+export const activationCodecSamples = {
+  /** Per hidden layer: bits per activation of each coder (side information included) and the Gaussian model's estimate. */
+  'layer-bits': z.array(z.object({
+    layer: z.string(), tensors: z.number().int().positive(), activations: z.number().int().positive(),
+    raw: z.number().positive(), eg4: z.number().positive(), seg: z.number().positive(), gaussian: z.number().positive(), gaussianEstimate: z.number().positive(),
+  })),
+  /** Per hidden layer: histograms of the quantized levels before and after the transform, and the fitted Gaussians (summed). */
+  histograms: z.array(z.object({ layer: z.string(), before: z.array(z.number().nonnegative()), after: z.array(z.number().nonnegative()), gaussian: z.array(z.number().nonnegative()) })),
+  /** Test images: original, decoded with float activations, decoded with coded activations. */
+  images: z.array(z.object({ original: bytes784, without: bytes784, with: bytes784 })),
+  /** The codec's rate-distortion curve (bits counted from the bytes) and this run's point with coded activations. */
+  rd: z.object({ points: z.array(rdPoint), withActivations: rdPoint }),
+  /** DRAM traffic energy per image, raw against coded, at a stated pJ/bit. */
+  energy: z.object({ pjPerBit: z.number().positive(), source: z.string(), rawNjPerImage: z.number().nonnegative(), gaussianNjPerImage: z.number().nonnegative() }),
+};
+
+export const activationCodecQueries = {
+  /** The user's image through the codec, with float and with coded activations. */
+  compress: {
+    args: z.object({ pixels: pixels784 }),
+    result: z.object({
+      without: z.array(z.number()).length(784), with: z.array(z.number()).length(784), bytes: z.number().int().positive(), bpp: z.number().positive(),
+      psnrWithout: extendedNumber, psnrWith: extendedNumber,
+    }),
+  },
+};
+
 export const activationCodecSpec: LabSpec<typeof activationCodecParams> = {
   id: 'activation-codec',
   title: 'Activation compression',
   paper: { title: 'Bandwidth-Efficient Inference for Neural Image Compression (Yin et al., ICASSP 2024)', arxiv: '2309.02855' },
   summary: 'Entropy-code the activations of a learned image codec: 1x1 transform, 8-bit quantization, exp-Golomb or Gaussian coding with real bitstreams.',
   params: activationCodecParams,
+  samples: activationCodecSamples,
+  queries: activationCodecQueries,
   presets: {
     smoke: { codecSize: 'tiny', fineTuneSteps: 20, evalImages: 64, rdCurve: 'off' },
     default: {},

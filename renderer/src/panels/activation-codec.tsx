@@ -1,26 +1,26 @@
 import { useMemo, useState } from 'react';
 import { Bar, BarChart, CartesianGrid, ComposedChart, Legend, Line, LineChart, ResponsiveContainer, Scatter, Tooltip, XAxis, YAxis } from 'recharts';
+import type { z } from 'zod';
 import type { RunDetail } from '../../../common/api';
+import { lastSampleOf } from '../../../common/lab-contract';
+import { activationCodecQueries, activationCodecSamples } from '../../../common/labs/activation-codec';
 import { api } from '../bridge';
 import { ImageStrip } from './ImageStrip';
 import { fileToModelInput } from './imageFile';
 import { formatDb } from '../format';
 
-interface LayerBits { layer: string; tensors: number; activations: number; raw: number; eg4: number; seg: number; gaussian: number; gaussianEstimate: number }
-interface Hist { layer: string; before: number[]; after: number[]; gaussian: number[] }
-interface Rd { points: { lambda: number; bpp: number; psnrDb: number }[]; withActivations: { lambda: number; bpp: number; psnrDb: number } }
-interface Compressed { without: number[]; with: number[]; bytes: number; bpp: number; psnrWithout: number; psnrWith: number }
+type Compressed = z.output<typeof activationCodecQueries.compress.result>;
 
 const COLORS = { raw: '#9ca3af', eg4: '#f59e0b', seg: '#10b981', gaussian: '#2563eb' };
-const sample = <T,>(d: RunDetail, kind: string) => d.samples.filter((s) => s.kind === kind).at(-1)?.data as T | undefined;
+const sample = <N extends keyof typeof activationCodecSamples>(d: RunDetail, kind: N) => lastSampleOf(activationCodecSamples, d.samples, kind);
 const toBytes = (xs: number[]) => xs.map((v) => Math.round(v * 255));
 
 export function ActivationCodecPanel({ detail }: { detail: RunDetail }) {
-  const layers = sample<LayerBits[]>(detail, 'layer-bits');
-  const hists = sample<Hist[]>(detail, 'histograms');
-  const images = sample<{ original: number[]; without: number[]; with: number[] }[]>(detail, 'images');
-  const rd = sample<Rd>(detail, 'rd');
-  const energy = sample<{ pjPerBit: number; source: string; rawNjPerImage: number; gaussianNjPerImage: number }>(detail, 'energy');
+  const layers = sample(detail, 'layer-bits');
+  const hists = sample(detail, 'histograms');
+  const images = sample(detail, 'images');
+  const rd = sample(detail, 'rd');
+  const energy = sample(detail, 'energy');
   const m = detail.run.summary?.metrics;
   const p = detail.run.params as { batchSize: number; bitDepth: number; fineTuneCoder: string; transform: string; trainCodec: boolean; lambda: number };
   const [layer, setLayer] = useState(0);

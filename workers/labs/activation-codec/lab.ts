@@ -1,7 +1,8 @@
 import type { CodecKey } from '../../shared-parts';
 import * as tf from '@tensorflow/tfjs';
-import { activationCodecSpec, CODEC_LAMBDAS, type ActivationCodecParams } from '../../../common/labs/activation-codec';
-import type { LabDefinition, RunContext } from '../../runtime/context';
+import { ACTIVATION_CODERS, activationCodecQueries, activationCodecSamples, activationCodecSpec, CODEC_LAMBDAS, type ActivationCodecParams, type ActivationCoder } from '../../../common/labs/activation-codec';
+import { sampleEmitter } from '../../../common/lab-contract';
+import { queryHandlers, type LabDefinition, type RunContext } from '../../runtime/context';
 import { assignCheckpoint, readCheckpoint, saveCheckpoint } from '../../runtime/checkpoint';
 import { decodeImage, disposeCodec, encodeImage, HIDDEN_LAYERS, type HiddenLayer, type ImageCodec } from '../../nn/image-codec';
 import { evaluateCodec, loadCodec, saveCodec } from '../../shared-parts/mse-codec';
@@ -37,11 +38,8 @@ async function rdCurve(p: ActivationCodecParams, ctx: RunContext) {
 }
 
 /** Runs an image through the codec with and without coded activations (a panel query). */
-function compressImage(m: LiveModel, pixels: unknown) {
-  if (!Array.isArray(pixels) || pixels.length !== 784 || pixels.some((v) => typeof v !== 'number' || !(v >= 0 && v <= 1))) {
-    throw new Error('compress wants "pixels": 784 numbers in [0, 1] (a 28x28 grey image, row-major)');
-  }
-  const x = Float32Array.from(pixels as number[]);
+function compressImage(m: LiveModel, pixels: number[]) {
+  const x = Float32Array.from(pixels);
   const hook = (layer: HiddenLayer, a: tf.Tensor4D) => applyEncoder(m.encoders[layer], a, m.params.bitDepth).out;
   const plainBytes = encodeImage(m.codec, x);
   const actBytes = encodeImage(m.codec, x, hook);
@@ -82,17 +80,19 @@ export const activationCodecLab: LabDefinition<typeof activationCodecSpec.params
     const bandwidthReduction = (8 * activations) / total('gaussian');
     const psnrDropDb = control.psnrDb - ev.psnrWith;
 
-    ctx.emit({ type: 'sample', kind: 'layer-bits', data: ev.layers.map((l) => ({ layer: l.layer, tensors: l.tensors, activations: l.activations, ...Object.fromEntries(Object.entries(l.bits).map(([k, v]) => [k, v / l.activations])), gaussianEstimate: l.gaussianEstimate / l.activations })) });
-    ctx.emit({ type: 'sample', kind: 'histograms', data: ev.histograms });
-    ctx.emit({ type: 'sample', kind: 'images', data: ev.images });
+    const sample = sampleEmitter(activationCodecSamples, ctx.emit);
+    const perActivation = (l: (typeof ev.layers)[number]) => Object.fromEntries(ACTIVATION_CODERS.map((c) => [c, l.bits[c] / l.activations])) as Record<ActivationCoder, number>;
+    sample('layer-bits', ev.layers.map((l) => ({ layer: l.layer, tensors: l.tensors, activations: l.activations, ...perActivation(l), gaussianEstimate: l.gaussianEstimate / l.activations })));
+    sample('histograms', ev.histograms);
+    sample('images', ev.images);
     ctx.progress('rate-distortion curve', 0, 1);
     const rd = await rdCurve(p, ctx);
     ctx.progress('rate-distortion curve', 1, 1);
-    ctx.emit({ type: 'sample', kind: 'rd', data: { points: rd, withActivations: { lambda: p.lambda, bpp: ev.codecBpp, psnrDb: ev.psnrWith } } });
+    sample('rd', { points: rd, withActivations: { lambda: p.lambda, bpp: ev.codecBpp, psnrDb: ev.psnrWith } });
     // DRAM traffic energy at 20 pJ/bit: Horowitz, "Computing's energy problem", ISSCC 2014
     // (a 32-bit DRAM access costs ~640 pJ at 45 nm).
     const images = ev.layers[0].tensors * p.batchSize;
-    ctx.emit({ type: 'sample', kind: 'energy', data: { pjPerBit: 20, source: 'Horowitz, ISSCC 2014: ~640 pJ per 32-bit DRAM access (45 nm)', rawNjPerImage: (total('raw') * 20e-3) / images, gaussianNjPerImage: (total('gaussian') * 20e-3) / images } });
+    sample('energy', { pjPerBit: 20, source: 'Horowitz, ISSCC 2014: ~640 pJ per 32-bit DRAM access (45 nm)', rawNjPerImage: (total('raw') * 20e-3) / images, gaussianNjPerImage: (total('gaussian') * 20e-3) / images });
 
     const metrics = {
       bandwidthReduction,
@@ -130,7 +130,7 @@ export const activationCodecLab: LabDefinition<typeof activationCodecSpec.params
     assignCheckpoint(ckpt, encoderTensors(encoders));
     return { codec, encoders, params: ckpt.meta.params as ActivationCodecParams } satisfies LiveModel;
   },
-  queries: {
-    compress: (args, model) => compressImage(model as LiveModel, (args as { pixels?: unknown })?.pixels),
-  },
+  queries: queryHandlers(activationCodecQueries, {
+    compress: (args, model) => compressImage(model as LiveModel, args.pixels),
+  }),
 };
