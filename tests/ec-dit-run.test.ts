@@ -9,6 +9,7 @@ import { ecDitSpec } from '../common/labs/ec-dit';
 import { ecDitLab } from '../workers/labs/ec-dit/lab';
 import { disposeDit } from '../workers/nn/dit';
 import { testContext } from './helpers/context';
+import { contractChecker } from './helpers/contract';
 
 describe('ec-dit smoke run', () => {
   it('runs end to end with exact capacities, routing samples, the generate query, and no tensor leak', async () => {
@@ -28,13 +29,16 @@ describe('ec-dit smoke run', () => {
     const grids = events.filter((e) => e.type === 'sample' && e.kind === 'grid');
     expect(grids).toHaveLength(3);
 
-    const gen = (await ecDitLab.queries!.generate({ classes: [3, 7], seed: 5 }, live())) as { labels: number[]; models: Record<string, { frames?: unknown[]; images?: number[] }> };
+    const contract = contractChecker(ecDitLab);
+    const gen = (await contract.query('generate', { classes: [3, 7], seed: 5 }, live())) as { labels: number[]; models: Record<string, { frames?: unknown[]; images?: number[] }> };
     expect(gen.labels.slice(0, 4)).toEqual([3, 7, 3, 7]);
     expect(Object.keys(gen.models).sort()).toEqual(['dense', 'ec', 'tc']);
     expect(gen.models.ec.frames).toHaveLength(p.sampleSteps);
     expect(gen.models.dense.images).toHaveLength(p.sampleBatch * 784);
-    expect(() => ecDitLab.queries!.generate({ classes: [12] }, live())).toThrow(/classes must be 1 to 10 class numbers/);
-    expect(() => ecDitLab.queries!.generate({ seed: -1 }, live())).toThrow(/seed must be an integer/);
+    await expect(contract.query('generate', { classes: [12] }, live())).rejects.toThrow(/bad arguments to query "generate": classes\.0: must be 1 to 10 class numbers in 0\.\.9/);
+    await expect(contract.query('generate', { classes: [] }, live())).rejects.toThrow(/classes: must be 1 to 10 class numbers/);
+    await expect(contract.query('generate', { seed: -1 }, live())).rejects.toThrow(/bad arguments to query "generate": seed: /);
+    contract.expectFulfilled(events);
 
     // Only the live models' variables (and their position tables) remain.
     const models = Object.values((live() as { models: Record<string, { weights: object; moe: object }> }).models);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { LabSpec } from '../lab';
+import { bytes784 } from '../lab-contract';
 
 export const DIT_MODELS = ['ec', 'dense', 'tc'] as const;
 export type DitModelName = (typeof DIT_MODELS)[number];
@@ -35,12 +36,46 @@ export const ecDitParams = z.object({
 });
 export type EcDitParams = z.infer<typeof ecDitParams>;
 
+const count = z.number().int().nonnegative();
+const byte = z.number().int().min(0).max(255);
+/** A sampling batch denoised step by step: per step the images and, per MoE block, how many experts took each patch, which ones, and the router's probabilities. */
+const routingBatch = z.object({
+  model: z.enum(DIT_MODELS), labels: z.array(z.number().int().min(0).max(9)), steps: count, experts: count,
+  frames: z.array(z.object({
+    t: z.number().min(0).max(1), images: z.array(byte),
+    routing: z.array(z.object({ layer: count, expertsPerToken: z.array(count), expertMask: z.array(count), probs: z.array(z.number().min(0).max(1)) })),
+  })),
+});
+const denseBatch = z.object({ model: z.literal('dense'), labels: z.array(z.number().int().min(0).max(9)), images: z.array(byte) });
+const CLASSES_ERROR = { error: 'must be 1 to 10 class numbers in 0..9' };
+
+export const ecDitSamples = {
+  routing: routingBatch,
+  /** ρ(patch ink, experts per patch) per MoE block and step (NaN where an image's ink or counts are constant). */
+  spearman: z.object({ model: z.enum(DIT_MODELS), layers: z.array(count), steps: count, rho: z.array(z.array(z.union([z.number(), z.nan()]))) }),
+  /** Up to 4 samples per class (class-major) with the model's quality figures. */
+  grid: z.object({ model: z.enum(DIT_MODELS), images: z.array(bytes784), perClass: count, classAcc: z.number().min(0).max(1), fd: z.number(), valLoss: z.number() }),
+};
+
+export const ecDitQueries = {
+  /** New samples of the chosen classes from every trained model, the routed ones traced step by step. */
+  generate: {
+    args: z.object({
+      classes: z.array(z.number(CLASSES_ERROR).int(CLASSES_ERROR).min(0, CLASSES_ERROR).max(9, CLASSES_ERROR), CLASSES_ERROR).min(1, CLASSES_ERROR).max(10, CLASSES_ERROR).default([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]),
+      seed: z.number().int().min(0).max(2 ** 31 - 1, { error: 'must be an integer in 0..2^31-1' }).default(0),
+    }),
+    result: z.object({ labels: z.array(z.number().int().min(0).max(9)), tokensPerImage: count, models: z.record(z.string(), z.union([routingBatch, denseBatch])) }),
+  },
+};
+
 export const ecDitSpec: LabSpec<typeof ecDitParams> = {
   id: 'ec-dit',
   title: 'Expert-choice diffusion transformer',
   paper: { title: 'EC-DiT: Scaling Diffusion Transformers with Adaptive Expert-Choice Routing (Sun et al., ICLR 2025)', arxiv: '2410.02098' },
   summary: 'A rectified-flow DiT on digits whose FFNs are expert-choice MoEs, against dense and token-choice top-2 at equal activated compute; heatmaps of how many experts pick each patch.',
   params: ecDitParams,
+  samples: ecDitSamples,
+  queries: ecDitQueries,
   presets: {
     smoke: { judge: 'tiny', dModel: 32, layers: 2, heads: 2, experts: 4, expertHidden: 32, trainSteps: 12, batchSize: 8, sampleSteps: 3, samplesPerClass: 2, sampleBatch: 8, fdReference: 100, valImages: 32 },
     default: {},

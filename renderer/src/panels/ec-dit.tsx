@@ -3,19 +3,19 @@
 // token choice; expert load bars; hover for a patch's router probabilities. Plus the
 // quality table, sample grids and the ink–experts correlation by block and step.
 import { useEffect, useMemo, useRef, useState } from 'react';
+import type { z } from 'zod';
 import type { RunDetail } from '../../../common/api';
+import { samplesOf as samplesOfKind } from '../../../common/lab-contract';
+import { ecDitQueries, ecDitSamples } from '../../../common/labs/ec-dit';
 import { api } from '../bridge';
 import { ImageStrip } from './ImageStrip';
 
-interface LayerRouting { layer: number; expertsPerToken: number[]; expertMask: number[]; probs: number[] }
-interface Frame { t: number; images: number[]; routing: LayerRouting[] }
-interface RoutingBatch { model: string; labels: number[]; steps: number; experts: number; frames: Frame[] }
-interface Grid { model: string; images: number[][]; perClass: number; classAcc: number; fd: number; valLoss: number }
-interface Spear { model: string; layers: number[]; steps: number; rho: number[][] }
-interface Generated { labels: number[]; models: Record<string, RoutingBatch | { model: string; labels: number[]; images: number[] }> }
+type RoutingBatch = z.output<typeof ecDitSamples.routing>;
+type Spear = z.output<typeof ecDitSamples.spearman>;
+type Generated = z.output<typeof ecDitQueries.generate.result>;
 
 const MODEL_LABEL: Record<string, string> = { ec: 'expert choice', dense: 'dense', tc: 'token choice top-2' };
-const samplesOf = <T,>(d: RunDetail, kind: string) => d.samples.filter((s) => s.kind === kind).map((s) => s.data as T);
+const samplesOf = <N extends keyof typeof ecDitSamples>(d: RunDetail, kind: N) => samplesOfKind(ecDitSamples, d.samples, kind);
 const SIDE = 7, PATCH = 4, SCALE = 4, CELL = 28 * SCALE, GAP = 4, COLS = 4;
 
 /** Sequential colour for 0..1 (light yellow → red → dark purple), readable over grey digits. */
@@ -93,9 +93,9 @@ function SpearmanTable({ s }: { s: Spear }) {
 }
 
 export function EcDitPanel({ detail }: { detail: RunDetail }) {
-  const grids = samplesOf<Grid>(detail, 'grid');
-  const spears = samplesOf<Spear>(detail, 'spearman');
-  const fromRun = samplesOf<RoutingBatch>(detail, 'routing');
+  const grids = samplesOf(detail, 'grid');
+  const spears = samplesOf(detail, 'spearman');
+  const fromRun = samplesOf(detail, 'routing');
   const [generated, setGenerated] = useState<Generated>();
   const batches = useMemo(() => {
     if (generated) return Object.values(generated.models).filter((m): m is RoutingBatch => 'frames' in m);

@@ -1,7 +1,9 @@
 import type { JudgeKey } from '../../shared-parts';
 import { existsSync } from 'node:fs';
-import { DIT_MODELS, ecDitSpec, type DitModelName, type EcDitParams } from '../../../common/labs/ec-dit';
-import type { LabDefinition, RunContext } from '../../runtime/context';
+import { DIT_MODELS, ecDitQueries, ecDitSamples, ecDitSpec, type DitModelName, type EcDitParams } from '../../../common/labs/ec-dit';
+import { sampleEmitter } from '../../../common/lab-contract';
+import type { z } from 'zod';
+import { queryHandlers, type LabDefinition, type RunContext } from '../../runtime/context';
 import type { RunSummary } from '../../../common/lab';
 import { assignCheckpoint, readCheckpoint, saveCheckpoint } from '../../runtime/checkpoint';
 import { loadDataset, PIXELS, batchFloats } from '../../runtime/datasets';
@@ -67,9 +69,9 @@ export const ecDitLab: LabDefinition<typeof ecDitSpec.params> = {
     }
     return { models, params } satisfies LiveModel;
   },
-  queries: {
+  queries: queryHandlers(ecDitQueries, {
     generate: (args, model) => generateQuery(model as LiveModel, args),
-  },
+  }),
 };
 
 function activatedMacs(p: EcDitParams, model: DitModelName): number {
@@ -97,6 +99,7 @@ async function runWithJudge(p: EcDitParams, ctx: RunContext, judge: Judge): Prom
   const refFeatures = judge.predict(batchFloats(ds.test, Array.from({ length: refCount }, (_, i) => i)).x, refCount).features;
   const live: LiveModel = { models: {}, params: p };
   ctx.setLiveModel(live);
+  const sample = sampleEmitter(ecDitSamples, ctx.emit);
   const metrics: Record<string, number> = {};
   let capacityExact = true, trainSteps = 0, trainMs = 0, sampleMs = 0, sampled = 0;
   for (const model of DIT_MODELS.filter((x) => p.models.includes(x))) {
@@ -130,7 +133,7 @@ async function runWithJudge(p: EcDitParams, ctx: RunContext, judge: Judge): Prom
         rhoSum = rhoSum ? rhoSum.map((row, i) => row.map((v, j) => v + (Number.isFinite(sp.rho[i][j]) ? sp.rho[i][j] : 0))) : sp.rho.map((row) => row.map((v) => (Number.isFinite(v) ? v : 0)));
         rhoBatches++;
       }
-      if (s === 0 && model !== 'dense') ctx.emit({ type: 'sample', kind: 'routing', data: routingSample(model, batch, r, p) });
+      if (s === 0 && model !== 'dense') sample('routing', routingSample(model, batch, r, p));
       ctx.progress(`sample ${model}`, Math.min(labels.length, s + p.sampleBatch), labels.length);
       await new Promise((res) => setImmediate(res));
     }
@@ -141,12 +144,12 @@ async function runWithJudge(p: EcDitParams, ctx: RunContext, judge: Judge): Prom
     if (rhoSum && rhoBatches) {
       const rho = rhoSum.map((row) => row.map((v) => v / rhoBatches));
       metrics[`inkExpertSpearman_${model}_lastLayer`] = rho[rho.length - 1][rho[0].length - 1];
-      ctx.emit({ type: 'sample', kind: 'spearman', data: { model, layers, steps: p.sampleSteps, rho } });
+      sample('spearman', { model, layers, steps: p.sampleSteps, rho });
     }
     // A grid: the first 4 samples of every class.
     const grid: number[][] = [];
     for (let c = 0; c < 10; c++) for (let k = 0; k < Math.min(4, p.samplesPerClass); k++) grid.push(Array.from(images.subarray((k * 10 + c) * PIXELS, (k * 10 + c + 1) * PIXELS), (v) => Math.round(v * 255)));
-    ctx.emit({ type: 'sample', kind: 'grid', data: { model, images: grid, perClass: Math.min(4, p.samplesPerClass), classAcc: metrics[`classAcc_${model}`], fd: metrics[`fd_${model}`], valLoss: metrics[`valLoss_${model}`] } });
+    sample('grid', { model, images: grid, perClass: Math.min(4, p.samplesPerClass), classAcc: metrics[`classAcc_${model}`], fd: metrics[`fd_${model}`], valLoss: metrics[`valLoss_${model}`] });
   }
   if (metrics.inkExpertSpearman_ec_lastLayer !== undefined) metrics.inkExpertSpearman_lastLayer = metrics.inkExpertSpearman_ec_lastLayer;
   metrics.stepsPerSec = trainSteps / (trainMs / 1000);
@@ -161,21 +164,15 @@ async function runWithJudge(p: EcDitParams, ctx: RunContext, judge: Judge): Prom
   };
   }
 
-const validSeed = (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 2 ** 31 - 1;
 
 /**
  * The panel's generator: 16 images (a fixed batch, so routing groups are comparable) of the
  * requested classes, cycled, from one seed, by every trained model; frames and routing per step.
  */
-function generateQuery(m: LiveModel, args: unknown) {
-  const a = (args ?? {}) as { classes?: unknown; seed?: unknown };
-  const classes = a.classes ?? [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
-  if (!Array.isArray(classes) || classes.length < 1 || classes.length > 10 || !classes.every((c) => Number.isInteger(c) && c >= 0 && c <= 9)) throw new RangeError('classes must be 1 to 10 class numbers in 0..9');
-  if (a.seed !== undefined && !validSeed(a.seed)) throw new RangeError(`seed must be an integer in 0..2^31-1, not ${JSON.stringify(a.seed)}`);
-  const seed = (a.seed as number | undefined) ?? 0;
+function generateQuery(m: LiveModel, { classes, seed }: z.output<typeof ecDitQueries.generate.args>) {
   const B = m.params.sampleBatch;
-  const labels = Int32Array.from({ length: B }, (_, i) => classes[i % classes.length] as number);
-  const out: Record<string, unknown> = {};
+  const labels = Int32Array.from({ length: B }, (_, i) => classes[i % classes.length]);
+  const out: z.input<typeof ecDitQueries.generate.result>['models'] = {};
   for (const [name, dit] of Object.entries(m.models)) {
     if (!dit) continue;
     const r = sampleImages(dit, m.params.dataset, labels, m.params.sampleSteps, m.params.cfgScale, new Rng(seed).fork('generate'), { trace: name !== 'dense' });
