@@ -36,6 +36,9 @@ export function parseQueryArgs(queries: QuerySchemas | undefined, name: string, 
 /** A number that may be ±∞ (a PSNR of an identical image); zod's number() refuses infinities. */
 export const extendedNumber = z.custom<number>((v) => typeof v === 'number' && !Number.isNaN(v), { error: 'must be a number (±∞ allowed)' });
 
+/** Any JS number, NaN and ±∞ included: a measured value of a run that may diverge (a loss under attack). */
+export const anyNumber = z.custom<number>((v) => typeof v === 'number', { error: 'must be a number' });
+
 /** A 28×28 grey image as 784 bytes 0–255, row-major (what sample images carry). */
 export const bytes784 = z.array(z.number().int().min(0).max(255)).length(784);
 

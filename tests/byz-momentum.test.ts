@@ -9,6 +9,7 @@ import { byzMomentumLab, headlineChecks, headlineConfigs, simConfig, studyData }
 import { simulate } from '../workers/labs/byz-momentum/sim';
 import { CancelledError } from '../workers/runtime/context';
 import { testContext } from './helpers/context';
+import { contractChecker } from './helpers/contract';
 
 type Curve = { key: string; gamma: number; finalValAcc: number; finalAcc: number; n: number; byzantine: number; points: { round: number; bytes: number; valAcc: number }[]; distances: number[][] };
 const samples = <T,>(events: { type: string }[], kind: string) => events.filter((e) => e.type === 'sample' && (e as unknown as { kind: string }).kind === kind).map((e) => (e as unknown as { data: T }).data);
@@ -24,6 +25,7 @@ describe('byz-momentum lab', () => {
     // k = round(1 % of 785) = 8: 8 header bytes, 8 gaps of one or two varint bytes, 8 float32.
     expect(r.metrics.bytesPerRound_topk).toBeGreaterThanOrEqual(8 + 8 + 32);
     expect(r.metrics.bytesPerRound_topk).toBeLessThanOrEqual(8 + 16 + 32);
+    contractChecker(byzMomentumLab).expectSamplesValid(events);
     const curves = samples<Curve>(events, 'curve');
     expect(curves).toHaveLength(6 * 2);
     for (const key of ['ef21sgdm_alie_cwtm', 'ef21_ipm_cwtm', 'sgdm_clean']) {
@@ -59,12 +61,14 @@ describe('byz-momentum lab', () => {
     expect(cells.find((c) => c.key === 'ef21_signflip_krum')!.refused).toMatch(/Krum tolerates f only when n ≥ 2f \+ 3: n = 10, f = 4 needs n ≥ 11/);
     expect(Number.isFinite(r.metrics.acc_ef21_signflip_cm)).toBe(true);
     expect(r.metrics.acc_ef21_signflip_krum).toBeUndefined();
+    contractChecker(byzMomentumLab).expectFulfilled(events); // curves and grid cells, refused ones included
   }, 120_000);
 
   it('a single configuration streams its curve and metrics per evaluation, then reports it', async () => {
     const p = resolveParams(byzMomentumSpec, 'smoke', { experiment: 'single', attack: 'signflip', rounds: 60, evalEvery: 20, gammas: [0.05] });
     const { ctx, events } = await testContext(p.seed);
     const r = await byzMomentumLab.run(p, ctx);
+    contractChecker(byzMomentumLab).expectSamplesValid(events); // partial curves too
     const curves = samples<Curve & { partial?: boolean }>(events, 'curve');
     expect(curves.map((c) => [c.partial ?? false, c.points.length])).toEqual([[true, 1], [true, 2], [true, 3], [false, 3]]);
     expect(curves[2].points).toEqual(curves[3].points);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { LabSpec } from '../lab';
+import { anyNumber } from '../lab-contract';
 
 export const BYZ_METHODS = ['ef21sgdm', 'ef21', 'brcsgd', 'sgdm'] as const;
 export const BYZ_ATTACKS = ['none', 'signflip', 'labelflip', 'ipm', 'alie'] as const;
@@ -63,12 +64,32 @@ export const byzMomentumParams = z.object({
 });
 export type ByzMomentumParams = z.infer<typeof byzMomentumParams>;
 
+const accuracy = z.number().min(0).max(1);
+const config = { key: z.string(), method: z.enum(BYZ_METHODS), attack: z.enum(BYZ_ATTACKS), aggregator: z.enum(BYZ_AGGREGATORS) };
+
+export const byzMomentumSamples = {
+  /** One configuration at one γ: its evaluations (test and validation accuracy, loss, uplink bytes) and each worker's distance to the aggregate; `partial` while it streams. */
+  curve: z.object({
+    ...config, attackMode: z.enum(['increment', 'state']), f: z.number().int().min(0), n: z.number().int().positive(), gamma: z.number().positive(),
+    byzantine: z.number().int().min(0), rounds: z.number().int().min(0), bytesPerRound: z.number().nonnegative(), finalAcc: accuracy, finalValAcc: accuracy,
+    points: z.array(z.object({ round: z.number().int().min(0), epoch: z.number().nonnegative(), bytes: z.number().nonnegative(), testAcc: accuracy, valAcc: accuracy, loss: anyNumber })),
+    distances: z.array(z.array(anyNumber)),
+    partial: z.literal(true).optional(),
+  }),
+  /** A grid cell: the chosen γ's test accuracy, or why the aggregator refused the configuration. */
+  'grid-cell': z.object({
+    ...config, refused: z.string().optional(),
+    attackMode: z.enum(['increment', 'state']).optional(), acc: accuracy.optional(), gamma: z.number().positive().optional(), headline: z.boolean().optional(),
+  }).refine((c) => c.refused !== undefined || (c.acc !== undefined && c.gamma !== undefined), { error: 'a cell has either refused or acc and gamma' }),
+};
+
 export const byzMomentumSpec: LabSpec<typeof byzMomentumParams> = {
   id: 'byz-momentum',
   title: 'Byzantine-robust compressed SGD with momentum',
   paper: { title: 'Byzantine-robust and communication-efficient distributed learning via compressed momentum filtering (Liu et al., 2024)', arxiv: '2409.08640' },
   summary: 'n workers in threads send top-k compressed momentum increments as real bytes; f of them attack (ALIE, IPM, flips); the server filters with NNM + a robust aggregator. Byz-EF21-SGDM vs Byz-EF21, BR-CSGD and uncompressed SGDM.',
   params: byzMomentumParams,
+  samples: byzMomentumSamples,
   cores: 2,
   presets: {
     smoke: { n: 10, f: 3, rounds: 300, evalEvery: 100, gammas: [0.05], valRows: 200, testRows: 400, threads: 2 },

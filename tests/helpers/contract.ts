@@ -18,8 +18,8 @@ export function contractChecker(lab: LabDefinition) {
       asked.add(name);
       return result;
     },
-    /** Every sample matches its schema; every declared sample kind and query was exercised. */
-    expectFulfilled(events: readonly LabEvent[]): void {
+    /** Every sample matches its declared kind's schema; returns the kinds seen. */
+    expectSamplesValid(events: readonly LabEvent[]): Set<string> {
       const seen = new Set<string>();
       for (const e of events) {
         if (e.type !== 'sample') continue;
@@ -29,6 +29,11 @@ export function contractChecker(lab: LabDefinition) {
         expect(parsed.success ? [] : parsed.error.issues.slice(0, 3).map((i) => `${e.kind}: ${i.path.join('.')}: ${i.message}`)).toEqual([]);
         seen.add(e.kind);
       }
+      return seen;
+    },
+    /** Every sample matches its schema; every declared sample kind and query was exercised. */
+    expectFulfilled(events: readonly LabEvent[]): void {
+      const seen = this.expectSamplesValid(events);
       expect([...seen].sort(), 'sample kinds emitted').toEqual(Object.keys(spec.samples ?? {}).sort());
       expect([...asked].sort(), 'queries exercised').toEqual(Object.keys(spec.queries ?? {}).sort());
     },

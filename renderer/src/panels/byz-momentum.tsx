@@ -4,16 +4,17 @@
 // and a worker strip: each worker's server-side vector's distance to the aggregate at
 // every evaluation, Byzantine workers marked.
 import { useEffect, useMemo, useRef, useState } from 'react';
+import type { z } from 'zod';
 import type { RunDetail } from '../../../common/api';
-import { METHOD_LABEL, selectionScore } from '../../../common/labs/byz-momentum';
+import { samplesOf as samplesOfKind } from '../../../common/lab-contract';
+import { byzMomentumSamples, METHOD_LABEL, selectionScore } from '../../../common/labs/byz-momentum';
 import { MetricChart, type Series } from '../charts/MetricChart';
 
-interface Point { round: number; epoch: number; bytes: number; testAcc: number; valAcc: number; loss: number }
-interface Curve { key: string; method: keyof typeof METHOD_LABEL; attack: string; aggregator: string; attackMode: string; f: number; n: number; gamma: number; byzantine: number; rounds: number; bytesPerRound: number; finalAcc: number; finalValAcc: number; points: Point[]; distances: number[][] }
-interface Cell { key: string; method: keyof typeof METHOD_LABEL; attack: string; aggregator: string; attackMode?: string; acc?: number; gamma?: number; refused?: string; headline?: boolean }
+type Curve = z.output<typeof byzMomentumSamples.curve>;
+type Point = Curve['points'][number];
 type Axis = 'round' | 'epoch' | 'bytes';
 
-const samplesOf = <T,>(d: RunDetail, kind: string) => d.samples.filter((s) => s.kind === kind).map((s) => s.data as T);
+const samplesOf = <N extends keyof typeof byzMomentumSamples>(d: RunDetail, kind: N) => samplesOfKind(byzMomentumSamples, d.samples, kind);
 const pct = (v: number) => (100 * v).toFixed(1);
 const AGG_LABEL: Record<string, string> = { mean: 'mean', cm: 'coord. median', cwtm: 'trimmed mean', rfa: 'geometric median', krum: 'Krum', cc: 'centered clipping' };
 const AXIS_LABEL: Record<Axis, string> = { round: 'round', epoch: 'epoch', bytes: 'uplink bytes per worker' };
@@ -76,10 +77,10 @@ export function ByzMomentumPanel({ detail }: { detail: RunDetail }) {
   // A single configuration streams its curve per evaluation: keep the latest per (configuration, γ).
   const curves = useMemo(() => {
     const latest = new Map<string, Curve>();
-    for (const c of samplesOf<Curve>(detail, 'curve')) latest.set(`${c.key} ${c.gamma}`, c);
+    for (const c of samplesOf(detail, 'curve')) latest.set(`${c.key} ${c.gamma}`, c);
     return [...latest.values()];
   }, [detail]);
-  const cells = samplesOf<Cell>(detail, 'grid-cell');
+  const cells = samplesOf(detail, 'grid-cell');
   const testRows = detail.metrics.testRows?.at(-1)?.value;
   const [axis, setAxis] = useState<Axis>('round');
   const [focus, setFocus] = useState<string>();

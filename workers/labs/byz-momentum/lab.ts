@@ -1,4 +1,5 @@
-import { aggregatorLimit, byzMomentumSpec, selectionScore, type ByzMomentumParams } from '../../../common/labs/byz-momentum';
+import { aggregatorLimit, byzMomentumSamples, byzMomentumSpec, selectionScore, type ByzMomentumParams } from '../../../common/labs/byz-momentum';
+import { sampleEmitter } from '../../../common/lab-contract';
 import type { LabDefinition } from '../../runtime/context';
 import { loadDataset } from '../../runtime/datasets';
 import { Rng } from '../../runtime/rng';
@@ -69,6 +70,7 @@ interface Chosen { gamma: number; result: SimResult; score: number }
 export const byzMomentumLab: LabDefinition<typeof byzMomentumSpec.params> = {
   spec: byzMomentumSpec,
   async run(p, ctx) {
+    const sample = sampleEmitter(byzMomentumSamples, ctx.emit);
     const data = studyData(p);
     const d = paramCount(data.model), threads = p.threads || Math.max(1, ctx.cores);
     ctx.log(`${p.model} model, d = ${d}; ${data.train.count} training rows over ${p.n} workers (${p.partition}), ${data.val.count} validation, ${data.test.count} test; workers on ${threads} thread(s)`);
@@ -85,7 +87,7 @@ export const byzMomentumLab: LabDefinition<typeof byzMomentumSpec.params> = {
     for (const c of configs) {
       if (c.refused) {
         ctx.log(`${c.key}: refused: ${c.refused}`, 'warn');
-        ctx.emit({ type: 'sample', kind: 'grid-cell', data: { key: c.key, method: c.method, attack: c.attack, aggregator: c.aggregator, refused: c.refused } });
+        sample('grid-cell', { key: c.key, method: c.method, attack: c.attack, aggregator: c.aggregator, refused: c.refused });
         continue;
       }
       let best: Chosen | undefined;
@@ -102,12 +104,12 @@ export const byzMomentumLab: LabDefinition<typeof byzMomentumSpec.params> = {
             // A single configuration is watched live: metrics per γ, and its curve so far for the panel's charts.
             for (const [name, v] of [['testAcc', rec.testAcc], ['valAcc', rec.valAcc], ['trainLoss', rec.trainLoss], ['bytesPerWorker', rec.bytesPerWorker]] as const) ctx.metric(rec.round, `${name} γ=${gamma}`, v);
             curveSoFar.push(rec);
-            ctx.emit({ type: 'sample', kind: 'curve', data: { ...curveSample(p, c, gamma, { curve: curveSoFar, rounds: rec.round, bytesPerWorkerRound: rec.bytesPerWorker / rec.round, finalAcc: rec.testAcc, finalValAcc: rec.valAcc }), partial: true } });
+            sample('curve', { ...curveSample(p, c, gamma, { curve: curveSoFar, rounds: rec.round, bytesPerWorkerRound: rec.bytesPerWorker / rec.round, finalAcc: rec.testAcc, finalValAcc: rec.valAcc }), partial: true });
           },
         });
         ctx.throwIfCancelled();
         doneRounds += p.rounds; rounds += r.rounds; ms += r.ms;
-        ctx.emit({ type: 'sample', kind: 'curve', data: curveSample(p, c, gamma, r) });
+        sample('curve', curveSample(p, c, gamma, r));
         bytes[c.method === 'sgdm' ? 'dense' : c.method === 'brcsgd' ? 'randk' : p.compressor].push(r.bytesPerWorkerRound);
         // Ties go to the γ listed first.
         const score = selectionScore(p, r);
@@ -118,7 +120,7 @@ export const byzMomentumLab: LabDefinition<typeof byzMomentumSpec.params> = {
       metrics[`valAcc_${c.key}`] = best!.result.finalValAcc;
       metrics[`gamma_${c.key}`] = best!.gamma;
       ctx.log(`${c.key}: γ = ${best!.gamma}, validation ${(100 * best!.result.finalValAcc).toFixed(1)} %, test ${(100 * best!.result.finalAcc).toFixed(1)} %`);
-      ctx.emit({ type: 'sample', kind: 'grid-cell', data: { key: c.key, method: c.method, attack: c.attack, aggregator: c.aggregator, attackMode: c.attackMode, acc: best!.result.finalAcc, gamma: best!.gamma, headline: isHeadline(c) } });
+      sample('grid-cell', { key: c.key, method: c.method, attack: c.attack, aggregator: c.aggregator, attackMode: c.attackMode, acc: best!.result.finalAcc, gamma: best!.gamma, headline: isHeadline(c) });
     }
     const meanOf = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
     for (const [kind, xs] of Object.entries(bytes)) if (xs.length) metrics[`bytesPerRound_${kind}`] = meanOf(xs);
