@@ -9,6 +9,7 @@ import { disposeVlm, type Vlm } from '../workers/labs/cot-dpo/model';
 import { cotDpoLab } from '../workers/labs/cot-dpo/lab';
 import { initBackend } from '../workers/runtime/backend';
 import { testContext } from './helpers/context';
+import { contractChecker } from './helpers/contract';
 
 describe('cot-dpo lab (smoke)', () => {
   it('runs end to end: every metric and check, any pairs correct vs incorrect, the inspector query, no tensor leaks', async () => {
@@ -45,17 +46,22 @@ describe('cot-dpo lab (smoke)', () => {
     // After round 1 the DPO model was evaluated on its own (the paper's single round).
     expect(r.metrics.dpoGainRound1).toBeCloseTo(r.metrics.cotAcc_dpoRound1 - r.metrics.cotAcc_mixSft, 12);
     // The inspector: K chains with their scores; bad arguments are named.
-    const inspect = cotDpoLab.queries!.inspect;
+    const contract = contractChecker(cotDpoLab);
+    const inspect = (args: unknown, model: unknown) => contract.query('inspect', args, model);
     const shown = (await inspect({ index: 2, k: 3, seed: 5 }, live())) as { chains: { logProbSft: number; logProbDpo: number; score: number }[]; answer: string };
     expect(shown.chains).toHaveLength(3);
     for (const c of shown.chains) expect(c.score).toBeCloseTo(p.dpoBeta * (c.logProbDpo - c.logProbSft), 6);
     const blank = new Array(784).fill(0);
     const drawn = (await inspect({ digits: [blank, blank], op: 'max' }, live())) as { digits: number[]; answer: string };
     expect(drawn.answer).toBe(String(Math.max(...drawn.digits)));
-    expect(() => inspect({ index: 2, k: 0 }, live())).toThrow(/k must be an integer in 1..32/);
-    expect(() => inspect({ index: 9999 }, live())).toThrow(/index must be an integer in 0..63/);
-    expect(() => inspect({ digits: [blank, blank], op: 'sum3' }, live())).toThrow(/sum3 takes 3 digits/);
-    expect(() => inspect({ digits: [blank.slice(1), blank], op: 'sum' }, live())).toThrow(/2 or 3 images of 784 numbers/);
+    await expect(inspect({ index: 2, k: 0 }, live())).rejects.toThrow(/bad arguments to query "inspect": k: must be an integer in 1..32/);
+    await expect(inspect({ index: 9999 }, live())).rejects.toThrow(/index must be an integer in 0..63/);
+    await expect(inspect({ digits: [blank, blank], op: 'sum3' }, live())).rejects.toThrow(/sum3 takes 3 digits/);
+    await expect(inspect({ digits: [blank, blank] }, live())).rejects.toThrow(/inspect with "digits" wants "op"/);
+    await expect(inspect({ digits: [blank.slice(1), blank], op: 'sum' }, live())).rejects.toThrow(/digits\.0: must hold 784 numbers/);
+    await expect(inspect({ digits: [blank], op: 'sum' }, live())).rejects.toThrow(/digits: 2 or 3 images of 784 numbers/);
+    await expect(inspect({ op: 'sum' }, live())).rejects.toThrow(/inspect wants "index" \(a held-out question\) or "digits"/);
+    contract.expectFulfilled(events);
     // The live models (SFT, DPO, judge) stay for queries; everything else is freed.
     const lm = live() as { sft: Vlm; dpo: Vlm; judge: { dispose(): void } };
     disposeVlm(lm.sft); disposeVlm(lm.dpo); lm.judge.dispose();

@@ -1,5 +1,13 @@
 import { z } from 'zod';
 import type { LabSpec } from '../lab';
+import { anyNumber, pixels784 } from '../lab-contract';
+
+/** The questions' operations on the digits read from the picture. */
+export const TWO_DIGIT_OPS = ['sum', 'diff', 'max', 'prod', 'larger'] as const;
+/** Three digits, two chained additions: the harder split (also ~1 in 6 training items). */
+export const THREE_DIGIT_OPS = ['sum3'] as const;
+export const OPS = [...TWO_DIGIT_OPS, ...THREE_DIGIT_OPS] as const;
+export type Op = (typeof OPS)[number];
 
 export const SFT_VARIANTS = ['directSft', 'cotSft', 'mixSft'] as const;
 export type SftVariant = (typeof SFT_VARIANTS)[number];
@@ -43,12 +51,55 @@ export const cotDpoParams = z.object({
 });
 export type CotDpoParams = z.infer<typeof cotDpoParams>;
 
+const fraction = z.number().min(0).max(1);
+const count = z.number().int().min(0);
+/** An accuracy with its standard error, parse-failure rate and number of questions. */
+const accuracyRow = z.object({ acc: fraction, se: z.number().min(0), parseFail: fraction, n: count });
+const digit = z.number().int().min(0).max(9);
+const K_ERROR = { error: 'must be an integer in 1..32 (chains to sample)' };
+const DIGITS_ERROR = { error: '2 or 3 images of 784 numbers in [0, 1]' };
+
+export const cotDpoSamples = {
+  /** The operations' questions and the first held-out items with their pictures (28 × 84 bytes). */
+  questions: z.object({
+    ops: z.array(z.object({ op: z.enum(OPS), question: z.string() })),
+    heldOut: z.array(z.object({ index: count, op: z.enum(OPS), digits: z.array(digit), answer: z.string(), rationale: z.string(), image: z.array(z.number().int().min(0).max(255)).length(784 * 3) })),
+  }),
+  /** One row of the variants table: greedy accuracies by prompt format, and of single sampled chains. */
+  variant: z.object({ name: z.string(), direct: accuracyRow.optional(), cot: accuracyRow, hard: accuracyRow.optional(), sampled: accuracyRow.omit({ parseFail: true }).optional() }),
+  /** One DPO round's pair building: questions sampled, kept by accuracy, pairs, and the histogram of correct chains per question.
+   *  (Runs saved before DPO had rounds carry neither tag nor round.) */
+  'pair-stats': z.object({ tag: z.enum(['dpo', 'control']).optional(), round: z.number().int().min(1).optional(), rounds: z.number().int().min(1).optional(), questions: count, kept: count, pairs: count, accuracyHistogram: z.array(count) }),
+  /** The last round's pairs, with the trained model's reward margin on each. */
+  pairs: z.array(z.object({ op: z.enum(OPS), digits: z.array(digit), answer: z.string(), chosen: z.string(), rejected: z.string(), margin: anyNumber })),
+};
+
+export const cotDpoQueries = {
+  /** K chains for a held-out question (`index`) or for digits the user drew, with SFT and DPO log-probs and the DPO score. */
+  inspect: {
+    args: z.object({
+      index: z.number().int().min(0).optional(),
+      digits: z.array(pixels784, DIGITS_ERROR).min(2, DIGITS_ERROR).max(3, DIGITS_ERROR).optional(),
+      op: z.enum(OPS).optional(),
+      k: z.number(K_ERROR).int(K_ERROR).min(1, K_ERROR).max(32, K_ERROR).default(8),
+      seed: z.number().int().min(0).max(2 ** 31 - 1).default(0),
+    }).refine((a) => a.index !== undefined || a.digits !== undefined, { error: 'inspect wants "index" (a held-out question) or "digits": 2 or 3 images of 784 numbers in [0, 1]' }),
+    result: z.object({
+      op: z.enum(OPS), question: z.string(), digits: z.array(digit).nullable(), answer: z.string().nullable(), teacher: z.string().nullable(), answerNote: z.string(),
+      greedy: z.object({ sftDirect: z.string(), sftCot: z.string(), dpoCot: z.string() }),
+      chains: z.array(z.object({ text: z.string(), parsed: z.string().nullable(), correct: z.boolean(), logProbSft: anyNumber, logProbDpo: anyNumber, score: anyNumber })),
+    }),
+  },
+};
+
 export const cotDpoSpec: LabSpec<typeof cotDpoParams> = {
   id: 'cot-dpo',
   title: 'Chain-of-thought SFT and DPO',
   paper: { title: 'Improve Vision Language Model Chain-of-thought Reasoning (Zhang et al.)', arxiv: '2410.16198' },
   summary: 'A small VLM reads digits and answers arithmetic questions directly or with a rationale; SFT variants, then DPO on its own correct/incorrect chains, a random-label control, and DPO as a verifier.',
   params: cotDpoParams,
+  samples: cotDpoSamples,
+  queries: cotDpoQueries,
   presets: {
     smoke: { judge: 'tiny', dModel: 32, trainQuestions: 256, formatAlign: 32, sftEpochs: 2, batchSize: 32, samplesPerQuestion: 4, pairQuestions: 16, pairPool: 'fresh', dpoRounds: 2, dpoSteps: 4, dpoBatch: 8, heldOut: 64, hardQuestions: 16, rerankN: 2 },
     default: {},

@@ -1,20 +1,17 @@
 // The CoT chain inspector: the variants table (± standard errors), DPO curves, the pairs
 // DPO trained on, and K chains for a held-out question or digits you draw.
 import { useEffect, useRef, useState } from 'react';
+import type { z } from 'zod';
 import type { RunDetail } from '../../../common/api';
+import { samplesOf as samplesOfKind } from '../../../common/lab-contract';
+import { cotDpoQueries, cotDpoSamples } from '../../../common/labs/cot-dpo';
 import { MetricChart } from '../charts/MetricChart';
 import { api } from '../bridge';
 import { DrawPad } from './DrawPad';
 
-interface Acc { acc: number; se: number; parseFail: number; n: number }
-interface Variant { name: string; direct?: Acc; cot: Acc; hard?: Acc; sampled?: Pick<Acc, 'acc' | 'se' | 'n'> }
-interface HeldOut { index: number; op: string; digits: number[]; answer: string; rationale: string; image: number[] }
-interface Questions { ops: { op: string; question: string }[]; heldOut: HeldOut[] }
-interface PairRow { op: string; digits: number[]; answer: string; chosen: string; rejected: string; margin: number }
-/** One round's pairs (runs before rounds existed carry neither tag nor round). */
-interface PairStats { tag?: 'dpo' | 'control'; round?: number; rounds?: number; questions: number; kept: number; pairs: number; accuracyHistogram: number[] }
-interface Chain { text: string; parsed: string | null; correct: boolean; logProbSft: number; logProbDpo: number; score: number }
-interface Inspection { op: string; question: string; digits: number[] | null; answer: string | null; teacher: string | null; answerNote: string; greedy: { sftDirect: string; sftCot: string; dpoCot: string }; chains: Chain[] }
+type Variant = z.output<typeof cotDpoSamples.variant>;
+type Acc = NonNullable<Variant['direct']>;
+type Inspection = z.output<typeof cotDpoQueries.inspect.result>;
 
 const variantLabels = (rounds: number): Record<string, string> => ({
   directSft: 'SFT direct only', cotSft: 'SFT CoT only', mixSft: 'SFT direct + CoT',
@@ -23,8 +20,8 @@ const variantLabels = (rounds: number): Record<string, string> => ({
   rerank: 'best-of-N by DPO reward', vote: 'reward-weighted vote', majority: 'majority vote',
 });
 const pct = (a?: Pick<Acc, 'acc' | 'se'>) => (a ? `${(a.acc * 100).toFixed(1)} ± ${(a.se * 100).toFixed(1)}` : '—');
-const samplesOf = <T,>(d: RunDetail, kind: string) => d.samples.filter((s) => s.kind === kind).map((s) => s.data as T);
-const lastOf = <T,>(d: RunDetail, kind: string) => samplesOf<T>(d, kind).at(-1);
+const samplesOf = <N extends keyof typeof cotDpoSamples>(d: RunDetail, kind: N) => samplesOfKind(cotDpoSamples, d.samples, kind);
+const lastOf = <N extends keyof typeof cotDpoSamples>(d: RunDetail, kind: N) => samplesOf(d, kind).at(-1);
 
 /** A chain with its reasoning steps and its answer visibly apart. */
 export function ChainText({ text }: { text: string }) {
@@ -54,10 +51,10 @@ function QuestionImage({ image, scale = 4 }: { image: number[]; scale?: number }
 }
 
 export function CotDpoPanel({ detail }: { detail: RunDetail }) {
-  const variants = new Map(samplesOf<Variant>(detail, 'variant').map((v) => [v.name, v]));
-  const questions = lastOf<Questions>(detail, 'questions');
-  const pairs = lastOf<PairRow[]>(detail, 'pairs');
-  const rounds = samplesOf<PairStats>(detail, 'pair-stats').filter((x) => (x.tag ?? 'dpo') === 'dpo');
+  const variants = new Map(samplesOf(detail, 'variant').map((v) => [v.name, v]));
+  const questions = lastOf(detail, 'questions');
+  const pairs = lastOf(detail, 'pairs');
+  const rounds = samplesOf(detail, 'pair-stats').filter((x) => (x.tag ?? 'dpo') === 'dpo');
   const stats = rounds.at(-1);
   const labels = variantLabels(stats?.rounds ?? 1);
   const canQuery = detail.run.status === 'succeeded';

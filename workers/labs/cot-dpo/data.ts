@@ -7,11 +7,7 @@ import type { ImageSet } from '../../runtime/datasets';
 import type { Rng } from '../../runtime/rng';
 import { composeStrip } from '../../data/compose';
 
-export const TWO_DIGIT_OPS = ['sum', 'diff', 'max', 'prod', 'larger'] as const;
-/** Three digits, two chained additions: the harder split (also ~1 in 6 training items). */
-export const THREE_DIGIT_OPS = ['sum3'] as const;
-export const OPS = [...TWO_DIGIT_OPS, ...THREE_DIGIT_OPS] as const;
-export type Op = (typeof OPS)[number];
+import { OPS, THREE_DIGIT_OPS, TWO_DIGIT_OPS, type Op } from '../../../common/labs/cot-dpo';
 export const SLOTS = 3;
 
 export const OP_QUESTIONS: Record<Op, string> = {

@@ -1,13 +1,15 @@
 import type { JudgeKey } from '../../shared-parts';
 import * as tf from '@tensorflow/tfjs';
-import { cotDpoSpec, SFT_VARIANTS, type CotDpoParams, type SftVariant } from '../../../common/labs/cot-dpo';
-import type { LabDefinition } from '../../runtime/context';
+import { cotDpoQueries, cotDpoSamples, cotDpoSpec, OPS, SFT_VARIANTS, type CotDpoParams, type Op, type SftVariant } from '../../../common/labs/cot-dpo';
+import { sampleEmitter } from '../../../common/lab-contract';
+import type { z } from 'zod';
+import { queryHandlers, type LabDefinition } from '../../runtime/context';
 import { assignCheckpoint, readCheckpoint, saveCheckpoint } from '../../runtime/checkpoint';
 import { loadDataset } from '../../runtime/datasets';
 import { Rng } from '../../runtime/rng';
 import type { Judge } from '../../shared-parts/judge';
 import { addLora, mergeLora, PROJECTIONS } from '../../nn/decoder';
-import { composeImage, makeItems, OP_QUESTIONS, OPS, parseAnswer, teach, type Item, type Op } from './data';
+import { composeImage, makeItems, OP_QUESTIONS, parseAnswer, teach, type Item } from './data';
 import { buildFeatureBank, featuresOfPixels, promptBatch, type FeatureBank } from './features';
 import { cloneVlm, createVlm, disposeVlm, generate, targetLogProbs, vlmTensors, type PromptBatch, type Vlm } from './model';
 import { sftExamples, trainDpo, trainSft, type DpoStats, type Pair } from './train';
@@ -52,12 +54,13 @@ const sampledRow = (a: SampledAccuracy) => ({ acc: a.acc, se: a.se, n: a.n });
 export const cotDpoLab: LabDefinition<typeof cotDpoSpec.params> = {
   spec: cotDpoSpec,
   async run(p, ctx) {
+    const sample = sampleEmitter(cotDpoSamples, ctx.emit);
     ctx.progress('judge features', 0, 1);
     const judge = await ctx.require(judgeKey(p));
     const { ds, train, align, heldOut, hard, fresh, pairQuestions } = questionSets(p, p.seed);
     const bank = buildFeatureBank(judge, ds.train, ds.test, { train: [...train, ...align, ...fresh], test: [...heldOut, ...hard] });
     ctx.progress('judge features', 1, 1);
-    ctx.emit({ type: 'sample', kind: 'questions', data: { ops: OPS.map((op) => ({ op, question: OP_QUESTIONS[op] })), heldOut: heldOut.slice(0, 48).map((it, i) => ({ index: i, op: it.op, digits: it.digits, answer: it.answer, rationale: it.rationale, image: Array.from(composeImage(it, ds.test)) })) } });
+    sample('questions', { ops: OPS.map((op) => ({ op, question: OP_QUESTIONS[op] })), heldOut: heldOut.slice(0, 48).map((it, i) => ({ index: i, op: it.op, digits: it.digits, answer: it.answer, rationale: it.rationale, image: Array.from(composeImage(it, ds.test)) })) });
 
     // 1. The three SFT variants, same init, equal epochs.
     const variants = {} as Record<SftVariant, { direct: Accuracy; cot: Accuracy; hard: Accuracy; steps: number }>;
@@ -72,7 +75,7 @@ export const cotDpoLab: LabDefinition<typeof cotDpoSpec.params> = {
       const cot = (await greedyAccuracy(m, bank, heldOut, 'cot', evalRng, (d) => ctx.progress(`evaluate ${variant}`, d, heldOut.length))).accuracy;
       const hardAcc = (await greedyAccuracy(m, bank, hard, 'cot', evalRng)).accuracy;
       variants[variant] = { direct, cot, hard: hardAcc, steps: stats.steps };
-      ctx.emit({ type: 'sample', kind: 'variant', data: { name: variant, direct: row(direct), cot: row(cot), hard: row(hardAcc) } });
+      sample('variant', { name: variant, direct: row(direct), cot: row(cot), hard: row(hardAcc) });
       if (variant === 'mixSft') mix = m; else disposeVlm(m);
     }
     const sft = mix!;
@@ -92,7 +95,7 @@ export const cotDpoLab: LabDefinition<typeof cotDpoSpec.params> = {
       for (let r = 0; r < R; r++) {
         const { pairs, sampled } = r === 0 ? firstPairs : await samplePairs(policy, r, tag === 'dpo' ? 'DPO' : 'control');
         const keptNow = sampled.filter((x) => x.kept).length;
-        ctx.emit({ type: 'sample', kind: 'pair-stats', data: { tag, round: r + 1, rounds: R, questions: sampled.length, kept: keptNow, pairs: pairs.length, accuracyHistogram: Array.from({ length: p.samplesPerQuestion + 1 }, (_, k) => sampled.filter((x) => Math.round(x.accuracy * p.samplesPerQuestion) === k).length) } });
+        sample('pair-stats', { tag, round: r + 1, rounds: R, questions: sampled.length, kept: keptNow, pairs: pairs.length, accuracyHistogram: Array.from({ length: p.samplesPerQuestion + 1 }, (_, k) => sampled.filter((x) => Math.round(x.accuracy * p.samplesPerQuestion) === k).length) });
         const coin = new Rng(p.seed).fork(roundFork('control-labels', r));
         const swap = tag === 'control' ? pairs.map(() => coin.next() < 0.5) : undefined;
         if (p.dpoLoraRank > 0) addLora(policy.decoder, PROJECTIONS, p.dpoLoraRank, 2 * p.dpoLoraRank, new Rng(p.seed).fork(roundFork('lora', r)));
@@ -100,7 +103,7 @@ export const cotDpoLab: LabDefinition<typeof cotDpoSpec.params> = {
         mergeLora(policy.decoder); // the next round samples, and the checkpoint saves, plain weights
         if (r === 0 && R > 1) {
           round1 = (await greedyAccuracy(policy, bank, heldOut, 'cot', roundEvalRng(), (d) => ctx.progress(`evaluate ${tag === 'dpo' ? 'DPO' : 'control'} after round 1`, d, heldOut.length))).accuracy;
-          ctx.emit({ type: 'sample', kind: 'variant', data: { name: tag === 'dpo' ? 'dpoRound1' : 'dpoControlRound1', cot: row(round1) } });
+          sample('variant', { name: tag === 'dpo' ? 'dpoRound1' : 'dpoControlRound1', cot: row(round1) });
         }
         last = pairs; total += pairs.length; kept += keptNow;
       }
@@ -124,20 +127,20 @@ export const cotDpoLab: LabDefinition<typeof cotDpoSpec.params> = {
     const sampledEval = (mm: Vlm, name: string) => sampledAccuracy(mm, bank, heldOut, p.rerankN, p.sampleTemperature, new Rng(p.seed).fork('sampled-eval'), (d, t) => ctx.progress(`sampled chains, ${name}`, d, t));
     const dpoSampled = await sampledEval(dpo, 'DPO'), controlSampled = await sampledEval(control, 'control');
     disposeVlm(control);
-    ctx.emit({ type: 'sample', kind: 'variant', data: { name: 'dpo', direct: row(dpoDirect), cot: row(dpoCot), hard: row(dpoHard), sampled: sampledRow(dpoSampled) } });
-    ctx.emit({ type: 'sample', kind: 'variant', data: { name: 'dpoControl', cot: row(controlCot), sampled: sampledRow(controlSampled) } });
+    sample('variant', { name: 'dpo', direct: row(dpoDirect), cot: row(dpoCot), hard: row(dpoHard), sampled: sampledRow(dpoSampled) });
+    sample('variant', { name: 'dpoControl', cot: row(controlCot), sampled: sampledRow(controlSampled) });
 
     // The pairs with their final margins under the DPO model (the inspector's pair list).
     const shown = dpoRun.lastPairs.slice(0, 40);
     const margins = shown.length ? pairMargins(dpo, bank, shown, p.dpoBeta) : [];
-    ctx.emit({ type: 'sample', kind: 'pairs', data: shown.map((pr, i) => ({ op: pr.item.op, digits: pr.item.digits, answer: pr.item.answer, chosen: pr.chosenText, rejected: pr.rejectedText, margin: margins[i] })) });
+    sample('pairs', shown.map((pr, i) => ({ op: pr.item.op, digits: pr.item.digits, answer: pr.item.answer, chosen: pr.chosenText, rejected: pr.rejectedText, margin: margins[i] })));
 
     // 4. DPO as a verifier over N chains of the SFT model.
     const v = await verify(sft, dpo, bank, heldOut, p.rerankN, p.dpoBeta, p.sampleTemperature, new Rng(p.seed).fork('rerank'), (d, t) => ctx.progress('best-of-N chains', d, t));
-    ctx.emit({ type: 'sample', kind: 'variant', data: { name: 'mixSft', direct: row(variants.mixSft.direct), cot: row(variants.mixSft.cot), hard: row(variants.mixSft.hard), sampled: sampledRow(v.sampled) } });
-    ctx.emit({ type: 'sample', kind: 'variant', data: { name: 'rerank', cot: row(v.rerank) } });
-    ctx.emit({ type: 'sample', kind: 'variant', data: { name: 'vote', cot: row(v.vote) } });
-    ctx.emit({ type: 'sample', kind: 'variant', data: { name: 'majority', cot: row(v.majority) } });
+    sample('variant', { name: 'mixSft', direct: row(variants.mixSft.direct), cot: row(variants.mixSft.cot), hard: row(variants.mixSft.hard), sampled: sampledRow(v.sampled) });
+    sample('variant', { name: 'rerank', cot: row(v.rerank) });
+    sample('variant', { name: 'vote', cot: row(v.vote) });
+    sample('variant', { name: 'majority', cot: row(v.majority) });
 
     const gain = dpoCot.acc - variants.mixSft.cot.acc, controlGain = controlCot.acc - variants.mixSft.cot.acc;
     // The DPO gain is resolved only if it exceeds twice its paired standard error (same questions).
@@ -187,9 +190,9 @@ export const cotDpoLab: LabDefinition<typeof cotDpoSpec.params> = {
     const dpo = loadVlm(`${runDir}/checkpoints/dpo.ckpt`, p, bank.dim);
     return { sft, dpo, judge, bank, heldOut, params: p } satisfies LiveModel;
   },
-  queries: {
+  queries: queryHandlers(cotDpoQueries, {
     inspect: (args, model) => inspect(model as LiveModel, args),
-  },
+  }),
 };
 
 function pairMargins(dpo: Vlm, bank: FeatureBank, pairs: readonly Pair[], beta: number): number[] {
@@ -198,30 +201,26 @@ function pairMargins(dpo: Vlm, bank: FeatureBank, pairs: readonly Pair[], beta: 
   return pairs.map((x, i) => beta * ((lp[i] - x.refChosen) - (lp[pairs.length + i] - x.refRejected)));
 }
 
-const validPixels = (v: unknown): v is number[] => Array.isArray(v) && v.length === 784 && v.every((x) => typeof x === 'number' && x >= 0 && x <= 1);
 
 /**
  * The chain inspector: a held-out question (by index) or drawn digits (2 or 3 images of
  * 784 values in [0, 1], already centred as MNIST digits) with an operation; K chains from
  * the SFT model, each with its parsed answer, log-probs under SFT and DPO and the DPO score.
  */
-function inspect(m: LiveModel, args: unknown) {
-  const a = (args ?? {}) as { index?: unknown; digits?: unknown; op?: unknown; k?: unknown; seed?: unknown };
-  if (a.k !== undefined && !(typeof a.k === 'number' && Number.isInteger(a.k) && a.k >= 1 && a.k <= 32)) throw new RangeError(`k must be an integer in 1..32 (chains to sample), not ${JSON.stringify(a.k)}`);
-  if (a.seed !== undefined && !(typeof a.seed === 'number' && Number.isInteger(a.seed) && a.seed >= 0)) throw new RangeError(`seed must be a non-negative integer, not ${JSON.stringify(a.seed)}`);
-  const K = (a.k as number | undefined) ?? 8, seed = (a.seed as number | undefined) ?? 0;
+function inspect(m: LiveModel, a: z.output<typeof cotDpoQueries.inspect.args>) {
+  const K = a.k, seed = a.seed;
   let features: Float32Array, item: { op: Op; digits: number[] | null; answer: string | null; rationale: string | null };
   if (a.index !== undefined) {
-    if (typeof a.index !== 'number' || !Number.isInteger(a.index) || a.index < 0 || a.index >= m.heldOut.length) throw new RangeError(`index must be an integer in 0..${m.heldOut.length - 1}`);
+    if (a.index >= m.heldOut.length) throw new RangeError(`index must be an integer in 0..${m.heldOut.length - 1}`);
     const it = m.heldOut[a.index];
     features = promptBatch(m.bank, 'test', [it], 'cot').features;
     item = { op: it.op, digits: it.digits, answer: it.answer, rationale: it.rationale };
   } else {
-    if (!Array.isArray(a.digits) || a.digits.length < 2 || a.digits.length > 3 || !a.digits.every(validPixels)) throw new Error('inspect wants "index" (a held-out question) or "digits": 2 or 3 images of 784 numbers in [0, 1]');
-    const op = a.op as Op;
-    if (!(OPS as readonly string[]).includes(op)) throw new Error(`unknown operation ${JSON.stringify(a.op)}; one of ${OPS.join(', ')}`);
-    if ((op === 'sum3') !== (a.digits.length === 3)) throw new Error(`${op} takes ${op === 'sum3' ? 3 : 2} digits`);
-    const drawn = featuresOfPixels(m.judge, m.bank, (a.digits as number[][]).map((d) => Float32Array.from(d)));
+    const digits = a.digits!; // the schema requires index or digits
+    const op: Op | undefined = a.op;
+    if (!op) throw new Error(`inspect with "digits" wants "op": one of ${OPS.join(', ')}`);
+    if ((op === 'sum3') !== (digits.length === 3)) throw new Error(`${op} takes ${op === 'sum3' ? 3 : 2} digits`);
+    const drawn = featuresOfPixels(m.judge, m.bank, digits.map((d) => Float32Array.from(d)));
     features = drawn.features;
     item = { op, digits: drawn.read, answer: teach(op, drawn.read).answer, rationale: null };
   }

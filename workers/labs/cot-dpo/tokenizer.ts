@@ -2,7 +2,7 @@
 // only (operation, format), so every prompt has the same length and a batch samples
 // without padding; targets are characters.
 import { charTokenizer } from '../../data/char-tokenizer';
-import { OPS, type Op } from './data';
+import { OPS, type Op } from '../../../common/labs/cot-dpo';
 
 export const FORMATS = ['direct', 'cot'] as const;
 export type Format = (typeof FORMATS)[number];
