@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import type { RunStatus, StoredEvent } from './events';
 import type { ParamField, PresetName, RunSummary } from './lab';
+import type { MetricInfo } from './metrics';
 import type { ApiMethod } from './api-methods';
 
 export interface LabInfo {
@@ -15,6 +16,9 @@ export interface LabInfo {
   presets: Record<PresetName, Record<string, unknown>>;
   metrics: readonly string[];
   checks: readonly string[];
+  keyMetrics: readonly string[];
+  metricInfo: Record<string, MetricInfo>;
+  checkPresets: Record<string, readonly PresetName[]>;
   defaultTime: string;
 }
 

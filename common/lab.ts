@@ -2,6 +2,7 @@
 // The executable half (run, queries) lives in workers/labs/<id>/lab.ts.
 import { z } from 'zod';
 import type { QuerySchemas, SampleSchemas } from './lab-contract';
+import type { MetricInfo } from './metrics';
 
 export type PresetName = 'smoke' | 'default' | 'paper';
 export const PRESET_NAMES: readonly PresetName[] = ['smoke', 'default', 'paper'];
@@ -18,6 +19,12 @@ export interface LabSpec<S extends z.ZodObject = z.ZodObject> {
   /** Metric and check names `benchtop run --json` reports for this lab. */
   metrics: readonly string[];
   checks: readonly string[];
+  /** The few metrics a run page and the runs table lead with (the first is the runs table's column). */
+  keyMetrics: readonly string[];
+  /** Display name and unit where the metric's name does not say them (common/metrics.ts). */
+  metricInfo?: Record<string, MetricInfo>;
+  /** The presets a check is meant for, when not every preset (a smoke run is too small to show the effect). */
+  checkPresets?: Record<string, readonly PresetName[]>;
   /** The payload schema of each sample kind the lab emits (common/lab-contract.ts). */
   samples?: SampleSchemas;
   /** The argument and result schemas of each query the lab answers. */

@@ -2,7 +2,7 @@
 // (JSON.stringify alone turns them into null), and the UI shows them as what they mean.
 import { describe, expect, it } from 'vitest';
 import { parseJson, stringifyJson } from '../common/json';
-import { formatDb, formatNumber } from '../renderer/src/format';
+import { formatMetric, humanizeMetric, metricLabel, unitFromName } from '../common/metrics';
 
 describe('JSON codec', () => {
   const value = { psnrDb: Infinity, low: -Infinity, nan: NaN, list: [1, Infinity, NaN], nested: { x: -0.5, s: 'text' }, none: null };
@@ -19,13 +19,22 @@ describe('JSON codec', () => {
 });
 
 describe('UI number formats', () => {
-  it('a PSNR of an identical image reads "∞ (identical)"; missing values a dash', () => {
-    expect(formatDb(Infinity)).toBe('∞ (identical)');
-    expect(formatDb(31.4159)).toBe('31.42 dB');
-    expect(formatDb(NaN)).toBe('—');
-    expect(formatDb(undefined)).toBe('—');
-    expect(formatNumber(Infinity)).toBe('∞');
-    expect(formatNumber(0.123456)).toBe('0.1235');
-    expect(formatNumber(null)).toBe('—');
+  it('a PSNR of an identical image reads "∞ (identical)"; each unit reads as itself', () => {
+    expect(formatMetric(Infinity, 'dB')).toBe('∞ (identical)');
+    expect(formatMetric(31.4159, 'dB')).toBe('31.42 dB');
+    expect(formatMetric(NaN, 'dB')).toBe('NaN');
+    expect(formatMetric(undefined, 'dB')).toBe('—');
+    expect(formatMetric(0.9412, 'fraction')).toBe('94.1 %');
+    expect(formatMetric(3148, 'bytes')).toBe('3,148 B');
+    expect(formatMetric(2.785, 'ratio')).toBe('2.79×');
+    expect(formatMetric(64, 'count')).toBe('64');
+    expect(formatMetric(-Infinity, 'number')).toBe('−∞');
+  });
+  it('units follow the naming convention; names read as words', () => {
+    expect(['testAccuracy', 'acc_ef21_alie_cwtm', 'cotAcc_mixSft', 'psnrDropDb', 'tcDroppedTokenPct', 'codecBpp', 'stepsPerSec', 'encodeMBps', 'bytesPerRound_topk', 'fd_ec'].map(unitFromName))
+      .toEqual(['fraction', 'fraction', 'fraction', 'dB', 'percent', 'bpp', 'perSecond', 'MBps', 'bytes', 'number']);
+    expect(humanizeMetric('testAccuracy')).toBe('test accuracy');
+    expect(humanizeMetric('cotAcc_mixSft')).toBe('cot acc · mixSft');
+    expect(metricLabel('fd_ec', { fd_ec: { label: 'Fréchet distance · ec' } })).toBe('Fréchet distance · ec');
   });
 });

@@ -69,6 +69,14 @@ export const activationCodecSpec: LabSpec<typeof activationCodecParams> = {
   },
   metrics: ['bandwidthReduction', 'psnrDb', 'psnrDropDb', 'bitsPerActivation_raw', 'bitsPerActivation_eg4', 'bitsPerActivation_seg', 'bitsPerActivation_gaussian', 'estimateErrorPct', 'codecBpp', 'encodeMBps', 'decodeMBps', 'stepsPerSec'],
   checks: ['decodesBitExact', 'reductionAtLeast3x', 'psnrDropUnder0p3dB', 'coderOrdering'],
+  keyMetrics: ['bandwidthReduction', 'psnrDropDb', 'bitsPerActivation_gaussian', 'codecBpp'],
+  metricInfo: {
+    bandwidthReduction: { label: 'bandwidth reduction (Gaussian vs 8-bit raw)', unit: 'ratio' },
+    bandwidthReductionVsFloat32: { label: 'bandwidth reduction vs float32', unit: 'ratio' },
+    codecBpp: { label: 'codec rate', unit: 'bpp' },
+    estimateErrorPct: { label: 'Gaussian estimate error', unit: 'percent' },
+  },
+  checkPresets: { reductionAtLeast3x: ['default', 'paper'], psnrDropUnder0p3dB: ['default', 'paper'], coderOrdering: ['default', 'paper'] },
   defaultTime: '≈ 5 min once its codec is cached (two 800-step fine-tunes: with coded activations, and the float control); the first run also trains the codec (+6 min)',
   sweeps: [
     {

@@ -8,6 +8,7 @@ import { RunView } from './components/RunView';
 import { CompareView } from './components/CompareView';
 import { useRunDetail, useRuns } from './state';
 import { ErrorBoundary } from './components/ErrorBoundary';
+import { metricLabel, metricUnit } from '../../common/metrics';
 
 function LabPage({ lab }: { lab: LabInfo }) {
   const [preset, setPreset] = useState<PresetName>('default');
@@ -36,6 +37,8 @@ function LabPage({ lab }: { lab: LabInfo }) {
     catch (e) { setError((e as Error).message); }
   };
   const live = detail && (detail.run.status === 'running' || detail.run.status === 'queued');
+  const lead = lab.keyMetrics[0] ?? lab.metrics[0];
+  const headline = lead ? { name: lead, label: metricLabel(lead, lab.metricInfo), unit: metricUnit(lead, lab.metricInfo) } : undefined;
   const toggle = (id: string) => setSelected((s) => { const n = new Set(s); n.has(id) ? n.delete(id) : n.add(id); return n; });
 
   return (
@@ -57,7 +60,7 @@ function LabPage({ lab }: { lab: LabInfo }) {
       </section>
       <details className="params"><summary>Parameters</summary><ParamsForm lab={lab} values={values} onChange={setValues} /></details>
       <ErrorBoundary what={comparing ? 'comparison' : 'run view'} resetKey={comparing ? comparing.join() : active}>
-        {comparing ? <CompareView runIds={comparing} onClose={() => setComparing(undefined)} /> : detail && <RunView detail={detail} />}
+        {comparing ? <CompareView runIds={comparing} onClose={() => setComparing(undefined)} /> : detail && <RunView detail={detail} lab={lab} />}
       </ErrorBoundary>
       <section>
         <header className="runs-head">
@@ -65,7 +68,7 @@ function LabPage({ lab }: { lab: LabInfo }) {
           <button disabled={selected.size < 2} onClick={() => setComparing([...selected])} data-testid="compare">Compare {selected.size > 1 ? selected.size : ''}</button>
         </header>
         <ErrorBoundary what="runs table" resetKey={runs}>
-          <RunsTable runs={runs} selected={selected} active={active} onOpen={(id) => { setComparing(undefined); setActive(id); }} onToggle={toggle} headline={lab.metrics[0]} />
+          <RunsTable runs={runs} selected={selected} active={active} onOpen={(id) => { setComparing(undefined); setActive(id); }} onToggle={toggle} headline={headline} />
         </ErrorBoundary>
       </section>
     </main>

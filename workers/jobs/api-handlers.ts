@@ -12,6 +12,7 @@ export function labInfos(): LabInfo[] {
   return LAB_SPECS.map((s) => ({
     id: s.id, title: s.title, paper: s.paper, summary: s.summary, fields: describeParams(s.params),
     presets: s.presets as LabInfo['presets'], metrics: s.metrics, checks: s.checks, defaultTime: s.defaultTime,
+    keyMetrics: s.keyMetrics, metricInfo: s.metricInfo ?? {}, checkPresets: s.checkPresets ?? {},
   }));
 }
 

@@ -1,8 +1,8 @@
 // One run: progress, live charts of every metric, summary, logs, and the lab's own panel.
-import type { RunDetail } from '../../../common/api';
+import type { LabInfo, RunDetail } from '../../../common/api';
+import { formatMetric, metricLabel, metricUnit } from '../../../common/metrics';
 import { MetricChart } from '../charts/MetricChart';
 import { PANELS } from '../panels';
-import { formatNumber } from '../format';
 import { ErrorBoundary } from './ErrorBoundary';
 
 export function Progress({ detail }: { detail: RunDetail }) {
@@ -22,18 +22,38 @@ export function Progress({ detail }: { detail: RunDetail }) {
   );
 }
 
-export function RunView({ detail }: { detail: RunDetail }) {
+/** The run's result: its key metrics by name and unit, its checks (marked where a check is not meant for this preset), every metric on request. */
+function Summary({ detail, lab }: { detail: RunDetail; lab?: LabInfo }) {
+  const s = detail.run.summary!;
+  const info = lab?.metricInfo;
+  const keys = (lab?.keyMetrics ?? []).filter((k) => k in s.metrics);
+  const metric = (k: string) => <div key={k} className="kv" title={k}><span>{metricLabel(k, info)}</span><b>{formatMetric(s.metrics[k], metricUnit(k, info))}</b></div>;
+  const all = Object.keys(s.metrics);
+  return (
+    <div className="summary" data-testid="summary">
+      {(keys.length ? keys : all.slice(0, 6)).map(metric)}
+      {Object.entries(s.checks).map(([k, v]) => {
+        const meantFor = lab?.checkPresets[k];
+        const applies = !meantFor || meantFor.includes(detail.run.preset);
+        return (
+          <div key={k} className={`kv check-${applies ? (v ? 'pass' : 'fail') : 'na'}`} title={applies ? undefined : `this check is meant for the ${meantFor!.join(' and ')} preset${meantFor!.length > 1 ? 's' : ''}`}>
+            <span>{k}</span><b>{v ? 'pass' : 'fail'}{applies ? '' : ` · meant for ${meantFor!.join('/')}`}</b>
+          </div>
+        );
+      })}
+      {all.length > keys.length && (
+        <details className="all-metrics"><summary>all {all.length} metrics</summary><div className="summary">{all.map(metric)}</div></details>
+      )}
+    </div>
+  );
+}
+
+export function RunView({ detail, lab }: { detail: RunDetail; lab?: LabInfo }) {
   const Panel = PANELS[detail.run.lab];
-  const s = detail.run.summary;
   return (
     <div className="run-view">
       <Progress detail={detail} />
-      {s && (
-        <div className="summary" data-testid="summary">
-          {Object.entries(s.metrics).map(([k, v]) => <div key={k} className="kv"><span>{k}</span><b>{formatNumber(v)}</b></div>)}
-          {Object.entries(s.checks).map(([k, v]) => <div key={k} className={`kv check-${v ? 'pass' : 'fail'}`}><span>{k}</span><b>{v ? 'pass' : 'fail'}</b></div>)}
-        </div>
-      )}
+      {detail.run.summary && <Summary detail={detail} lab={lab} />}
       {Panel && <ErrorBoundary what={`${detail.run.lab} panel`} resetKey={detail.run.id}><Panel detail={detail} /></ErrorBoundary>}
       <div className="charts">
         {Object.entries(detail.metrics).filter(([, pts]) => pts.length > 1).map(([name, pts]) => (

@@ -7,7 +7,7 @@ import { activationCodecQueries, activationCodecSamples } from '../../../common/
 import { api } from '../bridge';
 import { ImageStrip } from './ImageStrip';
 import { fileToModelInput } from './imageFile';
-import { formatDb } from '../format';
+import { formatMetric } from '../../../common/metrics';
 
 type Compressed = z.output<typeof activationCodecQueries.compress.result>;
 
@@ -44,7 +44,7 @@ export function ActivationCodecPanel({ detail }: { detail: RunDetail }) {
       <div className="headline" data-testid="bandwidth-reduction">
         <div className="big">{m ? `${m.bandwidthReduction.toFixed(1)}×` : '…'}</div>
         <div>activation bandwidth reduction<br /><span className="muted">Gaussian coder vs 8-bit raw{m ? `; ${m.bandwidthReductionVsFloat32?.toFixed(1)}× vs float32` : ''}</span></div>
-        {m && <div className="kv"><span>PSNR with / without coded activations</span><b>{formatDb(m.psnrDb)} / {formatDb(m.psnrWithoutActivationCodingDb)}</b></div>}
+        {m && <div className="kv"><span>PSNR with / without coded activations</span><b>{formatMetric(m.psnrDb, 'dB')} / {formatMetric(m.psnrWithoutActivationCodingDb, 'dB')}</b></div>}
       </div>
       <p className="muted small">
         Accounting: a coded tensor is one hidden layer's activations for a batch of B = {p.batchSize} images, quantized per tensor to {p.bitDepth} bits.
@@ -115,7 +115,7 @@ export function ActivationCodecPanel({ detail }: { detail: RunDetail }) {
           {mine && (
             <div data-testid="my-image">
               <p className="muted small">Your image was {mine.note}. Codec bitstream: {mine.out.bytes} bytes ({mine.out.bpp.toFixed(3)} bpp).
-                PSNR {formatDb(mine.out.psnrWithout)} with float activations, {formatDb(mine.out.psnrWith)} with coded activations.</p>
+                PSNR {formatMetric(mine.out.psnrWithout, 'dB')} with float activations, {formatMetric(mine.out.psnrWith, 'dB')} with coded activations.</p>
               <ImageStrip rows={[[toBytes(mine.input)], [toBytes(mine.out.without)], [toBytes(mine.out.with)]]} labels={['input', 'float activations', 'coded activations']} scale={4} />
             </div>
           )}
