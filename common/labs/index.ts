@@ -6,7 +6,7 @@ import { cotDpoSpec } from './cot-dpo';
 import { ecDitSpec } from './ec-dit';
 import { byzMomentumSpec } from './byz-momentum';
 
-export const LAB_SPECS: readonly LabSpec[] = [referenceClassifierSpec as unknown as LabSpec, activationCodecSpec as unknown as LabSpec, cotDpoSpec as unknown as LabSpec, ecDitSpec as unknown as LabSpec, byzMomentumSpec as unknown as LabSpec];
+export const LAB_SPECS: readonly LabSpec[] = [referenceClassifierSpec, activationCodecSpec, cotDpoSpec, ecDitSpec, byzMomentumSpec];
 
 export function findLabSpec(id: string): LabSpec | undefined {
   return LAB_SPECS.find((s) => s.id === id);

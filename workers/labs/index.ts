@@ -7,9 +7,9 @@ import { ecDitLab } from './ec-dit/lab';
 import { byzMomentumLab } from './byz-momentum/lab';
 
 export const LABS: Record<string, LabDefinition> = {
-  [referenceClassifierLab.spec.id]: referenceClassifierLab as unknown as LabDefinition,
-  [activationCodecLab.spec.id]: activationCodecLab as unknown as LabDefinition,
-  [cotDpoLab.spec.id]: cotDpoLab as unknown as LabDefinition,
-  [ecDitLab.spec.id]: ecDitLab as unknown as LabDefinition,
-  [byzMomentumLab.spec.id]: byzMomentumLab as unknown as LabDefinition,
+  [referenceClassifierLab.spec.id]: referenceClassifierLab,
+  [activationCodecLab.spec.id]: activationCodecLab,
+  [cotDpoLab.spec.id]: cotDpoLab,
+  [ecDitLab.spec.id]: ecDitLab,
+  [byzMomentumLab.spec.id]: byzMomentumLab,
 };
