@@ -1,12 +1,14 @@
 // Builds everything into out/:
-//   out/main/{index,lab-worker,cli}.js   node-side bundles (CJS; dependencies stay external)
-//   out/main/byz-worker.js               the byz-momentum lab's worker-thread entry
+//   out/main/{index,lab-worker,cli,byz-worker}.js   electron-vite's main build (CJS, Node 20 target;
+//                                                    shared modules in out/main/chunks/)
 //   out/preload/index.js                 the sandboxed preload (bundled, electron external)
-//   out/renderer/                        the React app (vite)
+//   out/renderer/                        the React app
+//     (these three: electron.vite.config.ts, the same config `npm run dev` uses)
 //   out/report/report.js                 the chart bundle inlined into `benchtop report` files
 //   out/wasm/*.wasm                      tfjs wasm binaries, loaded from here by the worker
-//   out/build-info.json                  commit and time, for run provenance
-import { build as esbuild } from 'esbuild';
+//   out/build-info.json                  commit and time, for run provenance (and how the
+//                                        bundles find out/: workers/runtime/paths.ts)
+import { build as electronViteBuild } from 'electron-vite';
 import { build as viteBuild } from 'vite';
 import react from '@vitejs/plugin-react';
 import { cpSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -24,15 +26,10 @@ const require = createRequire(import.meta.url);
 const t0 = Date.now();
 rmSync(out, { recursive: true, force: true });
 
-const node = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', sourcemap: 'linked', packages: 'external', logLevel: 'warning' };
-await Promise.all([
-  esbuild({ ...node, entryPoints: { index: join(root, 'electron/main/index.ts'), 'lab-worker': join(root, 'workers/lab-worker.ts'), cli: join(root, 'cli/index.ts'), 'byz-worker': join(root, 'workers/labs/byz-momentum/worker-thread.ts') }, outdir: join(out, 'main'), external: ['electron'] }),
-  // A sandboxed preload may require only 'electron': bundle everything else into it.
-  esbuild({ ...node, packages: undefined, entryPoints: { index: join(root, 'electron/preload/index.ts') }, outdir: join(out, 'preload'), external: ['electron'] }),
-]);
+process.env.BENCHTOP_BUILD_DIR = out;
+await electronViteBuild({ root, configFile: join(root, 'electron.vite.config.ts'), logLevel: 'warn' });
 
 const quiet = { logLevel: 'warn', configFile: false };
-await viteBuild({ ...quiet, root: join(root, 'renderer'), base: './', plugins: [react()], build: { outDir: join(out, 'renderer'), emptyOutDir: true, chunkSizeWarningLimit: 2000 } });
 await viteBuild({
   ...quiet, root: join(root, 'renderer'), plugins: [react()], define: { 'process.env.NODE_ENV': '"production"' },
   build: { outDir: join(out, 'report'), emptyOutDir: true, lib: { entry: join(root, 'renderer/src/report.tsx'), name: 'BenchtopReport', formats: ['iife'], fileName: () => 'report.js' }, chunkSizeWarningLimit: 2000 },

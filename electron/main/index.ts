@@ -7,10 +7,11 @@ import { pathToFileURL } from 'node:url';
 import { RunStore } from '../../workers/jobs/run-store';
 import { JobService } from '../../workers/jobs/job-service';
 import { createHandlers, dispatch } from '../../workers/jobs/api-handlers';
-import { benchtopHome, dbPath } from '../../workers/runtime/paths';
+import { benchtopHome, builtOutDir, dbPath } from '../../workers/runtime/paths';
 import { APP_ENTRY_URL, APP_SCHEME, appRequestFile, isExternalPaperLink, isTrustedSender, mayNavigate } from './policy';
 
-const rendererRoot = resolve(join(__dirname, '..', 'renderer'));
+const outDir = builtOutDir() ?? resolve(__dirname, '..');
+const rendererRoot = join(outDir, 'renderer');
 const CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
 
 protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
@@ -29,7 +30,7 @@ function trustedSender(e: IpcMainInvokeEvent): boolean {
 async function createWindow(): Promise<void> {
   mainWindow = new BrowserWindow({
     width: 1360, height: 900, show: false, title: 'Benchtop',
-    webPreferences: { preload: join(__dirname, '..', 'preload', 'index.js'), contextIsolation: true, sandbox: true, nodeIntegration: false, webSecurity: true },
+    webPreferences: { preload: join(outDir, 'preload', 'index.js'), contextIsolation: true, sandbox: true, nodeIntegration: false, webSecurity: true },
   });
   mainWindow.once('ready-to-show', () => mainWindow?.show());
   await mainWindow.loadURL(APP_ENTRY_URL);
@@ -62,7 +63,7 @@ app.whenReady().then(async () => {
   app.on('web-contents-created', (_e, contents) => lockDown(contents));
 
   const store = new RunStore(dbPath(home));
-  const jobs = new JobService({ store, home, workerPath: join(__dirname, 'lab-worker.js'), host: 'electron' });
+  const jobs = new JobService({ store, home, workerPath: join(outDir, 'main', 'lab-worker.js'), host: 'electron' });
   const handlers = createHandlers(jobs, store, { host: 'electron', version: app.getVersion(), home });
   ipcMain.handle('benchtop:call', async (e, method: unknown, args: unknown) => {
     if (!trustedSender(e)) throw new Error('refused: IPC from an untrusted frame');

@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import type { Provenance } from '../../common/api';
+import { builtOutDir } from '../runtime/paths';
 
 const requireHere = createRequire(__filename);
 let commit: string | undefined;
@@ -11,7 +12,8 @@ let commit: string | undefined;
 export function gitCommit(): string {
   if (commit) return commit;
   // A built app carries the commit it was built from; a source checkout asks git.
-  for (const f of [join(__dirname, '..', 'build-info.json'), join(__dirname, 'build-info.json')]) {
+  const out = builtOutDir();
+  for (const f of out ? [join(out, 'build-info.json')] : []) {
     if (existsSync(f)) { try { commit = JSON.parse(readFileSync(f, 'utf8')).gitCommit; if (commit) return commit; } catch { /* fall through */ } }
   }
   try {

@@ -2,6 +2,7 @@
 // tfjs-node-gpu (CUDA) -> tfjs-node -> wasm (with our kernel fixes) -> cpu.
 // The native packages are optional dependencies that do not install offline, so each
 // rung is tried and its failure recorded, never fatal. BENCHTOP_BACKEND forces a rung.
+import { builtOutDir } from './paths';
 import * as tf from '@tensorflow/tfjs';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -28,7 +29,8 @@ const requireHere = createRequire(__filename);
  * (so the packaged app needs no node_modules); from the source tree, the package's dist.
  */
 export function wasmDir(): string {
-  const candidates = [join(__dirname, '..', 'wasm'), join(__dirname, 'wasm'), join(process.cwd(), 'out', 'wasm')];
+  const out = builtOutDir();
+  const candidates = [...(out ? [join(out, 'wasm')] : []), join(process.cwd(), 'out', 'wasm')];
   for (const dir of candidates) if (existsSync(join(dir, 'tfjs-backend-wasm-simd.wasm'))) return dir + '/';
   return dirname(requireHere.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm')) + '/';
 }
