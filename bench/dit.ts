@@ -8,8 +8,8 @@ import { initBackend } from '../workers/runtime/backend';
 import { Rng } from '../workers/runtime/rng';
 import { createDit, ditForward, ditVariables, disposeDit } from '../workers/nn/dit';
 import { ditConfig } from '../workers/labs/ec-dit/lab';
-import { contextTokens } from '../workers/labs/ec-dit/data';
-import { sampleImages } from '../workers/labs/ec-dit/sample';
+import { contextTokens } from '../workers/data/class-condition';
+import { sampleImages } from '../workers/train/flow-sampling';
 
 export async function ditBench() {
   const backend = await initBackend();

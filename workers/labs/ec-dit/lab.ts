@@ -12,9 +12,10 @@ import { Rng } from '../../runtime/rng';
 import type { Judge } from '../../shared-parts/judge';
 import { createDit, ditVariables, parameterCount, tokensPerImage, type Dit, type DitConfig, type FfnKind } from '../../nn/dit';
 import { ecCapacity, ffnMacsPerToken } from '../../nn/moe';
-import { CONTEXT_VOCAB } from './data';
-import { trainDit, validationLoss } from './train';
-import { inkExpertSpearman, sampleImages, type SampleResult } from './sample';
+import { CONTEXT_VOCAB } from '../../data/class-condition';
+import { trainDit, validationLoss } from '../../train/flow-matching';
+import { sampleImages, type SampleResult } from '../../train/flow-sampling';
+import { inkExpertSpearman } from './ink';
 
 interface LiveModel { models: Partial<Record<DitModelName, Dit>>; params: EcDitParams }
 

@@ -1,15 +1,31 @@
 // Rectified flow (x_t = t·x1 + (1−t)·x0, x0 noise, x1 data; loss ‖(x1 − x0) − v(x_t, t)‖²,
-// t logit-normal) for one DiT, and its validation loss at fixed noise and t.
+// t logit-normal) for a class-conditional DiT: training (with an optional EMA of the
+// weights), its validation loss at fixed noise and t, and Euler sampling with
+// classifier-free guidance (flow-sampling.ts).
 import * as tf from '@tensorflow/tfjs';
-import type { EcDitParams } from '../../../common/labs/ec-dit';
-import type { RunContext } from '../../runtime/context';
-import type { ImageSet } from '../../runtime/datasets';
-import { PIXELS } from '../../runtime/datasets';
-import type { Rng } from '../../runtime/rng';
-import { cosineDecay, setLearningRate } from '../../runtime/schedule';
-import { ditForward, ditVariables, type Dit } from '../../nn/dit';
-import type { RoutingTrace } from '../../nn/moe';
-import { CONTEXT_LEN, contextTokens, flowBatch } from './data';
+import type { RunContext } from '../runtime/context';
+import type { DatasetName, ImageSet } from '../runtime/datasets';
+import { PIXELS } from '../runtime/datasets';
+import type { Rng } from '../runtime/rng';
+import { cosineDecay, setLearningRate } from '../runtime/schedule';
+import { ditForward, ditVariables, type Dit } from '../nn/dit';
+import type { RoutingTrace } from '../nn/moe';
+import { CONTEXT_LEN, contextTokens, flowBatch } from '../data/class-condition';
+
+/** What training and validation read of a lab's params. */
+export interface FlowTrainOptions {
+  dataset: DatasetName;
+  batchSize: number;
+  trainSteps: number;
+  learningRate: number;
+  /** 0 for none. */
+  emaDecay: number;
+  /** Share of labels replaced by the null label (for classifier-free guidance). */
+  labelDropout: number;
+  /** Weight of the token-choice balancing loss (token-choice FFNs only). */
+  tcAuxWeight: number;
+  valImages: number;
+}
 
 export const logitNormal = (rng: Rng) => 1 / (1 + Math.exp(-rng.normal()));
 
@@ -25,7 +41,7 @@ export function flowLoss(m: Dit, x1: Float32Array, x0: Float32Array, t: Float32A
 
 export interface TrainResult { steps: number; ms: number; droppedPct: number }
 
-export async function trainDit(m: Dit, name: string, set: ImageSet, p: EcDitParams, ctx: RunContext, rng: Rng, onStep?: (step: number) => void): Promise<TrainResult> {
+export async function trainDit(m: Dit, name: string, set: ImageSet, p: FlowTrainOptions, ctx: RunContext, rng: Rng, onStep?: (step: number) => void): Promise<TrainResult> {
   const vars = Object.values(ditVariables(m));
   const opt = tf.train.adam(p.learningRate, 0.9, 0.99);
   const warm = Math.min(50, Math.floor(p.trainSteps / 4));
@@ -72,7 +88,7 @@ export async function trainDit(m: Dit, name: string, set: ImageSet, p: EcDitPara
 }
 
 /** Mean flow loss on test images with noise and t fixed by `seed` (the same for every model). */
-export function validationLoss(m: Dit, set: ImageSet, p: EcDitParams, seed: Rng): number {
+export function validationLoss(m: Dit, set: ImageSet, p: Pick<FlowTrainOptions, 'dataset' | 'batchSize' | 'valImages'>, seed: Rng): number {
   const rng = seed.fork('val');
   const n = Math.min(p.valImages, set.count);
   let sum = 0, batches = 0;

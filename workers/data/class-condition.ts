@@ -1,8 +1,8 @@
 // Images as rectified-flow data (pixels mapped to [-1, 1]) and the label as condition
 // tokens: [kind, class name] ("digit seven", "garment sneaker"); the null label is
-// [null, null] (classifier-free guidance drops to it).
-import type { DatasetName, ImageSet } from '../../runtime/datasets';
-import { PIXELS } from '../../runtime/datasets';
+// [null, null] (classifier-free guidance drops to it). For class-conditional generators.
+import type { DatasetName, ImageSet } from '../runtime/datasets';
+import { PIXELS } from '../runtime/datasets';
 
 export const CONTEXT_LEN = 2;
 export const NULL_TOKEN = 0;
