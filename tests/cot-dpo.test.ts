@@ -9,7 +9,8 @@ import { resolveParams } from '../common/lab';
 import { composeImage, makeItems, parseAnswer, teach } from '../workers/labs/cot-dpo/data';
 import { OPS, type Op } from '../common/labs/cot-dpo';
 import { decodeText, encodeText, truncateWordTokens, untilEos, EOS } from '../workers/labs/cot-dpo/tokenizer';
-import { chainLogProbs, dpoLoss, trainDpo, type Pair } from '../workers/labs/cot-dpo/train';
+import { chainLogProbs, trainDpo, type Pair } from '../workers/labs/cot-dpo/train';
+import { dpoLoss } from '../workers/train/dpo';
 import { addLora, mergeLora, PROJECTIONS } from '../workers/nn/decoder';
 import { accuracyOf, firstDifference, sampledAccuracyOf, selectPairs } from '../workers/labs/cot-dpo/evaluate';
 import { pairedDifferenceSe, pairedSe } from '../workers/runtime/stats';
@@ -71,8 +72,8 @@ describe('cot-dpo data, tokenizer and losses', () => {
     const { draft, sampled } = selectPairs(questions, chains, { K, range: [0.25, 0.85], perQuestion: 3, words: 90 }, new Rng(1));
     expect(sampled.map((s) => s.accuracy)).toEqual([0.5, 1, 0.125, 0.25]);
     expect(sampled.map((s) => s.kept)).toEqual([true, false, false, true]);
-    expect(draft.map((d) => d.item.answer)).toEqual(['3', '3', '3', '5', '5']);
-    for (const d of draft) { expect(parseAnswer(d.chosenText)).toBe(d.item.answer); expect(parseAnswer(d.rejectedText)).not.toBe(d.item.answer); }
+    expect(draft.map((d) => d.example.answer)).toEqual(['3', '3', '3', '5', '5']);
+    for (const d of draft) { expect(parseAnswer(d.chosenText)).toBe(d.example.answer); expect(parseAnswer(d.rejectedText)).not.toBe(d.example.answer); }
     expect(new Set(draft.slice(0, 3).map((d) => d.rejectedText)).size).toBe(3); // each incorrect chain used once
     const cut = selectPairs(questions, chains, { K, range: [0.25, 0.85], perQuestion: 3, words: 2 }, new Rng(1)).draft;
     expect(cut[0].chosenText).toBe('L=1 R=2.');
@@ -174,7 +175,7 @@ describe('cot-dpo LoRA-only DPO', () => {
     const item = { op: 'sum' as Op, digits: [3, 5], imageIndex: [0, 1], answer: '8', rationale: '' };
     const chosen = encodeText('L=3 R=5. 3+5=8. ### Answer: 8'), rejected = encodeText('L=3 R=5. 3+5=9. ### Answer: 9');
     const ref = chainLogProbs(m, bank, 'train', [item, item], [chosen, rejected]);
-    const pair: Pair = { item, chosen, rejected, chosenOpen: false, rejectedOpen: false, chosenText: '', rejectedText: '', refChosen: ref[0], refRejected: ref[1] };
+    const pair: Pair = { example: item, chosen, rejected, chosenOpen: false, rejectedOpen: false, chosenText: '', rejectedText: '', refChosen: ref[0], refRejected: ref[1] };
     const base = Object.fromEntries(Object.entries(m.decoder.weights).map(([k, v]) => [k, Array.from(v.dataSync())]));
     addLora(m.decoder, PROJECTIONS, 2, 4, new Rng(5));
     const p = resolveParams(cotDpoSpec, 'smoke', { dpoSteps: 5, dpoBatch: 1, dpoLearningRate: 1e-2 });

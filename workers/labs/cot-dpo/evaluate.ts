@@ -119,7 +119,7 @@ export function selectPairs(questions: readonly Item[], chainTokens: readonly nu
         const at = firstDifference(w, l);
         [chosen, rejected] = [w.slice(0, at + 1), l.slice(0, at + 1)];
       } else [chosen, rejected] = [truncateWordTokens(w, o.words), truncateWordTokens(l, o.words)];
-      draft.push({ item: s.item, chosen, rejected, chosenOpen: chosen.length < w.length, rejectedOpen: rejected.length < l.length, chosenText: decodeText(chosen), rejectedText: decodeText(rejected) });
+      draft.push({ example: s.item, chosen, rejected, chosenOpen: chosen.length < w.length, rejectedOpen: rejected.length < l.length, chosenText: decodeText(chosen), rejectedText: decodeText(rejected) });
     }
   });
   return { draft, sampled };
@@ -130,7 +130,7 @@ export async function buildPairs(sft: Vlm, bank: FeatureBank, questions: readonl
   const repeated = questions.flatMap((q) => Array.from({ length: o.K }, () => q));
   const { tokens, logProbs } = await generateChains(sft, bank, 'train', repeated, 'cot', o.temperature, rng, (d) => onBatch?.(d, repeated.length));
   const { draft, sampled } = selectPairs(questions, tokens, o, rng, logProbs);
-  const items = draft.map((d) => d.item);
+  const items = draft.map((d) => d.example);
   const refChosen = chainLogProbs(sft, bank, 'train', items, draft.map((d) => d.chosen), draft.map((d) => d.chosenOpen));
   const refRejected = chainLogProbs(sft, bank, 'train', items, draft.map((d) => d.rejected), draft.map((d) => d.rejectedOpen));
   return { pairs: draft.map((d, i) => ({ ...d, refChosen: refChosen[i], refRejected: refRejected[i] })), sampled };

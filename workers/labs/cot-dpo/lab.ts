@@ -12,7 +12,8 @@ import { addLora, mergeLora, PROJECTIONS } from '../../nn/decoder';
 import { composeImage, makeItems, OP_QUESTIONS, parseAnswer, teach, type Item } from './data';
 import { buildFeatureBank, featuresOfPixels, promptBatch, type FeatureBank } from './features';
 import { cloneVlm, createVlm, disposeVlm, generate, targetLogProbs, vlmTensors, type PromptBatch, type Vlm } from './model';
-import { sftExamples, trainDpo, trainSft, type DpoStats, type Pair } from './train';
+import { sftExamples, trainDpo, trainSft, type Pair } from './train';
+import type { DpoStats } from '../../train/dpo';
 import { buildPairs, greedyAccuracy, sampledAccuracy, verify, type Accuracy, type SampledAccuracy } from './evaluate';
 import { pairedDifferenceSe, pairedSe } from '../../runtime/stats';
 import { decodeText, formatToken, opToken, untilEos, type Format } from './tokenizer';
@@ -133,7 +134,7 @@ export const cotDpoLab: LabDefinition<typeof cotDpoSpec.params> = {
     // The pairs with their final margins under the DPO model (the inspector's pair list).
     const shown = dpoRun.lastPairs.slice(0, 40);
     const margins = shown.length ? pairMargins(dpo, bank, shown, p.dpoBeta) : [];
-    sample('pairs', shown.map((pr, i) => ({ op: pr.item.op, digits: pr.item.digits, answer: pr.item.answer, chosen: pr.chosenText, rejected: pr.rejectedText, margin: margins[i] })));
+    sample('pairs', shown.map((pr, i) => ({ op: pr.example.op, digits: pr.example.digits, answer: pr.example.answer, chosen: pr.chosenText, rejected: pr.rejectedText, margin: margins[i] })));
 
     // 4. DPO as a verifier over N chains of the SFT model.
     const v = await verify(sft, dpo, bank, heldOut, p.rerankN, p.dpoBeta, p.sampleTemperature, new Rng(p.seed).fork('rerank'), (d, t) => ctx.progress('best-of-N chains', d, t));
@@ -196,7 +197,7 @@ export const cotDpoLab: LabDefinition<typeof cotDpoSpec.params> = {
 };
 
 function pairMargins(dpo: Vlm, bank: FeatureBank, pairs: readonly Pair[], beta: number): number[] {
-  const pb = promptBatch(bank, 'train', [...pairs.map((x) => x.item), ...pairs.map((x) => x.item)], 'cot');
+  const pb = promptBatch(bank, 'train', [...pairs.map((x) => x.example), ...pairs.map((x) => x.example)], 'cot');
   const lp = tf.tidy(() => targetLogProbs(dpo, pb, [...pairs.map((x) => x.chosen), ...pairs.map((x) => x.rejected)], [...pairs.map((x) => x.chosenOpen), ...pairs.map((x) => x.rejectedOpen)]).perToken.sum(1).dataSync());
   return pairs.map((x, i) => beta * ((lp[i] - x.refChosen) - (lp[pairs.length + i] - x.refRejected)));
 }
