@@ -43,7 +43,8 @@ export interface RunRecord {
   provenance: Provenance | null;
   summary: (RunSummary & { durationMs?: number; peakRssMb?: number }) | null;
   error: string | null;
-  progress: { phase: string; done: number; total: number } | null;
+  /** The latest progress; `step` of `steps` is the phase's place in the run's plan. */
+  progress: { phase: string; done: number; total: number; step?: number; steps?: number } | null;
   host: string;
   runDir: string;
   createdAt: number;

@@ -2,7 +2,8 @@
 // so every field is plain data.
 
 export interface MetricEvent { type: 'metric'; step: number; name: string; value: number }
-export interface ProgressEvent { type: 'progress'; phase: string; done: number; total: number }
+/** `step` of `steps`: the phase's place in the run's plan (RunContext.plan), when it has one. */
+export interface ProgressEvent { type: 'progress'; phase: string; done: number; total: number; step?: number; steps?: number }
 /** A sample for a panel: a chain, a QA item, a confusion matrix, an image reference. */
 export interface SampleEvent { type: 'sample'; kind: string; data: unknown }
 export interface ArtifactEvent { type: 'artifact'; name: string; mime: string; path: string }

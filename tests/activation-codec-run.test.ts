@@ -42,6 +42,7 @@ describe('activation-codec lab run (smoke, seed 3)', () => {
     await contract.query('compress', { pixels: new Array(784).fill(0) }, m);
     await expect(contract.query('compress', { pixels: digit.slice(1) }, m)).rejects.toThrow(/bad arguments to query "compress": pixels: must hold 784 numbers/);
     contract.expectFulfilled(events);
+    contract.expectPlanFollowed(events);
     expect(tf.memory().numTensors - before).toBe(owned.length); // the queries leave nothing behind
     for (const v of owned) v.dispose();
   });

@@ -26,6 +26,7 @@ describe('byz-momentum lab', () => {
     expect(r.metrics.bytesPerRound_topk).toBeGreaterThanOrEqual(8 + 8 + 32);
     expect(r.metrics.bytesPerRound_topk).toBeLessThanOrEqual(8 + 16 + 32);
     contractChecker(byzMomentumLab).expectSamplesValid(events);
+    contractChecker(byzMomentumLab).expectPlanFollowed(events);
     const curves = samples<Curve>(events, 'curve');
     expect(curves).toHaveLength(6 * 2);
     for (const key of ['ef21sgdm_alie_cwtm', 'ef21_ipm_cwtm', 'sgdm_clean']) {
@@ -62,6 +63,7 @@ describe('byz-momentum lab', () => {
     expect(Number.isFinite(r.metrics.acc_ef21_signflip_cm)).toBe(true);
     expect(r.metrics.acc_ef21_signflip_krum).toBeUndefined();
     contractChecker(byzMomentumLab).expectFulfilled(events); // curves and grid cells, refused ones included
+    contractChecker(byzMomentumLab).expectPlanFollowed(events);
   }, 120_000);
 
   it('a single configuration streams its curve and metrics per evaluation, then reports it', async () => {

@@ -62,6 +62,7 @@ describe('cot-dpo lab (smoke)', () => {
     await expect(inspect({ digits: [blank], op: 'sum' }, live())).rejects.toThrow(/digits: 2 or 3 images of 784 numbers/);
     await expect(inspect({ op: 'sum' }, live())).rejects.toThrow(/inspect wants "index" \(a held-out question\) or "digits"/);
     contract.expectFulfilled(events);
+    contract.expectPlanFollowed(events);
     // The live models (SFT, DPO, judge) stay for queries; everything else is freed.
     const lm = live() as { sft: Vlm; dpo: Vlm; judge: { dispose(): void } };
     disposeVlm(lm.sft); disposeVlm(lm.dpo); lm.judge.dispose();

@@ -39,6 +39,7 @@ describe('ec-dit smoke run', () => {
     await expect(contract.query('generate', { classes: [] }, live())).rejects.toThrow(/classes: must be 1 to 10 class numbers/);
     await expect(contract.query('generate', { seed: -1 }, live())).rejects.toThrow(/bad arguments to query "generate": seed: /);
     contract.expectFulfilled(events);
+    contract.expectPlanFollowed(events);
 
     // Only the live models' variables (and their position tables) remain.
     const models = Object.values((live() as { models: Record<string, { weights: object; moe: object }> }).models);

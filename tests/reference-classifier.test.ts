@@ -48,6 +48,7 @@ describe('reference-classifier lab (smoke, seed 5)', () => {
     await expect(contract.query('classify', { pixels: [1, 2, 3] }, live)).rejects.toThrow(/bad arguments to query "classify": pixels: must hold 784 numbers in \[0, 1\]/);
     await expect(contract.query('classify', { pixels: new Array(784).fill(2) }, live)).rejects.toThrow(/pixels\.0: /);
     contract.expectFulfilled(a.events);
+    contract.expectPlanFollowed(a.events);
     for (const m of [live, reloaded] as { vars: Record<string, tf.Variable> }[]) for (const v of Object.values(m.vars)) v.dispose();
     const bLive = b.live() as { vars: Record<string, tf.Variable> };
     for (const v of Object.values(bLive.vars)) v.dispose();

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from './runtime/backend';
 import { Rng } from './runtime/rng';
-import { CancelledError, type LabDefinition, type RunContext } from './runtime/context';
+import { CancelledError, plannedProgress, type LabDefinition, type RunContext } from './runtime/context';
 import { obtainPart, partCached } from './runtime/shared-parts';
 import { writeFileAtomic } from './runtime/paths';
 import { describeFailure } from './runtime/failure';
@@ -39,7 +39,7 @@ function makeContext(job: JobSpec, backend: Awaited<ReturnType<typeof initBacken
     tf, backend, seed: job.seed, rng: new Rng(job.seed), signal: controller.signal, runDir: job.runDir, cores: job.cores,
     emit,
     metric: (step, name, value) => emit({ type: 'metric', step, name, value }),
-    progress: (phase, done, total) => emit({ type: 'progress', phase, done, total }),
+    ...plannedProgress(emit),
     log: (message, level = 'info') => emit({ type: 'log', level, message }),
     artifacts: {
       write(name, mime, data) {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LabEvent } from '../../common/events';
 import { initBackend } from '../../workers/runtime/backend';
-import { CancelledError, type RunContext } from '../../workers/runtime/context';
+import { CancelledError, plannedProgress, type RunContext } from '../../workers/runtime/context';
 import { Rng } from '../../workers/runtime/rng';
 import { obtainPart, partCached } from '../../workers/runtime/shared-parts';
 import { writeFileAtomic } from '../../workers/runtime/paths';
@@ -23,7 +23,7 @@ export async function testContext(seed: number, opts: { home?: string } = {}) {
     tf, backend, seed, rng: new Rng(seed), signal: controller.signal, runDir, cores: 1,
     emit: (e) => events.push(e),
     metric: (step, name, value) => events.push({ type: 'metric', step, name, value }),
-    progress: (phase, done, total) => events.push({ type: 'progress', phase, done, total }),
+    ...plannedProgress((e) => events.push(e)),
     log: (message, level = 'info') => events.push({ type: 'log', level, message }),
     artifacts: { write(name, mime, data) { const p = join(runDir, 'artifacts', name); writeFileAtomic(p, data); events.push({ type: 'artifact', name, mime, path: p }); return p; } },
     checkpointPath: (name) => join(runDir, 'checkpoints', `${name}.ckpt`),

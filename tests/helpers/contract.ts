@@ -6,6 +6,9 @@ import type { LabEvent } from '../../common/events';
 import type { LabDefinition } from '../../workers/runtime/context';
 import { answerQuery } from '../../workers/runtime/query';
 
+/** Progress of a shared part's training (the judge, a codec) or of waiting for another run to train it. */
+const SHARED_PART_PHASE = /^(waiting for |train judge:|train codec )/;
+
 export function contractChecker(lab: LabDefinition) {
   const asked = new Set<string>();
   const spec = lab.spec;
@@ -30,6 +33,17 @@ export function contractChecker(lab: LabDefinition) {
         seen.add(e.kind);
       }
       return seen;
+    },
+    /**
+     * Every progress phase of the lab's own is in the plan it declared (ctx.plan), in plan
+     * order; phases of a shared part trained on a miss are its own.
+     */
+    expectPlanFollowed(events: readonly LabEvent[]): void {
+      const progress = events.filter((e): e is Extract<LabEvent, { type: 'progress' }> => e.type === 'progress' && !SHARED_PART_PHASE.test(e.phase));
+      expect(progress.length, 'progress events').toBeGreaterThan(0);
+      expect(progress.filter((e) => e.step === undefined).map((e) => e.phase), 'phases missing from the plan').toEqual([]);
+      const steps = progress.map((e) => e.step!);
+      expect(steps, 'phases in plan order').toEqual([...steps].sort((a, b) => a - b));
     },
     /** Every sample matches its schema; every declared sample kind and query was exercised. */
     expectFulfilled(events: readonly LabEvent[]): void {

@@ -29,6 +29,8 @@ export interface RunContext {
   emit(e: LabEvent): void;
   metric(step: number, name: string, value: number): void;
   progress(phase: string, done: number, total: number): void;
+  /** The run's phases in order, as `progress` will name them: the UI then shows "phase k of n". */
+  plan(phases: readonly string[]): void;
   log(message: string, level?: 'debug' | 'info' | 'warn' | 'error'): void;
   artifacts: ArtifactWriter;
   checkpointPath(name: string): string;
@@ -40,6 +42,18 @@ export interface RunContext {
   throwIfCancelled(): void;
   /** Lets queries reach the live model while (and after) the run trains. */
   setLiveModel(model: unknown): void;
+}
+
+/** `plan` and `progress` over one emitter: a phase in the plan carries its place in it. */
+export function plannedProgress(emit: (e: LabEvent) => void): Pick<RunContext, 'plan' | 'progress'> {
+  let plan: readonly string[] = [];
+  return {
+    plan(phases) { plan = phases; },
+    progress(phase, done, total) {
+      const k = plan.indexOf(phase);
+      emit(k >= 0 ? { type: 'progress', phase, done, total, step: k + 1, steps: plan.length } : { type: 'progress', phase, done, total });
+    },
+  };
 }
 
 export type QueryHandler = (args: unknown, model: unknown) => Promise<unknown> | unknown;

@@ -41,6 +41,9 @@ export function flowLoss(m: Dit, x1: Float32Array, x0: Float32Array, t: Float32A
 
 export interface TrainResult { steps: number; ms: number; droppedPct: number }
 
+/** The progress phase of training the model called `name`. */
+export const trainPhase = (name: string) => `train ${name}`;
+
 export async function trainDit(m: Dit, name: string, set: ImageSet, p: FlowTrainOptions, ctx: RunContext, rng: Rng, onStep?: (step: number) => void): Promise<TrainResult> {
   const vars = Object.values(ditVariables(m));
   const opt = tf.train.adam(p.learningRate, 0.9, 0.99);
@@ -74,7 +77,7 @@ export async function trainDit(m: Dit, name: string, set: ImageSet, p: FlowTrain
       ms += performance.now() - t0;
       if (step % 10 === 0 || step === p.trainSteps) {
         ctx.metric(step, `${name}.loss`, flowValue);
-        ctx.progress(`train ${name}`, step, p.trainSteps);
+        ctx.progress(trainPhase(name), step, p.trainSteps);
         onStep?.(step);
         await new Promise((r) => setImmediate(r));
       }

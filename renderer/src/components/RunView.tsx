@@ -13,7 +13,7 @@ export function Progress({ detail }: { detail: RunDetail }) {
     <div className="progress" data-testid="progress">
       <div className="progress-label">
         <span className={`status status-${detail.run.status}`}>{detail.run.status}</span>
-        {p && <span>{p.phase}: {p.done}/{p.total}</span>}
+        {p && <span>{p.step ? <span className="muted">phase {p.step} of {p.steps} · </span> : null}{p.phase}: {p.done}/{p.total}</span>}
         {detail.run.backend && <span className="muted">backend {detail.run.backend.name}</span>}
       </div>
       {live && <div className="progress-track"><div className="progress-fill" style={{ width: `${(frac * 100).toFixed(1)}%` }} /></div>}

@@ -7,7 +7,7 @@ import { assignCheckpoint, readCheckpoint, saveCheckpoint } from '../../runtime/
 import { decodeImage, disposeCodec, encodeImage, HIDDEN_LAYERS, type HiddenLayer, type ImageCodec } from '../../nn/image-codec';
 import { evaluateCodec, loadCodec, saveCodec } from '../../shared-parts/mse-codec';
 import { applyEncoder, createActEncoder, type ActEncoder } from './act-encoder';
-import { fineTune } from './train';
+import { CONTROL_FINE_TUNE_PHASE, FINE_TUNE_PHASE, fineTune } from './train';
 import { evaluateActivations } from './evaluate';
 
 interface LiveModel { codec: ImageCodec; encoders: Record<HiddenLayer, ActEncoder>; params: ActivationCodecParams }
@@ -52,6 +52,8 @@ function compressImage(m: LiveModel, pixels: number[]) {
 export const activationCodecLab: LabDefinition<typeof activationCodecSpec.params> = {
   spec: activationCodecSpec,
   async run(p, ctx) {
+    const tunes = p.fineTuneSteps > 0;
+    ctx.plan(['load codec', ...(p.trainCodec && tunes ? [CONTROL_FINE_TUNE_PHASE] : []), ...(tunes ? [FINE_TUNE_PHASE] : []), 'code activations', 'rate-distortion curve']);
     ctx.progress('load codec', 0, 1);
     const codec = await ctx.require(codecKey(p, p.lambda));
     const encoders = makeEncoders(codec, p.transform);

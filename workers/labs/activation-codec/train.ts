@@ -16,9 +16,12 @@ import { applyEncoder, bitsEstimate, encoderVariables, type ActEncoder } from '.
  * loss, data order and noise without any activation coding (bits term zero), so that the
  * PSNR "without activation compression" has had the same extra training.
  */
+export const FINE_TUNE_PHASE = 'fine-tune with coded activations';
+export const CONTROL_FINE_TUNE_PHASE = 'control fine-tune (float activations)';
+
 export async function fineTune(p: ActivationCodecParams, codec: ImageCodec, encoders: Record<HiddenLayer, ActEncoder> | null, ctx: RunContext): Promise<{ steps: number; ms: number }> {
   if (p.fineTuneSteps === 0) return { steps: 0, ms: 0 };
-  const phase = encoders ? 'fine-tune with coded activations' : 'control fine-tune (float activations)';
+  const phase = encoders ? FINE_TUNE_PHASE : CONTROL_FINE_TUNE_PHASE;
   const tag = encoders ? 'finetune' : 'control';
   const ds = loadDataset(p.dataset);
   // A fresh stream from the seed: the control and the real fine-tune see the same batches and noise.

@@ -81,6 +81,8 @@ export const byzMomentumLab: LabDefinition<typeof byzMomentumSpec.params> = {
     const isHeadline = (c: StudyConfig) => headline.some((h) => h.key === c.key);
     const runnable = configs.filter((c) => !c.refused);
     const totalRounds = runnable.length * p.gammas.length * p.rounds;
+    const phaseOf = (c: StudyConfig, gamma: number) => `${c.key} γ = ${gamma}`;
+    ctx.plan(runnable.flatMap((c) => p.gammas.map((gamma) => phaseOf(c, gamma))));
     const metrics: Record<string, number> = {};
     const bytes: Record<'topk' | 'randk' | 'dense', number[]> = { topk: [], randk: [], dense: [] };
     let doneRounds = 0, rounds = 0, ms = 0;
@@ -93,7 +95,7 @@ export const byzMomentumLab: LabDefinition<typeof byzMomentumSpec.params> = {
       let best: Chosen | undefined;
       for (const gamma of p.gammas) {
         ctx.throwIfCancelled();
-        const phase = `${c.key} γ = ${gamma}`;
+        const phase = phaseOf(c, gamma);
         const curveSoFar: RoundRecord[] = [];
         const r = await simulate(simConfig(p, c, gamma), data, {
           threads,

@@ -12,7 +12,7 @@ import { addLora, mergeLora, PROJECTIONS } from '../../nn/decoder';
 import { composeImage, makeItems, OP_QUESTIONS, parseAnswer, teach, type Item } from './data';
 import { buildFeatureBank, featuresOfPixels, promptBatch, type FeatureBank } from './features';
 import { cloneVlm, createVlm, disposeVlm, generate, targetLogProbs, vlmTensors, type PromptBatch, type Vlm } from './model';
-import { sftExamples, trainDpo, trainSft, type Pair } from './train';
+import { dpoPhase, sftExamples, sftPhase, trainDpo, trainSft, type Pair } from './train';
 import type { DpoStats } from '../../train/dpo';
 import { buildPairs, greedyAccuracy, sampledAccuracy, verify, type Accuracy, type SampledAccuracy } from './evaluate';
 import { pairedDifferenceSe, pairedSe } from '../../runtime/stats';
@@ -49,6 +49,21 @@ function loadVlm(path: string, p: CotDpoParams, featureDim: number): Vlm {
   return m;
 }
 
+const pairsPhase = (who: string, r: number, R: number) => `sample chains for pairs${R > 1 ? ` (${who}, round ${r + 1}/${R})` : ''}`;
+const roundOneEvalPhase = (tag: 'dpo' | 'control') => `evaluate ${tag === 'dpo' ? 'DPO' : 'control'} after round 1`;
+
+/** The run's phases in order, as ctx.progress names them (the UI's "phase k of n"). */
+function runPlan(p: CotDpoParams): string[] {
+  const R = p.dpoRounds;
+  const rounds = (tag: 'dpo' | 'control') => Array.from({ length: R }, (_, r) => [
+    ...(r > 0 ? [pairsPhase(tag === 'dpo' ? 'DPO' : 'control', r, R)] : []),
+    dpoPhase(tag, R > 1 ? `${r + 1}/${R}` : undefined),
+    ...(r === 0 && R > 1 ? [roundOneEvalPhase(tag)] : []),
+  ]).flat();
+  return ['judge features', ...SFT_VARIANTS.flatMap((v) => [sftPhase(v), `evaluate ${v}`]), pairsPhase('SFT', 0, R), ...rounds('dpo'), ...rounds('control'),
+    'evaluate DPO', 'evaluate control', 'sampled chains, DPO', 'sampled chains, control', 'best-of-N chains'];
+}
+
 const row = (a: Accuracy) => ({ acc: a.acc, se: a.se, parseFail: a.parseFailRate, n: a.n });
 const sampledRow = (a: SampledAccuracy) => ({ acc: a.acc, se: a.se, n: a.n });
 
@@ -56,6 +71,7 @@ export const cotDpoLab: LabDefinition<typeof cotDpoSpec.params> = {
   spec: cotDpoSpec,
   async run(p, ctx) {
     const sample = sampleEmitter(cotDpoSamples, ctx.emit);
+    ctx.plan(runPlan(p));
     ctx.progress('judge features', 0, 1);
     const judge = await ctx.require(judgeKey(p));
     const { ds, train, align, heldOut, hard, fresh, pairQuestions } = questionSets(p, p.seed);
@@ -88,7 +104,7 @@ export const cotDpoLab: LabDefinition<typeof cotDpoSpec.params> = {
     // start of a round is that round's reference.
     const R = p.dpoRounds;
     const pairOptions = { K: p.samplesPerQuestion, temperature: p.sampleTemperature, range: p.accuracyRange, perQuestion: p.pairsPerQuestion, words: p.truncateWords, rejected: p.rejectedChains, cut: p.pairCut };
-    const samplePairs = (m: Vlm, r: number, who: string) => buildPairs(m, bank, pairQuestions(r), pairOptions, new Rng(p.seed).fork(roundFork('pairs', r)), (d, t) => ctx.progress(`sample chains for pairs${R > 1 ? ` (${who}, round ${r + 1}/${R})` : ''}`, d, t));
+    const samplePairs = (m: Vlm, r: number, who: string) => buildPairs(m, bank, pairQuestions(r), pairOptions, new Rng(p.seed).fork(roundFork('pairs', r)), (d, t) => ctx.progress(pairsPhase(who, r, R), d, t));
     const firstPairs = await samplePairs(sft, 0, 'SFT');
     const roundEvalRng = () => new Rng(p.seed).fork('eval'); // the stream every greedy evaluation starts from
     const trainRounds = async (policy: Vlm, tag: 'dpo' | 'control') => {
@@ -103,7 +119,7 @@ export const cotDpoLab: LabDefinition<typeof cotDpoSpec.params> = {
         stats = await trainDpo(policy, pairs, bank, p, ctx, tag, new Rng(p.seed).fork(roundFork('dpo-order', r)), { swap, stepOffset: r * p.dpoSteps, round: R > 1 ? `${r + 1}/${R}` : undefined });
         mergeLora(policy.decoder); // the next round samples, and the checkpoint saves, plain weights
         if (r === 0 && R > 1) {
-          round1 = (await greedyAccuracy(policy, bank, heldOut, 'cot', roundEvalRng(), (d) => ctx.progress(`evaluate ${tag === 'dpo' ? 'DPO' : 'control'} after round 1`, d, heldOut.length))).accuracy;
+          round1 = (await greedyAccuracy(policy, bank, heldOut, 'cot', roundEvalRng(), (d) => ctx.progress(roundOneEvalPhase(tag), d, heldOut.length))).accuracy;
           sample('variant', { name: tag === 'dpo' ? 'dpoRound1' : 'dpoControlRound1', cot: row(round1) });
         }
         last = pairs; total += pairs.length; kept += keptNow;

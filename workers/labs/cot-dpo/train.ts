@@ -28,7 +28,7 @@ export async function trainSft(m: Vlm, examples: readonly SftExample[], bank: Fe
   return trainSequences(examples, logProbs, {
     steps: Math.max(1, Math.ceil((p.sftEpochs * examples.length) / p.batchSize)), batchSize: p.batchSize, learningRate: p.learningRate,
     variables: [...visualVariables(m), ...languageVariables(m)], target: (e) => encodeText(targetText(e)),
-    metricName: `sft.${variant}.loss`, phase: `SFT ${variant}`,
+    metricName: `sft.${variant}.loss`, phase: sftPhase(variant),
   }, ctx, rng);
 }
 
@@ -48,6 +48,10 @@ export function chainLogProbs(m: Vlm, bank: FeatureBank, split: 'train' | 'test'
   return out;
 }
 
+/** The progress phases of SFT of a variant and of a DPO round. */
+export const sftPhase = (variant: SftVariant) => `SFT ${variant}`;
+export const dpoPhase = (tag: 'dpo' | 'control', round?: string) => `${tag === 'dpo' ? 'DPO' : 'DPO control (random labels)'}${round ? `, round ${round}` : ''}`;
+
 export interface DpoRunOptions {
   /** `swap[i]` exchanges chosen and rejected of pair i: the random-label control. */
   swap?: readonly boolean[];
@@ -64,7 +68,7 @@ export async function trainDpo(policy: Vlm, pairs: readonly Pair[], bank: Featur
     steps: p.dpoSteps, batch: p.dpoBatch, beta: p.dpoBeta, learningRate: p.dpoLearningRate, optimizer: p.dpoOptimizer, nllWeight: p.dpoNllWeight,
     // With LoRA adapters on the decoder only they train (the base weights stay as they were).
     variables: Object.keys(policy.decoder.lora).length ? loraVariables(policy.decoder) : languageVariables(policy),
-    metricPrefix: tag, phase: `${tag === 'dpo' ? 'DPO' : 'DPO control (random labels)'}${o.round ? `, round ${o.round}` : ''}`,
+    metricPrefix: tag, phase: dpoPhase(tag, o.round),
     swap: o.swap, stepOffset: o.stepOffset,
   }, ctx, rng);
 }

@@ -13,7 +13,7 @@ import type { Judge } from '../../shared-parts/judge';
 import { createDit, ditVariables, parameterCount, tokensPerImage, type Dit, type DitConfig, type FfnKind } from '../../nn/dit';
 import { ecCapacity, ffnMacsPerToken } from '../../nn/moe';
 import { CONTEXT_VOCAB } from '../../data/class-condition';
-import { trainDit, validationLoss } from '../../train/flow-matching';
+import { trainDit, trainPhase, validationLoss } from '../../train/flow-matching';
 import { sampleImages, type SampleResult } from '../../train/flow-sampling';
 import { inkExpertSpearman } from './ink';
 
@@ -44,6 +44,7 @@ const sampleLabels = (n: number) => Int32Array.from({ length: n }, (_, i) => i %
 export const ecDitLab: LabDefinition<typeof ecDitSpec.params> = {
   spec: ecDitSpec,
   async run(p, ctx) {
+    ctx.plan(['judge', ...DIT_MODELS.filter((x) => p.models.includes(x)).flatMap((model) => [trainPhase(model), `sample ${model}`])]);
     ctx.progress('judge', 0, 1);
     const judge = await ctx.require(judgeKey(p));
     ctx.progress('judge', 1, 1);

@@ -20,7 +20,8 @@ function classify(model: LiveModel, pixels: number[]) {
 export const referenceClassifierLab: LabDefinition<typeof referenceClassifierSpec.params> = {
   spec: referenceClassifierSpec,
   async run(p, ctx) {
-    const result = await trainClassifier(p, ctx);
+    ctx.plan(['train']);
+    const result = await trainClassifier(p, ctx, 'train');
     const ckpt = ctx.checkpointPath('classifier');
     saveCheckpoint(ckpt, result.vars, { params: p });
     ctx.setLiveModel({ vars: result.vars, dataset: p.dataset } satisfies LiveModel);
