@@ -38,6 +38,7 @@ test('run, watch, cancel, compare: reference classifier', async ({ page }) => {
   await page.screenshot({ path: `${shots}/classifier-training.png` });
   await expect.poll(async () => Number(await chart.getAttribute('data-points')), { timeout: 60_000 }).toBeGreaterThan(firstCount);
   await expect(page.getByTestId('summary')).toBeVisible({ timeout: 90_000 });
+  await expect(page.getByTestId('progress')).toContainText('phase 1 of 1 · train'); // the run's plan, as the lab declared it
   await expect(page.getByTestId('confusion-matrix')).toBeVisible();
   await expect(page.locator('.kv', { hasText: 'test accuracy' }).first()).toContainText('%'); // key metrics by display name and unit
   expect(await chart.locator('svg .recharts-line path').count()).toBeGreaterThan(0);

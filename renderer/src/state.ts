@@ -31,7 +31,7 @@ function applyUpdate(d: RunDetail, u: RunUpdate): RunDetail {
     else if (e.type === 'sample') samples.push({ seq: e.seq, kind: e.kind, data: e.data });
     else if (e.type === 'log') logs.push({ seq: e.seq, level: e.level, message: e.message, at: e.at });
     else if (e.type === 'artifact') artifacts.push({ name: e.name, mime: e.mime, path: e.path });
-    else if (e.type === 'progress') run = { ...run, progress: { phase: e.phase, done: e.done, total: e.total } };
+    else if (e.type === 'progress') run = { ...run, progress: { phase: e.phase, done: e.done, total: e.total, step: e.step, steps: e.steps } };
   }
   const lastSeq = Math.max(d.lastSeq, ...u.events.map((e) => e.seq));
   return { run, metrics, samples, logs, artifacts, lastSeq };
