@@ -20,7 +20,7 @@ interface CommandShape {
 export const COMMANDS: Record<string, CommandShape> = {
   list: { positional: [], values: [], switches: ['json'] },
   run: { positional: ['lab'], values: ['preset', 'seed', 'set', 'out'], switches: ['json'], repeats: ['set'] },
-  report: { positional: ['runDir'], values: ['output'], switches: [] },
+  report: { positional: ['run id or folder'], values: ['output'], switches: [] },
   web: { positional: [], values: ['port'], switches: [] },
   help: { positional: [], values: [], switches: [] },
 };

@@ -1,6 +1,6 @@
 // `benchtop`: list, run, report, web. Invalid params exit 2 with one line naming the field;
 // a failed run exits 1. `run --json` prints exactly one JSON object on stdout.
-import { resolve, basename, dirname, join } from 'node:path';
+import { resolve, basename, dirname } from 'node:path';
 import { existsSync } from 'node:fs';
 import { UsageError, checkOutFolder, parseArgs, parsePort, parseSeed, type ParsedArgs } from './args';
 import { LAB_SPECS, findLabSpec } from '../common/labs';
@@ -8,16 +8,17 @@ import { PRESET_NAMES, ParamsError, describeParams, listFieldValue, resolveParam
 import { openServices, rendererDir } from './services';
 import { startWebHost } from './web-host';
 import { createHandlers } from '../workers/jobs/api-handlers';
-import { writeReport } from './report';
+import { reportPath, writeReport } from '../workers/jobs/report';
 import { parseJson, stringifyJson } from '../common/json';
 import { RunStore } from '../workers/jobs/run-store';
-import { dbPath } from '../workers/runtime/paths';
+import { benchtopHome, dbPath } from '../workers/runtime/paths';
 
 const VERSION = '0.1.0';
+const RUN_ID = /^[a-z0-9-]{6,80}$/;
 const USAGE = `benchtop ${VERSION}
   benchtop list [--json]
   benchtop run <lab> [--preset smoke|default|paper] [--seed N] [--set key=value ...] [--out DIR] [--json]
-  benchtop report <runDir> [--output FILE]
+  benchtop report <runId | runDir> [--output FILE]
   benchtop web [--port N]`;
 
 /** A --set value: a number, a boolean, a JSON array or object (`models=["ec","tc"]`), else the
@@ -131,16 +132,18 @@ async function cmdWeb(args: ParsedArgs): Promise<number> {
 }
 
 async function cmdReport(args: ParsedArgs): Promise<number> {
-  const runDir = args.positional[0];
-  const dir = resolve(runDir);
-  const db = dbPath(dirname(dirname(dir)));
-  if (!existsSync(db)) { process.stderr.write(`${runDir} is not a run folder (no store at ${db})\n`); return 2; }
-  const store = new RunStore(db);
-  const detail = store.getDetail(basename(dir));
-  store.close();
-  if (!detail) { process.stderr.write(`no run ${basename(dir)} in ${db}\n`); return 2; }
+  const target = args.positional[0];
   if (args.values.output?.trim() === '') throw new UsageError('--output needs a file name');
-  const output = args.values.output !== undefined ? resolve(args.values.output) : join(dir, 'report.html');
+  // A run id (as the app and `run --json` show it) is looked up in the store; a path is a run folder.
+  const byId = !existsSync(target) && RUN_ID.test(target);
+  const dir = resolve(target);
+  const db = byId ? dbPath(benchtopHome()) : dbPath(dirname(dirname(dir)));
+  if (!existsSync(db)) { process.stderr.write(`${target} is ${byId ? `not a run in ${db} (no store there)` : `not a run folder (no store at ${db})`}\n`); return 2; }
+  const store = new RunStore(db);
+  const detail = store.getDetail(byId ? target : basename(dir));
+  store.close();
+  if (!detail) { process.stderr.write(`no run ${byId ? target : basename(dir)} in ${db}\n`); return 2; }
+  const output = args.values.output !== undefined ? resolve(args.values.output) : reportPath(detail);
   writeReport(detail, output);
   process.stdout.write(`${output}\n`);
   return 0;

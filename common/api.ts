@@ -65,7 +65,13 @@ export interface RunDetail {
 }
 
 /** What a host pushes to the renderer: a run's new events and/or its new status. */
-export interface RunUpdate { runId: string; events: StoredEvent[]; run?: RunRecord }
+export interface RunUpdate {
+  runId: string;
+  events: StoredEvent[];
+  run?: RunRecord;
+  /** The run belongs to another process (a CLI run): its events are in the store, not in this update. */
+  external?: boolean;
+}
 
 export const startRunRequest = z.object({
   lab: z.string().min(1).max(64),
@@ -90,6 +96,8 @@ export interface BenchtopApi {
   query(runId: string, name: string, args: unknown): Promise<unknown>;
   /** An artifact's bytes as base64, with its mime type. */
   readArtifact(runId: string, name: string): Promise<{ mime: string; base64: string }>;
+  /** Writes the run's self-contained HTML report into its folder; returns the file's path. */
+  writeReport(runId: string): Promise<{ path: string }>;
   hostInfo(): Promise<{ host: 'electron' | 'web'; version: string; home: string }>;
   /** Live updates for all runs; returns an unsubscribe function. */
   onRunUpdate(listener: (u: RunUpdate) => void): () => void;
@@ -105,6 +113,7 @@ export const API_METHODS = {
   deleteRun: z.tuple([runIdArg]),
   query: z.tuple([runIdArg, z.string().min(1).max(64), z.unknown()]),
   readArtifact: z.tuple([runIdArg, z.string().min(1).max(200)]),
+  writeReport: z.tuple([runIdArg]),
   hostInfo: z.tuple([]),
 } as const satisfies Record<ApiMethod, z.ZodType>;
 export type { ApiMethod };

@@ -39,6 +39,10 @@ test('run, watch, cancel, compare: reference classifier', async ({ page }) => {
   await expect.poll(async () => Number(await chart.getAttribute('data-points')), { timeout: 60_000 }).toBeGreaterThan(firstCount);
   await expect(page.getByTestId('summary')).toBeVisible({ timeout: 90_000 });
   await expect(page.getByTestId('progress')).toContainText('phase 1 of 1 · train'); // the run's plan, as the lab declared it
+  // The run's folder, and its report written there.
+  await expect(page.getByTestId('run-files')).toContainText('e2e-home/runs/');
+  await page.getByTestId('report').click();
+  await expect(page.getByTestId('report-path')).toContainText('report.html');
   await expect(page.getByTestId('confusion-matrix')).toBeVisible();
   await expect(page.locator('.kv', { hasText: 'test accuracy' }).first()).toContainText('%'); // key metrics by display name and unit
   expect(await chart.locator('svg .recharts-line path').count()).toBeGreaterThan(0);

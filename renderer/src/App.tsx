@@ -1,7 +1,7 @@
 import { useEffect, useMemo, useState } from 'react';
 import type { LabInfo } from '../../common/api';
 import type { PresetName } from '../../common/lab';
-import { api } from './bridge';
+import { api, onConnectionChange } from './bridge';
 import { formToParams, ParamsForm, presetValues } from './components/ParamsForm';
 import { RunsTable } from './components/RunsTable';
 import { RunView } from './components/RunView';
@@ -84,8 +84,15 @@ export function App() {
   }, []);
   useEffect(() => { if (labId) history.replaceState(null, '', `#${labId}`); }, [labId]);
   const lab = useMemo(() => labs.find((l) => l.id === labId), [labs, labId]);
+  const [connected, setConnected] = useState(true);
+  useEffect(() => onConnectionChange(setConnected), []);
   return (
     <div className="app">
+      {!connected && (
+        <div className="connection-lost" role="alert" data-testid="connection-lost">
+          Lost the connection to the Benchtop host (is <code>benchtop web</code> still running?); reconnecting every second… Runs keep going in the host.
+        </div>
+      )}
       <nav className="sidebar">
         <div className="brand">Benchtop</div>
         {labs.map((l) => (

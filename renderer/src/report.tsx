@@ -4,7 +4,7 @@ import { parseJson } from '../../common/json';
 import { createRoot } from 'react-dom/client';
 import type { RunDetail } from '../../common/api';
 import { MetricChart } from './charts/MetricChart';
-import { Progress } from './components/RunView';
+import { Progress } from './components/Progress';
 import './styles.css';
 
 function Report({ detail }: { detail: RunDetail }) {

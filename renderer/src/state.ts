@@ -2,19 +2,21 @@
 // the host's pushed updates.
 import { useEffect, useRef, useState } from 'react';
 import type { RunDetail, RunRecord, RunUpdate } from '../../common/api';
-import { api } from './bridge';
+import { api, onConnectionChange } from './bridge';
 
 export function useRuns(lab?: string): [RunRecord[], () => void] {
   const [runs, setRuns] = useState<RunRecord[]>([]);
   const reload = () => { api.listRuns(lab).then(setRuns).catch(() => {}); };
   useEffect(() => {
     reload();
-    return api.onRunUpdate((u) => {
+    const offConnection = onConnectionChange((connected) => { if (connected) reload(); }); // what changed while away
+    const offUpdates = api.onRunUpdate((u) => {
       if (!u.run) return;
       const run = u.run;
       if (lab && run.lab !== lab) return;
       setRuns((rs) => (rs.some((r) => r.id === run.id) ? rs.map((r) => (r.id === run.id ? run : r)) : [run, ...rs]));
     });
+    return () => { offConnection(); offUpdates(); };
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [lab]);
   return [runs, reload];
@@ -49,6 +51,8 @@ export function useRunDetail(runId: string | undefined): RunDetail | undefined {
     const off = api.onRunUpdate((u) => {
       if (u.runId !== runId) return;
       if (!loaded) { buffered.current.push(u); return; }
+      // Another process's run (a CLI run): its events are in the store, so read them from there.
+      if (u.external) { api.getRun(runId).then((d) => { if (d) setDetail(d); }).catch(() => {}); return; }
       setDetail((d) => (d ? applyUpdate(d, u) : d));
     });
     api.getRun(runId).then((d) => {

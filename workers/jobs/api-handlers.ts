@@ -7,6 +7,7 @@ import { describeParams } from '../../common/lab';
 import { LAB_SPECS } from '../../common/labs';
 import type { JobService } from './job-service';
 import type { RunStore } from './run-store';
+import { reportPath, writeReport } from './report';
 
 export function labInfos(): LabInfo[] {
   return LAB_SPECS.map((s) => ({
@@ -42,6 +43,13 @@ export function createHandlers(jobs: JobService, store: RunStore, meta: { host: 
       const full = resolve(art.path);
       if (!full.startsWith(resolve(detail.run.runDir) + sep)) throw new Error(`artifact "${name}" is outside its run folder`);
       return { mime: art.mime, base64: readFileSync(full).toString('base64') };
+    },
+    writeReport: async (id) => {
+      const detail = store.getDetail(id);
+      if (!detail) throw new Error(`no run ${id}`);
+      const path = reportPath(detail);
+      writeReport(detail, path);
+      return { path };
     },
     hostInfo: async () => meta,
   };

@@ -64,12 +64,37 @@ export class JobService {
   private servers = new Map<string, { worker: Worker; ready: Promise<void>; idle?: NodeJS.Timeout; queries: Job['queries'] }>();
   private querySeq = 0;
   private heartbeatTimer: NodeJS.Timeout;
+  private watchTimer: NodeJS.Timeout;
   readonly coreBudget: number;
 
   constructor(private readonly opts: JobServiceOptions) {
     this.coreBudget = opts.coreBudget ?? availableParallelism();
     this.heartbeatTimer = setInterval(() => this.tick(), opts.heartbeatMs ?? 2000);
     this.heartbeatTimer.unref();
+    this.watchTimer = setInterval(() => this.watchOthers(), 1000);
+    this.watchTimer.unref();
+  }
+
+  /** What this process last saw of each run another process owns. */
+  private othersSeen = new Map<string, string>();
+
+  /**
+   * Runs of other processes (a CLI run beside the app) as they start, move and end: their
+   * records reach this host's listeners within a second, marked external.
+   */
+  private watchOthers(): void {
+    if (!this.listeners.size) return;
+    let runs: RunRecord[];
+    try { runs = this.opts.store.recentRuns(Date.now() - 10_000); } catch { return; /* busy: next second */ }
+    const current = new Set(runs.map((r) => r.id));
+    for (const id of this.othersSeen.keys()) if (!current.has(id)) this.othersSeen.delete(id);
+    for (const run of runs) {
+      if (this.jobs.has(run.id)) continue;
+      const seen = `${run.status} ${run.finishedAt} ${JSON.stringify(run.progress)}`;
+      if (this.othersSeen.get(run.id) === seen) continue;
+      this.othersSeen.set(run.id, seen);
+      this.broadcast({ runId: run.id, events: [], run, external: true });
+    }
   }
 
   /** This process's runs that are not finished. */
@@ -346,6 +371,7 @@ export class JobService {
 
   async shutdown(): Promise<void> {
     clearInterval(this.heartbeatTimer);
+    clearInterval(this.watchTimer);
     const running = [...this.jobs.values()].filter((j) => !j.finished).map((j) => this.cancel(j.spec.runId));
     await Promise.all(running);
     await Promise.all([...this.servers.values()].map((s) => s.worker.terminate()));

@@ -189,6 +189,13 @@ export class RunStore {
     return cancel;
   }
 
+  /** Runs that are queued or running, or were created or finished since `sinceMs`: what another process may have changed. */
+  recentRuns(sinceMs: number): RunRecord[] {
+    const rows = this.retry(() => this.db.all(
+      `SELECT * FROM runs WHERE status IN ('queued', 'running') OR created_at >= ?1 OR finished_at >= ?1 ORDER BY created_at DESC LIMIT 200`, [sinceMs])) as Record<string, unknown>[];
+    return rows.map((r) => this.toRecord(r));
+  }
+
   /** Asks the process that owns a run to cancel it (it polls with its heartbeat). */
   requestCancel(id: string): void {
     this.tx(() => { this.db.run(`UPDATE runs SET cancel_requested = 1 WHERE id = ? AND status IN ('queued', 'running')`, [id]); });

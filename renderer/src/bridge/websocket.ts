@@ -13,6 +13,20 @@ function closeReason(ev: CloseEvent): string {
 
 type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void };
 
+const connectionListeners = new Set<(connected: boolean) => void>();
+let lastConnected = true;
+function setConnected(connected: boolean): void {
+  if (connected === lastConnected) return;
+  lastConnected = connected;
+  for (const l of connectionListeners) l(connected);
+}
+
+/** Tells when the host connection is lost and when it is back (the socket retries every second). */
+export function onWebsocketConnection(listener: (connected: boolean) => void): () => void {
+  connectionListeners.add(listener);
+  return () => { connectionListeners.delete(listener); };
+}
+
 export function websocketBridge(): BenchtopApi {
   const listeners = new Set<(u: RunUpdate) => void>();
   const pending = new Map<number, Pending>();
@@ -24,10 +38,11 @@ export function websocketBridge(): BenchtopApi {
     if (opened) return opened;
     opened = new Promise((resolve, reject) => {
       const ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/api`);
-      ws.onopen = () => { socket = ws; resolve(ws); };
+      ws.onopen = () => { socket = ws; setConnected(true); resolve(ws); };
       ws.onerror = () => reject(new Error('cannot reach the Benchtop host (is `benchtop web` still running?)'));
       ws.onclose = (ev) => {
         socket = undefined; opened = undefined;
+        setConnected(false);
         for (const p of pending.values()) p.reject(new Error(closeReason(ev)));
         pending.clear();
         setTimeout(() => { if (listeners.size) connect().catch(() => {}); }, 1000);

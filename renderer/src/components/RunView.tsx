@@ -1,26 +1,12 @@
 // One run: progress, live charts of every metric, summary, logs, and the lab's own panel.
+import { useState } from 'react';
 import type { LabInfo, RunDetail } from '../../../common/api';
+import { api } from '../bridge';
 import { formatMetric, metricLabel, metricUnit } from '../../../common/metrics';
 import { MetricChart } from '../charts/MetricChart';
 import { PANELS } from '../panels';
+import { Progress } from './Progress';
 import { ErrorBoundary } from './ErrorBoundary';
-
-export function Progress({ detail }: { detail: RunDetail }) {
-  const p = detail.run.progress;
-  const live = detail.run.status === 'running' || detail.run.status === 'queued';
-  const frac = p && p.total > 0 ? p.done / p.total : 0;
-  return (
-    <div className="progress" data-testid="progress">
-      <div className="progress-label">
-        <span className={`status status-${detail.run.status}`}>{detail.run.status}</span>
-        {p && <span>{p.step ? <span className="muted">phase {p.step} of {p.steps} · </span> : null}{p.phase}: {p.done}/{p.total}</span>}
-        {detail.run.backend && <span className="muted">backend {detail.run.backend.name}</span>}
-      </div>
-      {live && <div className="progress-track"><div className="progress-fill" style={{ width: `${(frac * 100).toFixed(1)}%` }} /></div>}
-      {detail.run.error && <pre className="error">{detail.run.error.split('\n').slice(0, 4).join('\n')}</pre>}
-    </div>
-  );
-}
 
 /** The run's result: its key metrics by name and unit, its checks (marked where a check is not meant for this preset), every metric on request. */
 function Summary({ detail, lab }: { detail: RunDetail; lab?: LabInfo }) {
@@ -48,11 +34,27 @@ function Summary({ detail, lab }: { detail: RunDetail; lab?: LabInfo }) {
   );
 }
 
+/** Where the run's files are, and its HTML report written there on request. */
+function RunFiles({ detail }: { detail: RunDetail }) {
+  const [report, setReport] = useState<{ path?: string; error?: string }>();
+  const finished = !['running', 'queued'].includes(detail.run.status);
+  const write = () => { setReport(undefined); api.writeReport(detail.run.id).then(({ path }) => setReport({ path }), (e: Error) => setReport({ error: e.message })); };
+  return (
+    <div className="run-files small" data-testid="run-files">
+      <span className="muted">run folder</span> <code>{detail.run.runDir}</code>
+      <button onClick={write} disabled={!finished} data-testid="report">Report</button>
+      {report?.path && <span data-testid="report-path">written to <code>{report.path}</code> (one self-contained HTML file)</span>}
+      {report?.error && <span className="error" role="alert">{report.error}</span>}
+    </div>
+  );
+}
+
 export function RunView({ detail, lab }: { detail: RunDetail; lab?: LabInfo }) {
   const Panel = PANELS[detail.run.lab];
   return (
     <div className="run-view">
       <Progress detail={detail} />
+      <RunFiles detail={detail} />
       {detail.run.summary && <Summary detail={detail} lab={lab} />}
       {Panel && <ErrorBoundary what={`${detail.run.lab} panel`} resetKey={detail.run.id}><Panel detail={detail} /></ErrorBoundary>}
       <div className="charts">

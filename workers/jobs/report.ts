@@ -1,10 +1,14 @@
-// `benchtop report`: one self-contained HTML file carrying the run's data and the same
-// chart components as the app (recharts draws client-side, so the page renders itself).
+// A run's report (`benchtop report`, the run page's Report button): one self-contained HTML
+// file carrying the run's data and the same chart components as the app (recharts draws
+// client-side, so the page renders itself).
 import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { RunDetail } from '../common/api';
-import { stringifyJson } from '../common/json';
-import { builtFile, writeFileAtomic } from '../workers/runtime/paths';
+import type { RunDetail } from '../../common/api';
+import { stringifyJson } from '../../common/json';
+import { builtFile, writeFileAtomic } from '../runtime/paths';
+
+/** Where a run's report is written unless asked otherwise: report.html in its folder. */
+export const reportPath = (detail: RunDetail) => join(detail.run.runDir, 'report.html');
 
 export function writeReport(detail: RunDetail, output: string): void {
   const bundle = builtFile('report/report.js');
