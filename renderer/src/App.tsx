@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useState } from 'react';
 import type { LabInfo } from '../../common/api';
-import type { PresetName } from '../../common/lab';
+import { PRESET_NAMES, type PresetName } from '../../common/lab';
 import { api, onConnectionChange } from './bridge';
 import { formToParams, ParamsForm, presetValues } from './components/ParamsForm';
 import { RunsTable } from './components/RunsTable';
@@ -8,12 +8,14 @@ import { RunView } from './components/RunView';
 import { CompareView } from './components/CompareView';
 import { useRunDetail, useRuns } from './state';
 import { ErrorBoundary } from './components/ErrorBoundary';
+import { initialPreset, needsConfirmation, presetCost, rememberConfirmation, rememberPreset } from './components/presetCost';
 import { metricLabel, metricUnit } from '../../common/metrics';
 
 function LabPage({ lab }: { lab: LabInfo }) {
-  const [preset, setPreset] = useState<PresetName>('default');
+  const [preset, setPreset] = useState<PresetName>(() => initialPreset(lab.id));
   const [seed, setSeed] = useState('1');
-  const [values, setValues] = useState(() => presetValues(lab, 'default'));
+  const [values, setValues] = useState(() => presetValues(lab, preset));
+  const [confirming, setConfirming] = useState(false);
   const [error, setError] = useState<string>();
   const [active, setActive] = useState<string>();
   const [selected, setSelected] = useState<Set<string>>(new Set());
@@ -21,11 +23,15 @@ function LabPage({ lab }: { lab: LabInfo }) {
   const [runs] = useRuns(lab.id);
   const detail = useRunDetail(active);
 
-  useEffect(() => { setValues(presetValues(lab, preset)); }, [lab, preset]);
+  useEffect(() => { setValues(presetValues(lab, preset)); rememberPreset(lab.id, preset); setConfirming(false); }, [lab, preset]);
   useEffect(() => { if (!active && runs.length) setActive(runs[0].id); }, [runs, active]);
 
-  const start = async () => {
+  const cost = presetCost(lab, preset, runs);
+  const start = async (confirmed = false) => {
     setError(undefined);
+    if (!confirmed && needsConfirmation(lab.id, preset, cost)) { setConfirming(true); return; }
+    if (confirmed) rememberConfirmation(lab.id, preset);
+    setConfirming(false);
     const form = formToParams(lab, values);
     if ('error' in form) { setError(form.error); return; }
     const s = Number(seed);
@@ -51,13 +57,21 @@ function LabPage({ lab }: { lab: LabInfo }) {
       <section className="run-controls">
         <label className="field"><span className="field-name">preset</span>
           <select value={preset} onChange={(e) => setPreset(e.target.value as PresetName)} data-testid="preset">
-            <option value="smoke">smoke (seconds)</option><option value="default">default</option><option value="paper">paper</option>
+            {PRESET_NAMES.map((ps) => <option key={ps} value={ps}>{ps} · {presetCost(lab, ps, runs).label}</option>)}
           </select></label>
         <label className="field"><span className="field-name">seed</span><input value={seed} onChange={(e) => setSeed(e.target.value)} data-testid="seed" /></label>
-        <button className="primary" onClick={start} data-testid="run">Run</button>
+        <button className="primary" onClick={() => void start()} data-testid="run">Run</button>
         <button onClick={() => active && api.cancelRun(active)} disabled={!live} data-testid="cancel">Cancel</button>
         {error && <span className="error" role="alert">{error}</span>}
       </section>
+      {confirming && (
+        <div className="confirm-run" role="alertdialog" data-testid="confirm-run">
+          The {preset} preset takes {cost.measured ? 'about ' : ''}{cost.label}; it runs in the background and can be cancelled.
+          <button className="primary" onClick={() => void start(true)} data-testid="confirm-run-yes">Run it</button>
+          <button onClick={() => setConfirming(false)}>Not now</button>
+          <span className="muted small">(asked once per preset)</span>
+        </div>
+      )}
       <details className="params"><summary>Parameters</summary><ParamsForm lab={lab} values={values} onChange={setValues} /></details>
       <ErrorBoundary what={comparing ? 'comparison' : 'run view'} resetKey={comparing ? comparing.join() : active}>
         {comparing ? <CompareView runIds={comparing} onClose={() => setComparing(undefined)} /> : detail && <RunView detail={detail} lab={lab} />}

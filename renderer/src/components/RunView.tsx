@@ -23,7 +23,7 @@ function Summary({ detail, lab }: { detail: RunDetail; lab?: LabInfo }) {
         const applies = !meantFor || meantFor.includes(detail.run.preset);
         return (
           <div key={k} className={`kv check-${applies ? (v ? 'pass' : 'fail') : 'na'}`} title={applies ? undefined : `this check is meant for the ${meantFor!.join(' and ')} preset${meantFor!.length > 1 ? 's' : ''}`}>
-            <span>{k}</span><b>{v ? 'pass' : 'fail'}{applies ? '' : ` · meant for ${meantFor!.join('/')}`}</b>
+            <span>{k}</span><b>{applies ? (v ? 'pass' : 'fail') : `not judged on ${detail.run.preset}`}</b>
           </div>
         );
       })}
