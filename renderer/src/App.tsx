@@ -8,23 +8,27 @@ import { RunView } from './components/RunView';
 import { CompareView } from './components/CompareView';
 import { useRunDetail, useRuns } from './state';
 import { ErrorBoundary } from './components/ErrorBoundary';
+import { useRoute, type Route } from './route';
 import { initialPreset, needsConfirmation, presetCost, rememberConfirmation, rememberPreset } from './components/presetCost';
 import { metricLabel, metricUnit } from '../../common/metrics';
 
-function LabPage({ lab }: { lab: LabInfo }) {
+function LabPage({ lab, route, navigate }: { lab: LabInfo; route: Route; navigate: (r: Route, opts?: { replace?: boolean }) => void }) {
   const [preset, setPreset] = useState<PresetName>(() => initialPreset(lab.id));
   const [seed, setSeed] = useState('1');
   const [values, setValues] = useState(() => presetValues(lab, preset));
   const [confirming, setConfirming] = useState(false);
   const [error, setError] = useState<string>();
-  const [active, setActive] = useState<string>();
   const [selected, setSelected] = useState<Set<string>>(new Set());
-  const [comparing, setComparing] = useState<string[]>();
+  // The run shown and the comparison live in the URL (route.ts), so Back and links work.
+  const active = route.run;
+  const comparing = route.compare;
+  const setActive = (id: string, opts?: { replace?: boolean }) => navigate({ lab: lab.id, run: id }, opts);
+  const setComparing = (ids: string[] | undefined) => navigate(ids ? { lab: lab.id, compare: ids } : { lab: lab.id, run: active });
   const [runs] = useRuns(lab.id);
   const detail = useRunDetail(active);
 
   useEffect(() => { setValues(presetValues(lab, preset)); rememberPreset(lab.id, preset); setConfirming(false); }, [lab, preset]);
-  useEffect(() => { if (!active && runs.length) setActive(runs[0].id); }, [runs, active]);
+  useEffect(() => { if (!active && !comparing && runs.length) setActive(runs[0].id, { replace: true }); }, [runs, active, comparing]);
 
   const cost = presetCost(lab, preset, runs);
   const start = async (confirmed = false) => {
@@ -75,6 +79,9 @@ function LabPage({ lab }: { lab: LabInfo }) {
       <details className="params"><summary>Parameters</summary><ParamsForm lab={lab} values={values} onChange={setValues} /></details>
       <ErrorBoundary what={comparing ? 'comparison' : 'run view'} resetKey={comparing ? comparing.join() : active}>
         {comparing ? <CompareView runIds={comparing} onClose={() => setComparing(undefined)} /> : detail && <RunView detail={detail} lab={lab} />}
+        {!comparing && active && runs.length > 0 && !runs.some((r) => r.id === active) && (
+          <p className="muted" data-testid="no-such-run">Run {active} is not among this lab&apos;s runs (deleted, or from another store).</p>
+        )}
       </ErrorBoundary>
       <section>
         <header className="runs-head">
@@ -82,7 +89,7 @@ function LabPage({ lab }: { lab: LabInfo }) {
           <button disabled={selected.size < 2} onClick={() => setComparing([...selected])} data-testid="compare">Compare {selected.size > 1 ? selected.size : ''}</button>
         </header>
         <ErrorBoundary what="runs table" resetKey={runs}>
-          <RunsTable runs={runs} selected={selected} active={active} onOpen={(id) => { setComparing(undefined); setActive(id); }} onToggle={toggle} headline={headline} />
+          <RunsTable runs={runs} selected={selected} active={active} onOpen={(id) => setActive(id)} onToggle={toggle} headline={headline} />
         </ErrorBoundary>
       </section>
     </main>
@@ -91,12 +98,13 @@ function LabPage({ lab }: { lab: LabInfo }) {
 
 export function App() {
   const [labs, setLabs] = useState<LabInfo[]>([]);
-  const [labId, setLabId] = useState<string>();
   const [fatal, setFatal] = useState<string>();
+  const [route, navigate] = useRoute();
   useEffect(() => {
-    api.listLabs().then((ls) => { setLabs(ls); setLabId((id) => id ?? (ls.some((l) => l.id === location.hash.slice(1)) ? location.hash.slice(1) : ls[0]?.id)); }, (e: Error) => setFatal(e.message));
+    api.listLabs().then(setLabs, (e: Error) => setFatal(e.message));
   }, []);
-  useEffect(() => { if (labId) history.replaceState(null, '', `#${labId}`); }, [labId]);
+  const labId = route.lab && labs.some((l) => l.id === route.lab) ? route.lab : labs[0]?.id;
+  const setLabId = (id: string) => navigate({ lab: id });
   const lab = useMemo(() => labs.find((l) => l.id === labId), [labs, labId]);
   const [connected, setConnected] = useState(true);
   useEffect(() => onConnectionChange(setConnected), []);
@@ -116,7 +124,7 @@ export function App() {
         ))}
       </nav>
       {fatal ? <main className="lab-page"><p className="error">{fatal}</p></main>
-        : lab ? <ErrorBoundary what={`${lab.title} page`} resetKey={lab.id}><LabPage key={lab.id} lab={lab} /></ErrorBoundary>
+        : lab ? <ErrorBoundary what={`${lab.title} page`} resetKey={lab.id}><LabPage key={lab.id} lab={lab} route={route.lab === lab.id ? route : { lab: lab.id }} navigate={navigate} /></ErrorBoundary>
           : <main className="lab-page muted">loading…</main>}
     </div>
   );
