@@ -2,15 +2,11 @@
 // its figures, and the user's own image — a wrong file is refused by name.
 import { expect, test } from '@playwright/test';
 import { join } from 'node:path';
-import { E2E_TOKEN } from '../playwright.config';
+import { openLab } from './open-lab';
 import { solidPng } from './solid-png';
 
 test('activation-codec: smoke run, panel figures, your own image', async ({ page }) => {
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(`/?token=${E2E_TOKEN}`);
-  await page.getByTestId('lab-activation-codec').click();
-  await expect(page.getByRole('heading', { name: 'Activation compression' })).toBeVisible();
+  const errors = await openLab(page, 'activation-codec', 'Activation compression');
   await page.getByTestId('preset').selectOption('smoke');
   await page.getByTestId('seed').fill('31');
   await page.getByTestId('run').click();

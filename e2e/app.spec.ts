@@ -1,7 +1,7 @@
 // A user's first session in the browser host: open the app, run the reference classifier's
 // smoke preset and watch its chart grow, cancel a second run, compare both.
 import { expect, test } from '@playwright/test';
-import { E2E_TOKEN } from '../playwright.config';
+import { openLab } from './open-lab';
 
 const shots = 'test-results/screenshots';
 
@@ -11,11 +11,7 @@ test('browser host refuses a page load without the token', async ({ page }) => {
 });
 
 test('run, watch, cancel, compare: reference classifier', async ({ page }) => {
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(`/?token=${E2E_TOKEN}`);
-  await page.getByTestId('lab-reference-classifier').click();
-  await expect(page.getByRole('heading', { name: 'Reference classifier' })).toBeVisible();
+  const errors = await openLab(page, 'reference-classifier', 'Reference classifier');
 
   // The generated form validates as the user types.
   await page.getByText('Parameters').click();

@@ -2,16 +2,12 @@
 // sizes typed as a list; the headline table, the accuracy curves (by round and by bytes),
 // a configuration's curves for every γ and its worker strip.
 import { expect, test, type Page } from '@playwright/test';
-import { E2E_TOKEN } from '../playwright.config';
+import { openLab } from './open-lab';
 
 const field = (page: Page, name: string) => page.locator('label.field').filter({ has: page.locator('.field-name', { hasText: new RegExp(`^${name}$`) }) });
 
 test('byz-momentum: refusal, smoke run, headline table, curves, worker strip', async ({ page }) => {
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(`/?token=${E2E_TOKEN}`);
-  await page.getByTestId('lab-byz-momentum').click();
-  await expect(page.getByRole('heading', { name: 'Byzantine-robust compressed SGD with momentum' })).toBeVisible();
+  const errors = await openLab(page, 'byz-momentum', 'Byzantine-robust compressed SGD with momentum');
   await page.getByTestId('preset').selectOption('smoke');
   await page.getByTestId('seed').fill('44');
 

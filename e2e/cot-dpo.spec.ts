@@ -3,7 +3,7 @@
 // pairs, K chains for a held-out question and for digits drawn on the pads; a wrong
 // operation/digit count is refused with a message.
 import { expect, test, type Page } from '@playwright/test';
-import { E2E_TOKEN } from '../playwright.config';
+import { openLab } from './open-lab';
 
 async function drawOne(page: Page, pad: number) {
   // Mouse coordinates are the viewport's: bring the pad into view first.
@@ -16,11 +16,7 @@ async function drawOne(page: Page, pad: number) {
 }
 
 test('cot-dpo: smoke run, variants table, chain inspector on a held-out and a drawn question', async ({ page }) => {
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(`/?token=${E2E_TOKEN}`);
-  await page.getByTestId('lab-cot-dpo').click();
-  await expect(page.getByRole('heading', { name: 'Chain-of-thought SFT and DPO' })).toBeVisible();
+  const errors = await openLab(page, 'cot-dpo', 'Chain-of-thought SFT and DPO');
   await page.getByTestId('preset').selectOption('smoke');
   await page.getByTestId('seed').fill('41');
   await page.getByTestId('run').click();

@@ -2,14 +2,10 @@
 // routing heatmaps of the run's first sampling batch (sliders, per-expert view, hover),
 // then a generated batch for chosen classes, EC beside token choice.
 import { expect, test } from '@playwright/test';
-import { E2E_TOKEN } from '../playwright.config';
+import { openLab } from './open-lab';
 
 test('ec-dit: smoke run, quality table, routing heatmaps, generate', async ({ page }) => {
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(`/?token=${E2E_TOKEN}`);
-  await page.getByTestId('lab-ec-dit').click();
-  await expect(page.getByRole('heading', { name: 'Expert-choice diffusion transformer' })).toBeVisible();
+  const errors = await openLab(page, 'ec-dit', 'Expert-choice diffusion transformer');
   await page.getByTestId('preset').selectOption('smoke');
   await page.getByTestId('seed').fill('43');
   await page.getByTestId('run').click();

@@ -3,14 +3,11 @@
 import { expect, test } from '@playwright/test';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { E2E_HOME, E2E_TOKEN } from '../playwright.config';
+import { openLab } from './open-lab';
+import { E2E_HOME } from '../playwright.config';
 
 test('a CLI run appears live in the open app and finishes there', async ({ page }) => {
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(`/?token=${E2E_TOKEN}`);
-  await page.getByTestId('lab-reference-classifier').click();
-  await expect(page.getByRole('heading', { name: 'Reference classifier' })).toBeVisible();
+  const errors = await openLab(page, 'reference-classifier', 'Reference classifier');
   const cli = spawn(process.execPath, [join(__dirname, '..', 'bin', 'benchtop.js'), 'run', 'reference-classifier', '--preset', 'smoke', '--seed', '88', '--set', 'epochs=2'],
     { env: { ...process.env, BENCHTOP_HOME: E2E_HOME }, stdio: 'ignore' });
   const exited = new Promise<number | null>((r) => cli.on('close', r));

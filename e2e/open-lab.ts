@@ -1,0 +1,13 @@
+// Every spec's first steps: open the app with the launch token, go to a lab, and collect
+// uncaught page errors (a spec ends by expecting none).
+import { expect, type Page } from '@playwright/test';
+import { E2E_TOKEN } from '../playwright.config';
+
+export async function openLab(page: Page, labId: string, heading: string): Promise<string[]> {
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(`/?token=${E2E_TOKEN}`);
+  await page.getByTestId(`lab-${labId}`).click();
+  await expect(page.getByRole('heading', { name: heading })).toBeVisible();
+  return errors;
+}
