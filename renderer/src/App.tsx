@@ -24,7 +24,7 @@ function LabPage({ lab, route, navigate }: { lab: LabInfo; route: Route; navigat
   const comparing = route.compare;
   const setActive = (id: string, opts?: { replace?: boolean }) => navigate({ lab: lab.id, run: id }, opts);
   const setComparing = (ids: string[] | undefined) => navigate(ids ? { lab: lab.id, compare: ids } : { lab: lab.id, run: active });
-  const [runs] = useRuns(lab.id);
+  const [runs, reloadRuns] = useRuns(lab.id);
   const detail = useRunDetail(active);
 
   useEffect(() => { setValues(presetValues(lab, preset)); rememberPreset(lab.id, preset); setConfirming(false); }, [lab, preset]);
@@ -89,7 +89,13 @@ function LabPage({ lab, route, navigate }: { lab: LabInfo; route: Route; navigat
           <button disabled={selected.size < 2} onClick={() => setComparing([...selected])} data-testid="compare">Compare {selected.size > 1 ? selected.size : ''}</button>
         </header>
         <ErrorBoundary what="runs table" resetKey={runs}>
-          <RunsTable runs={runs} selected={selected} active={active} onOpen={(id) => setActive(id)} onToggle={toggle} headline={headline} />
+          <RunsTable runs={runs} selected={selected} active={active} onOpen={(id) => setActive(id)} onToggle={toggle} headline={headline}
+            onDelete={async (id) => {
+              await api.deleteRun(id);
+              setSelected((s) => { const n = new Set(s); n.delete(id); return n; });
+              reloadRuns();
+              if (id === active) navigate({ lab: lab.id }, { replace: true });
+            }} />
         </ErrorBoundary>
       </section>
     </main>

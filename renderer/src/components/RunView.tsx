@@ -64,7 +64,7 @@ export function RunView({ detail, lab }: { detail: RunDetail; lab?: LabInfo }) {
       </div>
       {detail.logs.length > 0 && (
         <details className="logs"><summary>log ({detail.logs.length})</summary>
-          <pre>{detail.logs.slice(-200).map((l) => `${l.level}: ${l.message}`).join('\n')}</pre>
+          <pre>{detail.logs.slice(-200).map((l) => `${new Date(l.at).toLocaleTimeString()} ${l.level}: ${l.message}`).join('\n')}</pre>
         </details>
       )}
     </div>
