@@ -57,7 +57,12 @@ export function RunsTable({ runs, selected, active, onOpen, onToggle, onDelete, 
         {error && <span className="error" role="alert">{error}</span>}
       </div>
       <table className="runs-table" data-testid="runs-table">
-        <thead><tr><th />{th('id', 'run')}{th('status', 'status')}{th('preset', 'preset')}{th('seed', 'seed')}{th('backend', 'backend')}{th('host', 'host')}{th('started', 'started')}{th('took', 'took')}{headline && th('headline', headline.label, headline.name)}<th /></tr></thead>
+        <thead>
+          <tr>
+            <th />{th('id', 'run')}{th('status', 'status')}{th('preset', 'preset')}{th('seed', 'seed')}{th('backend', 'backend')}{th('host', 'host')}
+            {th('started', 'started')}{th('took', 'took')}{headline && th('headline', headline.label, headline.name)}<th />
+          </tr>
+        </thead>
         <tbody>
           {shown.map((r) => (
             <tr key={r.id} className={r.id === active ? 'active' : ''} data-status={r.status} tabIndex={0} onClick={() => onOpen(r.id)}
@@ -70,7 +75,12 @@ export function RunsTable({ runs, selected, active, onOpen, onToggle, onDelete, 
               {headline && <td className="num">{formatMetric(r.summary?.metrics[headline.name], headline.unit)}</td>}
               <td onClick={(e) => e.stopPropagation()}>
                 {deleting === r.id
-                  ? <span className="confirm-delete">delete this run and its folder? <button onClick={() => void confirmDelete(r.id)} data-testid="delete-yes">Delete</button> <button onClick={() => setDeleting(undefined)}>Keep</button></span>
+                  ? (
+                    <span className="confirm-delete">
+                      delete this run and its folder? <button onClick={() => void confirmDelete(r.id)} data-testid="delete-yes">Delete</button>{' '}
+                      <button onClick={() => setDeleting(undefined)}>Keep</button>
+                    </span>
+                  )
                   : <button className="link" onClick={() => setDeleting(r.id)} aria-label={`delete ${r.id}`} data-testid="delete">delete</button>}
               </td>
             </tr>
