@@ -11,7 +11,7 @@
 import { build as electronViteBuild } from 'electron-vite';
 import { build as viteBuild } from 'vite';
 import react from '@vitejs/plugin-react';
-import { cpSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execFileSync } from 'node:child_process';
@@ -27,6 +27,10 @@ const t0 = Date.now();
 rmSync(out, { recursive: true, force: true });
 
 process.env.BENCHTOP_BUILD_DIR = out;
+// The Electron toolchain is an install of its own (desktop/package.json) that a Node 20 machine
+// may not have: tell electron-vite the major version we target instead of letting it look.
+const desktop = JSON.parse(readFileSync(join(root, 'desktop', 'package.json'), 'utf8'));
+process.env.ELECTRON_MAJOR_VER ||= /\d+/.exec(desktop.devDependencies.electron)[0];
 await electronViteBuild({ root, configFile: join(root, 'electron.vite.config.ts'), logLevel: 'warn' });
 
 const quiet = { logLevel: 'warn', configFile: false };

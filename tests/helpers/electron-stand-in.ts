@@ -3,7 +3,8 @@
 // records every decision the main process hands to Electron (handlers, listeners, URLs).
 import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import Module, { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export class FakeFrame { constructor(public url: string) {} }
@@ -80,9 +81,16 @@ export function createElectronStandIn() {
   return { electron, app, windows, ipcHandlers, protocolHandlers, privileged, permission, opened, exposed, invoked, rendererListeners, FakeWebContents };
 }
 
-/** Makes the bundle's import of the electron package return the stand-in in this process (the built bundle keeps it external). */
+/**
+ * Makes the bundle's `require('electron')` return the stand-in in this process (the built
+ * bundle keeps it external). The electron package itself need not be installed (it lives in
+ * the desktop toolchain's own install), so the name is resolved here, to a cache entry.
+ */
 export function installElectronStandIn(standIn: ReturnType<typeof createElectronStandIn>): void {
   const req = createRequire(__filename);
-  const resolved = req.resolve('electron');
-  req.cache[resolved] = { id: resolved, filename: resolved, loaded: true, exports: standIn.electron } as NodeJS.Module;
+  const id = join(__dirname, 'electron-stand-in.virtual.js');
+  req.cache[id] = { id, filename: id, loaded: true, exports: standIn.electron } as NodeJS.Module;
+  const moduleInternals = Module as unknown as { _resolveFilename: (request: string, ...rest: unknown[]) => string };
+  const resolve = moduleInternals._resolveFilename;
+  moduleInternals._resolveFilename = (request, ...rest) => (request === 'electron' ? id : resolve(request, ...rest));
 }
