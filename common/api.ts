@@ -50,6 +50,12 @@ export interface RunRecord {
   createdAt: number;
   startedAt: number | null;
   finishedAt: number | null;
+  /** The researcher's own name for the run (null: shown by its id), its tags and its note. */
+  name: string | null;
+  tags: string[];
+  note: string;
+  /** The sweep the run belongs to: its id and the param it varies (the run's value is in params). */
+  sweep: { id: string; param: string } | null;
 }
 
 export interface MetricPoint { step: number; value: number }
@@ -82,6 +88,25 @@ export const startRunRequest = z.object({
 export type StartRunRequest = z.input<typeof startRunRequest>;
 
 export const runIdArg = z.string().regex(/^[a-z0-9-]{6,80}$/, 'not a run id');
+
+/** What a researcher may change on a finished or running run: name, tags, note. */
+export const runAnnotation = z.object({
+  name: z.string().trim().max(120).nullable().optional(),
+  tags: z.array(z.string().trim().min(1, 'a tag is empty').max(40, 'a tag is over 40 characters').regex(/^[^,]+$/, 'a tag holds a comma')).max(20, 'at most 20 tags').optional(),
+  note: z.string().max(4000, 'the note is over 4,000 characters').optional(),
+}).strict();
+export type RunAnnotation = z.input<typeof runAnnotation>;
+
+/** Seeds × one param's values, on one preset with shared overrides. */
+export const startSweepRequest = z.object({
+  lab: z.string().min(1).max(64),
+  preset: z.enum(['smoke', 'default', 'paper']),
+  params: z.record(z.string(), z.unknown()).default({}),
+  param: z.string().min(1).max(64),
+  values: z.array(z.unknown()).min(1, 'give at least one value').max(12, 'at most 12 values'),
+  seeds: z.array(z.number().int().min(0).max(2 ** 31 - 1)).min(1, 'give at least one seed').max(10, 'at most 10 seeds'),
+}).strict();
+export type StartSweepRequest = z.input<typeof startSweepRequest>;
 export const queryRequest = z.object({ runId: runIdArg, name: z.string().min(1).max(64), args: z.unknown() });
 export const artifactRequest = z.object({ runId: runIdArg, name: z.string().min(1).max(200) });
 
@@ -92,6 +117,10 @@ export interface BenchtopApi {
   listRuns(lab?: string): Promise<RunRecord[]>;
   getRun(runId: string): Promise<RunDetail | undefined>;
   deleteRun(runId: string): Promise<void>;
+  /** Renames, tags or annotates a run; returns it as stored. */
+  annotateRun(runId: string, change: RunAnnotation): Promise<RunRecord>;
+  /** Validates every run of the sweep, then queues them all (they run within the core budget). */
+  startSweep(req: StartSweepRequest): Promise<RunRecord[]>;
   /** Calls a lab query on the run's live model (reloading its checkpoint if needed). */
   query(runId: string, name: string, args: unknown): Promise<unknown>;
   /** An artifact's bytes as base64, with its mime type. */
@@ -111,6 +140,8 @@ export const API_METHODS = {
   listRuns: z.tuple([z.string().max(64).optional()]),
   getRun: z.tuple([runIdArg]),
   deleteRun: z.tuple([runIdArg]),
+  annotateRun: z.tuple([runIdArg, runAnnotation]),
+  startSweep: z.tuple([startSweepRequest]),
   query: z.tuple([runIdArg, z.string().min(1).max(64), z.unknown()]),
   readArtifact: z.tuple([runIdArg, z.string().min(1).max(200)]),
   writeReport: z.tuple([runIdArg]),

@@ -55,3 +55,21 @@ export function formatMetric(value: number | null | undefined, unit: MetricUnit)
     default: return Math.abs(value) >= 1e4 || (Math.abs(value) < 1e-3 && value !== 0) ? value.toExponential(3) : String(Number(value.toPrecision(4)));
   }
 }
+
+/** The unit as an axis title says it; none for a plain number. */
+export function axisUnitLabel(unit: MetricUnit): string | undefined {
+  const labels: Partial<Record<MetricUnit, string>> = {
+    fraction: 'fraction', percent: '%', dB: 'dB', bpp: 'bpp', bits: 'bits', bytes: 'bytes', ratio: '×', perSecond: 'per s', MBps: 'MB/s', ms: 'ms', count: 'count',
+  };
+  return labels[unit];
+}
+
+/** Metrics grouped by the word before their first `_` ("acc_ef21_alie_cwtm" → "acc"); one-word names share the group "run". */
+export function metricGroups(names: readonly string[]): [group: string, names: string[]][] {
+  const groups = new Map<string, string[]>();
+  for (const n of names) {
+    const g = n.includes('_') ? n.slice(0, n.indexOf('_')) : 'run';
+    groups.set(g, [...(groups.get(g) ?? []), n]);
+  }
+  return [...groups.entries()];
+}

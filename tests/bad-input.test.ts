@@ -172,6 +172,15 @@ describe('bad-input corpus', () => {
       ['query with no args', 'query', ['$RUN', 'classify', null], /bad arguments to query "classify": pixels: must be a list of 784 numbers/],
       ['query of an unknown run', 'query', ['nosuchrun-000000', 'classify', {}], /no run nosuchrun-000000/],
       ['listRuns with a number', 'listRuns', [42], /bad arguments to listRuns/],
+      ['annotate an unknown run', 'annotateRun', ['nosuchrun-000000', { name: 'x' }], /no run nosuchrun-000000/],
+      ['annotate with an unknown field', 'annotateRun', ['$RUN', { status: 'succeeded' }], /bad arguments to annotateRun: 1: Unrecognized key/],
+      ['a tag with a comma', 'annotateRun', ['$RUN', { tags: ['a,b'] }], /a tag holds a comma/],
+      ['too many tags', 'annotateRun', ['$RUN', { tags: Array.from({ length: 21 }, (_, i) => `t${i}`) }], /at most 20 tags/],
+      ['a note too long', 'annotateRun', ['$RUN', { note: 'x'.repeat(4001) }], /the note is over 4,000 characters/],
+      ['sweep of an unknown param', 'startSweep', [{ lab: 'reference-classifier', preset: 'smoke', param: 'nope', values: [1], seeds: [1] }], /has no param "nope"/],
+      ['sweep with an invalid value', 'startSweep', [{ lab: 'reference-classifier', preset: 'smoke', param: 'epochs', values: [1, 99], seeds: [1] }], /sweep: epochs = 99: .*epochs/],
+      ['sweep with no seeds', 'startSweep', [{ lab: 'reference-classifier', preset: 'smoke', param: 'epochs', values: [1], seeds: [] }], /give at least one seed/],
+      ['sweep too large', 'startSweep', [{ lab: 'reference-classifier', preset: 'smoke', param: 'epochs', values: Array.from({ length: 13 }, (_, i) => i + 1), seeds: [1] }], /at most 12 values/],
     ];
     for (const [name, method, rawArgs, pattern] of corpus) {
       const args = Array.isArray(rawArgs) ? rawArgs.map((a) => (a === '$RUN' ? finishedRun : a)) : rawArgs;

@@ -78,6 +78,25 @@ describe('JobService', () => {
     expect(rb.status).toBe('succeeded');
   });
 
+  it('a sweep queues seeds × values as one group within the core budget; a bad value is named and nothing is queued', async () => {
+    const { jobs, store } = setup({ coreBudget: 1 });
+    const before = store.listRuns().length;
+    expect(() => jobs.startSweep({ lab: 'reference-classifier', preset: 'smoke', param: 'epochs', values: [2, 0, 3], seeds: [1, 2] }))
+      .toThrow(/sweep: epochs = 0: .*epochs/);
+    expect(() => jobs.startSweep({ lab: 'reference-classifier', preset: 'smoke', param: 'epoch', values: [2], seeds: [1] })).toThrow(/has no param "epoch"/);
+    expect(() => jobs.startSweep({ lab: 'reference-classifier', preset: 'smoke', param: 'seed', values: [2], seeds: [1] })).toThrow(/seeds list/);
+    expect(store.listRuns().length).toBe(before);
+    const runs = jobs.startSweep({ lab: 'fixture-slow', preset: 'smoke', param: 'steps', values: [5, 10], seeds: [3, 4], params: {} });
+    expect(runs.map((r) => [r.params.steps, r.seed])).toEqual([[5, 3], [5, 4], [10, 3], [10, 4]]);
+    expect(new Set(runs.map((r) => r.sweep?.id)).size).toBe(1);
+    expect(runs[0].sweep).toMatchObject({ param: 'steps', id: expect.stringMatching(/^sweep-/) });
+    expect(jobs.runningCount).toBe(1); // the budget holds one at a time
+    expect(jobs.queuedCount).toBe(3);
+    const done = await Promise.all(runs.map((r) => jobs.waitFor(r.id)));
+    expect(done.map((r) => r.status)).toEqual(['succeeded', 'succeeded', 'succeeded', 'succeeded']);
+    expect(store.getRun(runs[3].id)!.sweep).toEqual(runs[0].sweep);
+  });
+
   it('relays events to the UI in batches of at most ~20 messages/s per run, losing none', async () => {
     const { jobs } = setup();
     const updates: RunUpdate[] = [];

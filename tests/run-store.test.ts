@@ -18,6 +18,18 @@ describe('RunStore', () => {
     s.close();
   });
 
+  it('a run is renamed, tagged and annotated; fields left out stay; an empty name clears it', () => {
+    const s = new RunStore(join(dir, 'annotate.sqlite'));
+    s.createRun({ id: 'run-annot-1', lab: 'x', preset: 'smoke', seed: 1, params: {}, host: 'test', runDir: '/tmp/x' });
+    s.annotate('run-annot-1', { name: 'baseline', tags: ['a', 'b', 'a'] });
+    expect(s.getRun('run-annot-1')).toMatchObject({ name: 'baseline', tags: ['a', 'b'], note: '' });
+    s.annotate('run-annot-1', { note: 'lr too high' });
+    expect(s.getRun('run-annot-1')).toMatchObject({ name: 'baseline', tags: ['a', 'b'], note: 'lr too high' });
+    s.annotate('run-annot-1', { name: '' });
+    expect(s.getRun('run-annot-1')!.name).toBeNull();
+    s.close();
+  });
+
   it('migrates an old database forward and keeps its runs', () => {
     const path = join(dir, 'old.sqlite');
     const { Database } = requireHere('node-sqlite3-wasm');
@@ -28,7 +40,7 @@ describe('RunStore', () => {
     db.close();
     const s = new RunStore(path);
     expect(s.schemaVersion).toBe(MIGRATIONS.length);
-    expect(s.getRun('old-run-1')?.status).toBe('succeeded');
+    expect(s.getRun('old-run-1')).toMatchObject({ status: 'succeeded', name: null, tags: [], note: '', sweep: null });
     s.appendEvents('old-run-1', [{ type: 'log', level: 'info', message: 'logs table exists now' }]);
     expect(s.getDetail('old-run-1')?.logs.map((l) => l.message)).toEqual(['logs table exists now']);
     s.close();

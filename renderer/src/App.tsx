@@ -2,7 +2,8 @@ import { useEffect, useMemo, useState } from 'react';
 import type { LabInfo } from '../../common/api';
 import { PRESET_NAMES, type PresetName } from '../../common/lab';
 import { api, onConnectionChange } from './bridge';
-import { formToParams, ParamsForm, presetValues } from './components/ParamsForm';
+import { formToParams, ParamsForm, presetValues, valuesForPreset } from './components/ParamsForm';
+import { SweepForm } from './components/SweepForm';
 import { RunsTable } from './components/RunsTable';
 import { RunView } from './components/RunView';
 import { CompareView } from './components/CompareView';
@@ -16,6 +17,8 @@ function LabPage({ lab, route, navigate }: { lab: LabInfo; route: Route; navigat
   const [preset, setPreset] = useState<PresetName>(() => initialPreset(lab.id));
   const [seed, setSeed] = useState('1');
   const [values, setValues] = useState(() => presetValues(lab, preset));
+  // Fields changed by hand: they keep their value when the preset changes.
+  const [edited, setEdited] = useState<Set<string>>(new Set());
   const [confirming, setConfirming] = useState(false);
   const [error, setError] = useState<string>();
   const [selected, setSelected] = useState<Set<string>>(new Set());
@@ -27,7 +30,7 @@ function LabPage({ lab, route, navigate }: { lab: LabInfo; route: Route; navigat
   const [runs, reloadRuns] = useRuns(lab.id);
   const detail = useRunDetail(active);
 
-  useEffect(() => { setValues(presetValues(lab, preset)); rememberPreset(lab.id, preset); setConfirming(false); }, [lab, preset]);
+  useEffect(() => { setValues((v) => valuesForPreset(lab, preset, v, edited)); rememberPreset(lab.id, preset); setConfirming(false); }, [lab, preset]);
   useEffect(() => { if (!active && !comparing && runs.length) setActive(runs[0].id, { replace: true }); }, [runs, active, comparing]);
 
   const cost = presetCost(lab, preset, runs);
@@ -42,7 +45,7 @@ function LabPage({ lab, route, navigate }: { lab: LabInfo; route: Route; navigat
     if (!Number.isInteger(s) || s < 0) { setError('seed: must be a whole number ≥ 0'); return; }
     // Send only what differs from the preset, so the run records which preset it used.
     const base = presetValues(lab, preset);
-    const overrides = Object.fromEntries(Object.entries(form.params).filter(([k, v]) => String(v) !== base[k]));
+    const overrides = Object.fromEntries(Object.entries(form.params).filter(([k]) => values[k] !== base[k]));
     try { const run = await api.startRun({ lab: lab.id, preset, seed: s, params: overrides }); setActive(run.id); }
     catch (e) { setError((e as Error).message); }
   };
@@ -50,6 +53,9 @@ function LabPage({ lab, route, navigate }: { lab: LabInfo; route: Route; navigat
   const lead = lab.keyMetrics[0] ?? lab.metrics[0];
   const headline = lead ? { name: lead, label: metricLabel(lead, lab.metricInfo), unit: metricUnit(lead, lab.metricInfo) } : undefined;
   const toggle = (id: string) => setSelected((s) => { const n = new Set(s); n.has(id) ? n.delete(id) : n.add(id); return n; });
+  const basePreset = presetValues(lab, preset);
+  const overridesShown = Object.fromEntries(Object.entries(values).filter(([k, v]) => v !== basePreset[k]));
+  const editedNames = [...edited].filter((k) => values[k] !== basePreset[k]);
 
   return (
     <main className="lab-page">
@@ -76,9 +82,19 @@ function LabPage({ lab, route, navigate }: { lab: LabInfo; route: Route; navigat
           <span className="muted small">(asked once per preset)</span>
         </div>
       )}
-      <details className="params"><summary>Parameters</summary><ParamsForm lab={lab} values={values} onChange={setValues} /></details>
+      <details className="params">
+        <summary>Parameters{editedNames.length > 0 && <span className="muted small"> · {editedNames.length} changed from {preset}: {editedNames.join(', ')} (kept when the preset changes)</span>}</summary>
+        <ParamsForm lab={lab} values={values} edited={new Set(editedNames)}
+          onChange={(v, field) => { setValues(v); setEdited((e) => new Set(e).add(field)); }}
+          onReset={(field) => { setValues((v) => ({ ...v, [field]: basePreset[field] })); setEdited((e) => { const n = new Set(e); n.delete(field); return n; }); }} />
+      </details>
+      <details className="sweep" data-testid="sweep">
+        <summary>Sweep: seeds × one param&apos;s values</summary>
+        <SweepForm lab={lab} preset={preset} overrides={overridesShown} cost={cost}
+          onStarted={(started) => { setSelected(new Set(started.map((r) => r.id))); reloadRuns(); if (started[0]) setActive(started[0].id); }} />
+      </details>
       <ErrorBoundary what={comparing ? 'comparison' : 'run view'} resetKey={comparing ? comparing.join() : active}>
-        {comparing ? <CompareView runIds={comparing} onClose={() => setComparing(undefined)} /> : detail && <RunView detail={detail} lab={lab} />}
+        {comparing ? <CompareView runIds={comparing} lab={lab} onClose={() => setComparing(undefined)} /> : detail && <RunView detail={detail} lab={lab} />}
         {!comparing && active && runs.length > 0 && !runs.some((r) => r.id === active) && (
           <p className="muted" data-testid="no-such-run">Run {active} is not among this lab&apos;s runs (deleted, or from another store).</p>
         )}
@@ -90,6 +106,8 @@ function LabPage({ lab, route, navigate }: { lab: LabInfo; route: Route; navigat
         </header>
         <ErrorBoundary what="runs table" resetKey={runs}>
           <RunsTable runs={runs} selected={selected} active={active} onOpen={(id) => setActive(id)} onToggle={toggle} headline={headline}
+            onSelectMany={(ids) => setSelected(new Set(ids))} onCompare={(ids) => setComparing(ids)}
+            onAnnotate={async (id, change) => { await api.annotateRun(id, change); reloadRuns(); }}
             onDelete={async (id) => {
               await api.deleteRun(id);
               setSelected((s) => { const n = new Set(s); n.delete(id); return n; });

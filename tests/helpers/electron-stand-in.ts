@@ -82,7 +82,7 @@ export function createElectronStandIn() {
 }
 
 /**
- * Makes the bundle's `require('electron')` return the stand-in in this process (the built
+ * Makes the bundle's require of the electron package return the stand-in in this process (the built
  * bundle keeps it external). The electron package itself need not be installed (it lives in
  * the desktop toolchain's own install), so the name is resolved here, to a cache entry.
  */

@@ -34,6 +34,12 @@ export function createHandlers(jobs: JobService, store: RunStore, meta: { host: 
       store.deleteRun(id);
       if (existsSync(run.runDir)) rmSync(run.runDir, { recursive: true, force: true });
     },
+    annotateRun: async (id, change) => {
+      if (!store.getRun(id)) throw new Error(`no run ${id}`);
+      store.annotate(id, change);
+      return jobs.announce(id)!;
+    },
+    startSweep: async (req) => jobs.startSweep(req),
     query: async (id, name, args) => jobs.query(id, name, args),
     readArtifact: async (id, name) => {
       const detail = store.getDetail(id);

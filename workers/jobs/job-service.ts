@@ -10,8 +10,8 @@ import type { LabEvent, StoredEvent } from '../../common/events';
 import { FINISHED } from '../../common/events';
 import { resolveParams, type PresetName } from '../../common/lab';
 import { findLabSpec } from '../../common/labs';
-import type { RunRecord, RunUpdate, StartRunRequest } from '../../common/api';
-import { startRunRequest } from '../../common/api';
+import type { RunRecord, RunUpdate, StartRunRequest, StartSweepRequest } from '../../common/api';
+import { startRunRequest, startSweepRequest } from '../../common/api';
 import type { RunStore } from './run-store';
 import type { FromWorker, JobSpec, ToWorker } from './protocol';
 import { provenance } from './provenance';
@@ -126,17 +126,24 @@ export class JobService {
 
   private broadcast(u: RunUpdate) { for (const l of this.listeners) l(u); }
 
-  /** Validates, records and queues a run. Throws ParamsError / Error with a clear message. */
-  start(request: StartRunRequest): RunRecord {
-    const req = startRunRequest.parse(request);
+  /** A request's full params (preset plus overrides), validated; throws ParamsError / Error with a clear message. */
+  private resolve(req: ReturnType<typeof startRunRequest.parse>): Record<string, unknown> {
     const extra = this.opts.extraLabs?.[req.lab];
     const spec = findLabSpec(req.lab);
     if (!spec && !extra) throw new Error(`unknown lab "${req.lab}"`);
-    const params = spec ? resolveParams(spec, req.preset as PresetName, { ...req.params, ...('seed' in spec.params.shape ? { seed: req.seed } : {}) }) : req.params;
+    return spec ? resolveParams(spec, req.preset as PresetName, { ...req.params, ...('seed' in spec.params.shape ? { seed: req.seed } : {}) }) : req.params;
+  }
+
+  /** Validates, records and queues a run. Throws ParamsError / Error with a clear message. */
+  start(request: StartRunRequest, sweep?: RunRecord['sweep']): RunRecord {
+    const req = startRunRequest.parse(request);
+    const params = this.resolve(req);
+    const extra = this.opts.extraLabs?.[req.lab];
+    const spec = findLabSpec(req.lab);
     const id = newRunId();
     const runDir = join(runsDir(this.opts.home), id);
     const need = Math.max(1, Math.min(this.coreBudget, extra?.cores ?? spec?.cores ?? 1));
-    this.opts.store.createRun({ id, lab: req.lab, preset: req.preset, seed: req.seed, params, host: this.opts.host, runDir });
+    this.opts.store.createRun({ id, lab: req.lab, preset: req.preset, seed: req.seed, params, host: this.opts.host, runDir, sweep });
     const job: Job = {
       spec: { runId: id, labId: req.lab, params, seed: req.seed, runDir, home: this.opts.cacheHome ?? this.opts.home, cores: need, mode: 'run', labModule: extra?.module },
       need, finished: false, cancelRequested: false, pending: [], lastRelay: 0, waiters: [], queries: new Map(), startedAt: 0,
@@ -146,6 +153,24 @@ export class JobService {
     this.statusChanged(id);
     this.pump();
     return this.opts.store.getRun(id)!;
+  }
+
+  /**
+   * Seeds × one param's values: every run is validated before any is queued (a bad value is
+   * named), then all are queued as one sweep and run within the core budget like any run.
+   */
+  startSweep(request: StartSweepRequest): RunRecord[] {
+    const req = startSweepRequest.parse(request);
+    const spec = findLabSpec(req.lab);
+    if (!spec && !this.opts.extraLabs?.[req.lab]) throw new Error(`unknown lab "${req.lab}"`);
+    if (req.param === 'seed') throw new Error('sweep: seeds are given as the seeds list, not as the swept param');
+    if (spec && !(req.param in spec.params.shape)) throw new Error(`sweep: ${req.lab} has no param "${req.param}"`);
+    const runs = req.values.flatMap((value) => req.seeds.map((seed) => ({ value, request: startRunRequest.parse({ lab: req.lab, preset: req.preset, seed, params: { ...req.params, [req.param]: value } }) })));
+    for (const r of runs) {
+      try { this.resolve(r.request); } catch (e) { throw new Error(`sweep: ${req.param} = ${JSON.stringify(r.value)}: ${(e as Error).message}`); }
+    }
+    const sweep = { id: `sweep-${newRunId()}`, param: req.param };
+    return runs.map((r) => this.start(r.request, sweep));
   }
 
   private pump(): void {
@@ -230,6 +255,12 @@ export class JobService {
     job.pending = [];
     job.lastRelay = Date.now();
     this.broadcast({ runId: job.spec.runId, events, run });
+  }
+
+  /** Tells every listener a run's record changed (a rename, tags, a note); returns the record. */
+  announce(id: string): RunRecord | undefined {
+    this.statusChanged(id);
+    return this.opts.store.getRun(id);
   }
 
   private statusChanged(id: string): void {

@@ -37,6 +37,11 @@ export const MIGRATIONS: readonly string[] = [
    CREATE INDEX metrics_run ON metrics (run_id, name, seq);
    ALTER TABLE runs ADD COLUMN heartbeat_at INTEGER;
    ALTER TABLE runs ADD COLUMN cancel_requested INTEGER NOT NULL DEFAULT 0;`,
+  // The researcher's name, tags and note for a run, and the sweep it belongs to.
+  `ALTER TABLE runs ADD COLUMN name TEXT;
+   ALTER TABLE runs ADD COLUMN tags TEXT NOT NULL DEFAULT '[]';
+   ALTER TABLE runs ADD COLUMN note TEXT NOT NULL DEFAULT '';
+   ALTER TABLE runs ADD COLUMN sweep TEXT;`,
 ];
 
 /** A run whose owner has written no heartbeat for this long is taken as dead (killed, or hung). */
@@ -217,10 +222,10 @@ export class RunStore {
     return silent;
   }
 
-  createRun(r: { id: string; lab: string; preset: string; seed: number; params: Record<string, unknown>; host: string; runDir: string }): void {
+  createRun(r: { id: string; lab: string; preset: string; seed: number; params: Record<string, unknown>; host: string; runDir: string; sweep?: RunRecord['sweep'] }): void {
     this.tx(() => {
-      this.db.run(`INSERT INTO runs (id, lab, preset, seed, status, params, host, owner_pid, run_dir, created_at, heartbeat_at) VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?)`,
-        [r.id, r.lab, r.preset, r.seed, stringifyJson(r.params), r.host, process.pid, r.runDir, Date.now(), Date.now()]);
+      this.db.run(`INSERT INTO runs (id, lab, preset, seed, status, params, host, owner_pid, run_dir, created_at, heartbeat_at, sweep) VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?)`,
+        [r.id, r.lab, r.preset, r.seed, stringifyJson(r.params), r.host, process.pid, r.runDir, Date.now(), Date.now(), r.sweep ? stringifyJson(r.sweep) : null]);
       for (const [name, value] of Object.entries(r.params)) this.db.run(`INSERT INTO params (run_id, name, value) VALUES (?, ?, ?)`, [r.id, name, stringifyJson(value)]);
     });
     this.seqs.set(r.id, 0);
@@ -282,7 +287,17 @@ export class RunStore {
       summary: parse<RunRecord['summary']>(row.summary), error: (row.error as string) ?? null, progress: parse<RunRecord['progress']>(row.progress), host: row.host as string,
       runDir: row.run_dir as string, createdAt: row.created_at as number, startedAt: (row.started_at as number) ?? null,
       finishedAt: (row.finished_at as number) ?? null,
+      name: (row.name as string) ?? null, tags: parse<string[]>(row.tags) ?? [], note: (row.note as string) ?? '', sweep: parse<RunRecord['sweep']>(row.sweep),
     };
+  }
+
+  /** Sets a run's name, tags and/or note (fields left out stay as they are). */
+  annotate(id: string, change: { name?: string | null; tags?: string[]; note?: string }): void {
+    this.tx(() => {
+      if (change.name !== undefined) this.db.run(`UPDATE runs SET name = ? WHERE id = ?`, [change.name || null, id]);
+      if (change.tags !== undefined) this.db.run(`UPDATE runs SET tags = ? WHERE id = ?`, [stringifyJson([...new Set(change.tags)]), id]);
+      if (change.note !== undefined) this.db.run(`UPDATE runs SET note = ? WHERE id = ?`, [change.note, id]);
+    });
   }
 
   getRun(id: string): RunRecord | undefined {

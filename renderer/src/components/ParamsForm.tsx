@@ -1,4 +1,7 @@
 // A params form generated from the lab's schema description, validated as the user types.
+// Fields the user changed are marked (and kept when the preset changes); each field's help
+// opens from a button, so it is reachable from the keyboard, not only on hover.
+import { useState } from 'react';
 import type { LabInfo } from '../../../common/api';
 import { listFieldValue, listItems, type ParamField, type PresetName } from '../../../common/lab';
 
@@ -28,16 +31,34 @@ export function presetValues(lab: LabInfo, preset: PresetName): Record<string, s
   return out;
 }
 
-export function ParamsForm({ lab, values, onChange }: { lab: LabInfo; values: Record<string, string>; onChange: (v: Record<string, string>) => void }) {
+/**
+ * The form for a preset with the user's edits: `edited` names the fields changed by hand,
+ * which keep their value when the preset changes (the others take the new preset's).
+ */
+export function valuesForPreset(lab: LabInfo, preset: PresetName, current: Record<string, string>, edited: ReadonlySet<string>): Record<string, string> {
+  const base = presetValues(lab, preset);
+  for (const name of edited) if (name in current) base[name] = current[name];
+  return base;
+}
+
+export function ParamsForm({ lab, values, onChange, edited, onReset }: {
+  lab: LabInfo; values: Record<string, string>; onChange: (v: Record<string, string>, field: string) => void;
+  edited: ReadonlySet<string>; onReset: (field: string) => void;
+}) {
+  const [help, setHelp] = useState<string>();
   return (
     <div className="params-form">
       {lab.fields.filter((f) => f.name !== 'seed').map((f) => {
         const raw = values[f.name] ?? show(f.default);
         const err = fieldError(f, raw);
-        const set = (v: string) => onChange({ ...values, [f.name]: v });
+        const set = (v: string) => onChange({ ...values, [f.name]: v }, f.name);
         return (
-          <label key={f.name} className={err ? 'field invalid' : 'field'} title={f.description}>
-            <span className="field-name">{f.name}</span>
+          <label key={f.name} className={`field${err ? ' invalid' : ''}${edited.has(f.name) ? ' edited' : ''}`}>
+            <span className="field-name">{f.name}
+              {f.description && <button type="button" className="help" aria-expanded={help === f.name} aria-label={`what is ${f.name}?`}
+                onClick={(e) => { e.preventDefault(); setHelp(help === f.name ? undefined : f.name); }}>?</button>}
+              {edited.has(f.name) && <button type="button" className="link" title="back to the preset's value" onClick={(e) => { e.preventDefault(); onReset(f.name); }}>edited · reset</button>}
+            </span>
             {f.kind === 'enum' ? (
               <select value={raw} onChange={(e) => set(e.target.value)}>{f.options!.map((o) => <option key={o}>{o}</option>)}</select>
             ) : f.kind === 'boolean' ? (
@@ -46,6 +67,7 @@ export function ParamsForm({ lab, values, onChange }: { lab: LabInfo; values: Re
               <input name={f.name} value={raw} inputMode="decimal" onChange={(e) => set(e.target.value)} />
             )}
             <span className="field-hint">{err ?? (f.min !== undefined ? `${f.min} – ${f.max}` : f.description)}</span>
+            {help === f.name && <span className="field-help" role="note">{f.description}</span>}
           </label>
         );
       })}

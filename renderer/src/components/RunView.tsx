@@ -2,14 +2,16 @@
 import { useState } from 'react';
 import type { LabInfo, RunDetail } from '../../../common/api';
 import { api } from '../bridge';
-import { formatMetric, metricLabel, metricUnit } from '../../../common/metrics';
+import { axisUnitLabel, formatMetric, metricLabel, metricUnit } from '../../../common/metrics';
 import { MetricChart } from '../charts/MetricChart';
 import { PANELS } from '../panels';
+import { PanelInteractive } from '../panels/interactive';
 import { Progress } from './Progress';
 import { ErrorBoundary } from './ErrorBoundary';
+import { MetricsTable } from './MetricsTable';
 
 /** The run's result: its key metrics by name and unit, its checks (marked where a check is not meant for this preset), every metric on request. */
-function Summary({ detail, lab }: { detail: RunDetail; lab?: LabInfo }) {
+export function Summary({ detail, lab }: { detail: RunDetail; lab?: LabInfo }) {
   const s = detail.run.summary!;
   const info = lab?.metricInfo;
   const keys = (lab?.keyMetrics ?? []).filter((k) => k in s.metrics);
@@ -28,7 +30,7 @@ function Summary({ detail, lab }: { detail: RunDetail; lab?: LabInfo }) {
         );
       })}
       {all.length > keys.length && (
-        <details className="all-metrics"><summary>all {all.length} metrics</summary><div className="summary">{all.map(metric)}</div></details>
+        <details className="all-metrics"><summary>all {all.length} metrics</summary><MetricsTable metrics={s.metrics} info={info} /></details>
       )}
     </div>
   );
@@ -49,17 +51,24 @@ function RunFiles({ detail }: { detail: RunDetail }) {
   );
 }
 
-export function RunView({ detail, lab }: { detail: RunDetail; lab?: LabInfo }) {
+/** The run page; `report` draws it for a static HTML report (no host: no Report button, query widgets disabled). */
+export function RunView({ detail, lab, report = false }: { detail: RunDetail; lab?: LabInfo; report?: boolean }) {
   const Panel = PANELS[detail.run.lab];
   return (
     <div className="run-view">
       <Progress detail={detail} />
-      <RunFiles detail={detail} />
+      {!report && <RunFiles detail={detail} />}
       {detail.run.summary && <Summary detail={detail} lab={lab} />}
-      {Panel && <ErrorBoundary what={`${detail.run.lab} panel`} resetKey={detail.run.id}><Panel detail={detail} /></ErrorBoundary>}
+      {Panel && (
+        <ErrorBoundary what={`${detail.run.lab} panel`} resetKey={detail.run.id}>
+          <PanelInteractive.Provider value={!report}><Panel detail={detail} /></PanelInteractive.Provider>
+        </ErrorBoundary>
+      )}
       <div className="charts">
         {Object.entries(detail.metrics).filter(([, pts]) => pts.length > 1).map(([name, pts]) => (
-          <ErrorBoundary key={name} what={`chart ${name}`} resetKey={detail.run.id}><MetricChart title={name} series={[{ label: detail.run.id, points: pts }]} /></ErrorBoundary>
+          <ErrorBoundary key={name} what={`chart ${name}`} resetKey={detail.run.id}>
+            <MetricChart metric={name} title={metricLabel(name, lab?.metricInfo)} yLabel={axisUnitLabel(metricUnit(name, lab?.metricInfo))} series={[{ label: detail.run.id, points: pts }]} />
+          </ErrorBoundary>
         ))}
       </div>
       {detail.logs.length > 0 && (

@@ -1,4 +1,5 @@
-// A confusion matrix drawn on a canvas: rows are true classes, columns predictions.
+// A confusion matrix drawn on a canvas: rows are true classes, columns predictions, each axis
+// titled. Drawn on white like the other figures, so it reads the same in either theme.
 import { useEffect, useRef } from 'react';
 
 export function ConfusionMatrix({ classes, matrix, size = 360 }: { classes: readonly string[]; matrix: number[][]; size?: number }) {
@@ -6,10 +7,14 @@ export function ConfusionMatrix({ classes, matrix, size = 360 }: { classes: read
   useEffect(() => {
     const c = ref.current; if (!c) return;
     const g = c.getContext('2d')!;
-    const n = classes.length, pad = 70, cell = (size - pad) / n;
+    const n = classes.length, pad = 84, cell = (size - pad) / n;
     const dpr = window.devicePixelRatio || 1;
     c.width = size * dpr; c.height = size * dpr; g.scale(dpr, dpr);
-    g.clearRect(0, 0, size, size);
+    g.fillStyle = '#fff'; g.fillRect(0, 0, size, size);
+    g.font = '600 11px system-ui, sans-serif'; g.fillStyle = '#111827';
+    g.textAlign = 'center'; g.textBaseline = 'top';
+    g.fillText('predicted class →', pad + (size - pad) / 2, 2);
+    g.save(); g.translate(2, pad + (size - pad) / 2); g.rotate(-Math.PI / 2); g.fillText('← true class', 0, 0); g.restore();
     g.font = '11px system-ui, sans-serif';
     for (let i = 0; i < n; i++) {
       const rowTotal = matrix[i].reduce((a, b) => a + b, 0) || 1;

@@ -5,6 +5,7 @@ import type { RunDetail } from '../../../common/api';
 import { lastSampleOf } from '../../../common/lab-contract';
 import { activationCodecQueries, activationCodecSamples } from '../../../common/labs/activation-codec';
 import { api } from '../bridge';
+import { STATIC_NOTE, useInteractive } from './interactive';
 import { ImageStrip } from './ImageStrip';
 import { fileToModelInput } from './imageFile';
 import { formatMetric } from '../../../common/metrics';
@@ -24,6 +25,7 @@ export function ActivationCodecPanel({ detail }: { detail: RunDetail }) {
   const m = detail.run.summary?.metrics;
   const p = detail.run.params as { batchSize: number; bitDepth: number; fineTuneCoder: string; transform: string; trainCodec: boolean; lambda: number };
   const [layer, setLayer] = useState(0);
+  const interactive = useInteractive();
   const [mine, setMine] = useState<{ input: number[]; out: Compressed; note: string }>();
   const [err, setErr] = useState<string>();
   const hist = hists?.[layer];
@@ -57,9 +59,10 @@ export function ActivationCodecPanel({ detail }: { detail: RunDetail }) {
         <div className="chart-box">
           <h3>Bits per activation by layer and coder</h3>
           <ResponsiveContainer width="100%" height={240}>
-            <BarChart data={layers.map((l) => ({ ...l, layer: `${l.layer} (${(l.activations / l.tensors / 1000).toFixed(1)}k/tensor)` }))}>
-              <CartesianGrid strokeDasharray="3 3" stroke="#e5e7eb" />
-              <XAxis dataKey="layer" tick={{ fontSize: 11 }} /><YAxis tick={{ fontSize: 11 }} domain={[0, 'auto']} />
+            <BarChart margin={{ bottom: 14, left: 10 }} data={layers.map((l) => ({ ...l, layer: `${l.layer} (${(l.activations / l.tensors / 1000).toFixed(1)}k/tensor)` }))}>
+              <CartesianGrid strokeDasharray="3 3" />
+              <XAxis dataKey="layer" tick={{ fontSize: 11 }} label={{ value: 'layer (activations per tensor)', position: 'insideBottom', offset: -10, fontSize: 11 }} />
+              <YAxis tick={{ fontSize: 11 }} domain={[0, 'auto']} label={{ value: 'bits per activation', angle: -90, position: 'insideLeft', fontSize: 11, style: { textAnchor: 'middle' } }} />
               <Tooltip formatter={(v) => Number(v).toFixed(3)} /><Legend wrapperStyle={{ fontSize: 11 }} />
               {(['raw', 'eg4', 'seg', 'gaussian'] as const).map((k) => <Bar key={k} dataKey={k} name={k === 'seg' ? 'symmetric EG' : k === 'eg4' ? 'EG-4' : k} fill={COLORS[k]} isAnimationActive={false} />)}
             </BarChart>
@@ -71,10 +74,10 @@ export function ActivationCodecPanel({ detail }: { detail: RunDetail }) {
           <h3>Activation histogram, {hist!.layer}: before and after the transform, with the fitted Gaussians
             <select value={layer} onChange={(e) => setLayer(Number(e.target.value))} style={{ marginLeft: 8 }}>{hists.map((h, i) => <option key={h.layer} value={i}>{h.layer}</option>)}</select></h3>
           <ResponsiveContainer width="100%" height={240}>
-            <ComposedChart data={histData}>
-              <CartesianGrid strokeDasharray="3 3" stroke="#e5e7eb" />
-              <XAxis dataKey="level" type="number" domain={[0, 'dataMax']} tick={{ fontSize: 11 }} />
-              <YAxis scale="log" domain={[1, 'auto']} allowDataOverflow tick={{ fontSize: 11 }} />
+            <ComposedChart data={histData} margin={{ bottom: 14, left: 10 }}>
+              <CartesianGrid strokeDasharray="3 3" />
+              <XAxis dataKey="level" type="number" domain={[0, 'dataMax']} tick={{ fontSize: 11 }} allowDecimals={false} label={{ value: 'quantized level', position: 'insideBottom', offset: -10, fontSize: 11 }} />
+              <YAxis scale="log" domain={[1, 'auto']} allowDataOverflow tick={{ fontSize: 11 }} label={{ value: 'count (log)', angle: -90, position: 'insideLeft', fontSize: 11, style: { textAnchor: 'middle' } }} />
               <Tooltip /><Legend wrapperStyle={{ fontSize: 11 }} />
               <Bar dataKey="after" name="after transform (coded)" fill="#93c5fd" isAnimationActive={false} />
               <Line dataKey="before" name="before transform" stroke="#6b7280" strokeDasharray="4 3" dot={false} isAnimationActive={false} connectNulls />
@@ -93,10 +96,10 @@ export function ActivationCodecPanel({ detail }: { detail: RunDetail }) {
         <div className="chart-box">
           <h3>Rate–distortion of the MSE codec (bits counted from the bytes)</h3>
           <ResponsiveContainer width="100%" height={240}>
-            <LineChart data={rd.points} margin={{ right: 16 }}>
-              <CartesianGrid strokeDasharray="3 3" stroke="#e5e7eb" />
-              <XAxis dataKey="bpp" type="number" domain={['auto', 'auto']} tick={{ fontSize: 11 }} label={{ value: 'bpp', position: 'insideBottomRight', fontSize: 11 }} />
-              <YAxis dataKey="psnrDb" domain={['auto', 'auto']} tick={{ fontSize: 11 }} label={{ value: 'PSNR dB', angle: -90, position: 'insideLeft', fontSize: 11 }} />
+            <LineChart data={rd.points} margin={{ right: 16, bottom: 14, left: 10 }}>
+              <CartesianGrid strokeDasharray="3 3" />
+              <XAxis dataKey="bpp" type="number" domain={['auto', 'auto']} tick={{ fontSize: 11 }} label={{ value: 'rate (bpp)', position: 'insideBottom', offset: -10, fontSize: 11 }} />
+              <YAxis dataKey="psnrDb" domain={['auto', 'auto']} tick={{ fontSize: 11 }} label={{ value: 'PSNR (dB)', angle: -90, position: 'insideLeft', fontSize: 11, style: { textAnchor: 'middle' } }} />
               <Tooltip formatter={(v) => Number(v).toFixed(3)} /><Legend wrapperStyle={{ fontSize: 11 }} />
               <Line dataKey="psnrDb" name="codec (float activations)" stroke="#111827" isAnimationActive={false} />
               <Scatter data={[rd.withActivations]} dataKey="psnrDb" name={`λ=${rd.withActivations.lambda}, coded activations`} fill="#dc2626" isAnimationActive={false} />
@@ -108,9 +111,10 @@ export function ActivationCodecPanel({ detail }: { detail: RunDetail }) {
       {detail.run.status === 'succeeded' && (
         <div className="chart-box">
           <h3>Your image</h3>
-          <label className="dropzone" onDragOver={(e) => e.preventDefault()} onDrop={(e) => { e.preventDefault(); void onFile(e.dataTransfer.files[0]); }}>
-            Drop a PNG or JPEG here, or <input type="file" accept="image/png,image/jpeg" data-testid="image-input" onChange={(e) => void onFile(e.target.files?.[0])} />
+          <label className="dropzone" onDragOver={(e) => e.preventDefault()} onDrop={(e) => { e.preventDefault(); if (interactive) void onFile(e.dataTransfer.files[0]); }}>
+            Drop a PNG or JPEG here, or <input type="file" accept="image/png,image/jpeg" data-testid="image-input" disabled={!interactive} onChange={(e) => void onFile(e.target.files?.[0])} />
           </label>
+          {!interactive && <p className="muted static-note" data-testid="static-note">Compressing your own image is disabled in {STATIC_NOTE}.</p>}
           {err && <p className="error" role="alert">{err}</p>}
           {mine && (
             <div data-testid="my-image">

@@ -19,7 +19,7 @@ const pct = (v: number) => (100 * v).toFixed(1);
 const AGG_LABEL: Record<string, string> = { mean: 'mean', cm: 'coord. median', cwtm: 'trimmed mean', rfa: 'geometric median', krum: 'Krum', cc: 'centered clipping' };
 const AXIS_LABEL: Record<Axis, string> = { round: 'round', epoch: 'epoch', bytes: 'uplink bytes per worker' };
 
-/** Red (0.5, chance on the binary task) → yellow → green (≥ 0.9). */
+/** Red (0.5, chance on the binary task) → yellow → green (≥ 0.9); light enough (65–85 % lightness) for dark text in either theme. */
 function accColour(acc: number): string {
   const x = Math.max(0, Math.min(1, (acc - 0.5) / 0.4));
   const hue = 120 * x;
@@ -155,7 +155,7 @@ export function ByzMomentumPanel({ detail }: { detail: RunDetail }) {
                       const cell = cells.find((c) => c.method === m && c.attack === at && c.aggregator === ag && c.attackMode !== 'state');
                       if (!cell) return <td key={ag} className="num muted">·</td>;
                       if (cell.refused) return <td key={ag} className="num muted" title={cell.refused}>refused</td>;
-                      return <td key={ag} className="num" title={`γ = ${cell.gamma}`} style={{ background: accColour(cell.acc!), cursor: 'pointer', outline: cell.key === focused ? '2px solid #111' : undefined }} onClick={() => setFocus(cell.key)}>{pct(cell.acc!)}</td>;
+                      return <td key={ag} className="num" title={`γ = ${cell.gamma}`} style={{ background: accColour(cell.acc!), color: '#111827', cursor: 'pointer', outline: cell.key === focused ? '2px solid #111' : undefined }} onClick={() => setFocus(cell.key)}>{pct(cell.acc!)}</td>;
                     })}</tr>
                   ))}
                 </tbody>

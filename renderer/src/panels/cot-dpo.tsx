@@ -7,6 +7,7 @@ import { samplesOf as samplesOfKind } from '../../../common/lab-contract';
 import { cotDpoQueries, cotDpoSamples } from '../../../common/labs/cot-dpo';
 import { MetricChart } from '../charts/MetricChart';
 import { api } from '../bridge';
+import { STATIC_NOTE, useInteractive } from './interactive';
 import { DrawPad } from './DrawPad';
 
 type Variant = z.output<typeof cotDpoSamples.variant>;
@@ -57,7 +58,8 @@ export function CotDpoPanel({ detail }: { detail: RunDetail }) {
   const rounds = samplesOf(detail, 'pair-stats').filter((x) => (x.tag ?? 'dpo') === 'dpo');
   const stats = rounds.at(-1);
   const labels = variantLabels(stats?.rounds ?? 1);
-  const canQuery = detail.run.status === 'succeeded';
+  const interactive = useInteractive();
+  const canQuery = detail.run.status === 'succeeded' && interactive;
   const [picked, setPicked] = useState(0);
   const [mode, setMode] = useState<'heldout' | 'draw'>('heldout');
   const [drawn, setDrawn] = useState<(number[] | null)[]>([null, null, null]);
@@ -107,7 +109,8 @@ export function CotDpoPanel({ detail }: { detail: RunDetail }) {
 
       <div>
         <h3>Chain inspector</h3>
-        {!canQuery && <p className="muted">Sampling chains needs the trained models: available when the run has succeeded.</p>}
+        {!interactive ? <p className="muted static-note" data-testid="static-note">Sampling chains is disabled in {STATIC_NOTE}.</p>
+          : !canQuery && <p className="muted">Sampling chains needs the trained models: available when the run has succeeded.</p>}
         <div className="row">
           <label><input type="radio" checked={mode === 'heldout'} onChange={() => setMode('heldout')} /> held-out question</label>
           <label><input type="radio" checked={mode === 'draw'} onChange={() => setMode('draw')} /> draw your own digits</label>

@@ -8,7 +8,9 @@ import type { RunDetail } from '../../../common/api';
 import { samplesOf as samplesOfKind } from '../../../common/lab-contract';
 import { ecDitQueries, ecDitSamples } from '../../../common/labs/ec-dit';
 import { api } from '../bridge';
+import { STATIC_NOTE, useInteractive } from './interactive';
 import { ImageStrip } from './ImageStrip';
+import { readableTextOn } from '../charts/contrast';
 
 type RoutingBatch = z.output<typeof ecDitSamples.routing>;
 type Spear = z.output<typeof ecDitSamples.spearman>;
@@ -128,7 +130,8 @@ export function EcDitPanel({ detail }: { detail: RunDetail }) {
     setErr(undefined); setBusy(true);
     api.query(detail.run.id, 'generate', { classes, seed }).then((r) => { setGenerated(r as Generated); setStep(Number.MAX_SAFE_INTEGER); }, (e: Error) => setErr(e.message)).finally(() => setBusy(false));
   };
-  const canQuery = detail.run.status === 'succeeded';
+  const interactive = useInteractive();
+  const canQuery = detail.run.status === 'succeeded' && interactive;
   const hovered = hover && batches.find((b) => b.model === hover.model);
   const hoverProbs = hovered && hover ? hovered.frames[s]?.routing[l]?.probs.slice((hover.image * 49 + hover.patch) * experts, (hover.image * 49 + hover.patch + 1) * experts) : undefined;
   const dense = generated?.models.dense as { images: number[] } | undefined;
@@ -167,7 +170,8 @@ export function EcDitPanel({ detail }: { detail: RunDetail }) {
           ))}
           <label>seed <input type="number" value={seed} min={0} onChange={(e) => setSeed(Math.max(0, Math.trunc(Number(e.target.value) || 0)))} style={{ width: 64 }} /></label>
           <button disabled={!canQuery || busy || !classes.length} onClick={generate} data-testid="generate">{busy ? 'generating…' : 'Generate a batch'}</button>
-          {!canQuery && <span className="muted small">(generation needs the trained models: available when the run has succeeded; until then the run's first sampling batch is shown)</span>}
+          {!interactive ? <span className="muted small static-note" data-testid="static-note">Generating is disabled in {STATIC_NOTE}; the run&apos;s own sampling batch is shown.</span>
+            : !canQuery && <span className="muted small">(generation needs the trained models: available when the run has succeeded; until then the run's first sampling batch is shown)</span>}
         </div>
         {err && <p className="error">{err}</p>}
         {batches.length > 0 && <>
@@ -180,7 +184,7 @@ export function EcDitPanel({ detail }: { detail: RunDetail }) {
               {Array.from({ length: experts }, (_, e) => <option key={e} value={e}>patches expert {e} took</option>)}
             </select></label>
           </div>
-          <div className="legend row small">{expert === null ? <>experts per patch: {Array.from({ length: experts + 1 }, (_, k) => { const [r, g, b] = heat(k / experts); return <span key={k} className="swatch" style={{ background: k ? `rgb(${r},${g},${b})` : '#fff' }}>{k}</span>; })}</> : <>highlighted: patches expert {expert} processed</>}</div>
+          <div className="legend row small">{expert === null ? <>experts per patch: {Array.from({ length: experts + 1 }, (_, k) => { const [r, g, b] = heat(k / experts); const rgb: [number, number, number] = k ? [r, g, b] : [255, 255, 255]; return <span key={k} className="swatch" style={{ background: `rgb(${rgb.join(',')})`, color: readableTextOn(rgb) }}>{k}</span>; })}</> : <>highlighted: patches expert {expert} processed</>}</div>
           <div className="row routing">
             {batches.map((b) => (
               <div key={b.model}>

@@ -4,6 +4,7 @@ import type { RunDetail } from '../../../common/api';
 import { lastSampleOf } from '../../../common/lab-contract';
 import { referenceClassifierQueries, referenceClassifierSamples } from '../../../common/labs/reference-classifier';
 import { api } from '../bridge';
+import { STATIC_NOTE, useInteractive } from './interactive';
 import { ConfusionMatrix } from './ConfusionMatrix';
 import { DrawPad } from './DrawPad';
 
@@ -14,6 +15,7 @@ export function ReferenceClassifierPanel({ detail }: { detail: RunDetail }) {
   const [pred, setPred] = useState<Prediction>();
   const [err, setErr] = useState<string>();
   const canQuery = detail.run.status === 'succeeded';
+  const interactive = useInteractive();
   return (
     <div className="panel panel-classifier">
       <div>
@@ -23,7 +25,7 @@ export function ReferenceClassifierPanel({ detail }: { detail: RunDetail }) {
       {canQuery && (
         <div>
           <h3>Try it: draw a digit</h3>
-          <DrawPad onDigit={(pixels) => { setErr(undefined); api.query(detail.run.id, 'classify', { pixels }).then((r) => setPred(r as Prediction), (e: Error) => setErr(e.message)); }} />
+          {!interactive ? <p className="muted static-note" data-testid="static-note">The draw pad is disabled in {STATIC_NOTE}.</p> : <DrawPad onDigit={(pixels) => { setErr(undefined); api.query(detail.run.id, 'classify', { pixels }).then((r) => setPred(r as Prediction), (e: Error) => setErr(e.message)); }} />}
           {err && <p className="error">{err}</p>}
           {pred && (
             <div className="prediction" data-testid="prediction">
