@@ -54,8 +54,8 @@ export interface RunRecord {
   name: string | null;
   tags: string[];
   note: string;
-  /** The sweep the run belongs to: its id and the param it varies (the run's value is in params). */
-  sweep: { id: string; param: string } | null;
+  /** The sweep the run belongs to: its id, the param it varies, its values and seeds (the run's own value is in params). */
+  sweep: { id: string; param: string; values: unknown[]; seeds: number[] } | null;
 }
 
 export interface MetricPoint { step: number; value: number }

@@ -2,9 +2,8 @@
 // sizes typed as a list; the headline table, the accuracy curves (by round and by bytes),
 // a configuration's curves for every γ and its worker strip.
 import { expect, test, type Page } from '@playwright/test';
-import { openLab } from './open-lab';
+import { openLab, paramField as field } from './open-lab';
 
-const field = (page: Page, name: string) => page.locator('label.field').filter({ has: page.locator('.field-name', { hasText: new RegExp(`^${name}$`) }) });
 
 test('byz-momentum: refusal, smoke run, headline table, curves, worker strip', async ({ page }) => {
   const errors = await openLab(page, 'byz-momentum', 'Byzantine-robust compressed SGD with momentum');

@@ -8,8 +8,8 @@ test('deep links: the URL follows the run shown, Back returns, a link opens it',
   await page.getByTestId('lab-reference-classifier').click();
   const rows = page.locator('tr[data-status]');
   await expect(rows.nth(1)).toBeVisible(); // earlier specs left at least two runs here
-  const first = (await rows.nth(0).locator('td.mono').innerText()).trim();
-  const second = (await rows.nth(1).locator('td.mono').innerText()).trim();
+  const first = (await rows.nth(0).locator('td:nth-child(2) .mono').innerText()).trim();
+  const second = (await rows.nth(1).locator('td:nth-child(2) .mono').innerText()).trim();
   await expect(page).toHaveURL(new RegExp(`#lab=reference-classifier&run=${first}$`));
   await rows.nth(1).click();
   await expect(page).toHaveURL(new RegExp(`run=${second}$`));

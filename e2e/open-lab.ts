@@ -11,3 +11,6 @@ export async function openLab(page: Page, labId: string, heading: string): Promi
   await expect(page.getByRole('heading', { name: heading })).toBeVisible();
   return errors;
 }
+
+/** A field of the params form, by its param name. */
+export const paramField = (page: Page, name: string) => page.locator(`label.field[data-field="${name}"]`);

@@ -27,7 +27,7 @@ test('runs table: sort, search, keyboard, delete with confirmation', async ({ pa
   await expect(rows.nth(2)).toHaveClass(/active/);
   // Delete asks first; Keep keeps; Delete removes the run.
   const victim = rows.filter({ hasText: 'cancelled' }).first();
-  const id = (await victim.locator('td.mono').innerText()).trim();
+  const id = (await victim.locator('td:nth-child(2) .mono').innerText()).trim();
   await victim.getByTestId('delete').click();
   await victim.getByRole('button', { name: 'Keep' }).click();
   await expect(rows).toHaveCount(total);

@@ -89,7 +89,7 @@ describe('JobService', () => {
     const runs = jobs.startSweep({ lab: 'fixture-slow', preset: 'smoke', param: 'steps', values: [5, 10], seeds: [3, 4], params: {} });
     expect(runs.map((r) => [r.params.steps, r.seed])).toEqual([[5, 3], [5, 4], [10, 3], [10, 4]]);
     expect(new Set(runs.map((r) => r.sweep?.id)).size).toBe(1);
-    expect(runs[0].sweep).toMatchObject({ param: 'steps', id: expect.stringMatching(/^sweep-/) });
+    expect(runs[0].sweep).toMatchObject({ param: 'steps', id: expect.stringMatching(/^sweep-/), values: [5, 10], seeds: [3, 4] });
     expect(jobs.runningCount).toBe(1); // the budget holds one at a time
     expect(jobs.queuedCount).toBe(3);
     const done = await Promise.all(runs.map((r) => jobs.waitFor(r.id)));

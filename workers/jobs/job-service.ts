@@ -169,7 +169,7 @@ export class JobService {
     for (const r of runs) {
       try { this.resolve(r.request); } catch (e) { throw new Error(`sweep: ${req.param} = ${JSON.stringify(r.value)}: ${(e as Error).message}`); }
     }
-    const sweep = { id: `sweep-${newRunId()}`, param: req.param };
+    const sweep = { id: `sweep-${newRunId()}`, param: req.param, values: req.values, seeds: req.seeds };
     return runs.map((r) => this.start(r.request, sweep));
   }
 

@@ -53,7 +53,7 @@ export function ParamsForm({ lab, values, onChange, edited, onReset }: {
         const err = fieldError(f, raw);
         const set = (v: string) => onChange({ ...values, [f.name]: v }, f.name);
         return (
-          <label key={f.name} className={`field${err ? ' invalid' : ''}${edited.has(f.name) ? ' edited' : ''}`}>
+          <label key={f.name} data-field={f.name} className={`field${err ? ' invalid' : ''}${edited.has(f.name) ? ' edited' : ''}`}>
             <span className="field-name">{f.name}
               {f.description && <button type="button" className="help" aria-expanded={help === f.name} aria-label={`what is ${f.name}?`}
                 onClick={(e) => { e.preventDefault(); setHelp(help === f.name ? undefined : f.name); }}>?</button>}

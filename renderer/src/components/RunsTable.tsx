@@ -123,13 +123,11 @@ export function RunsTable({ runs, selected, active, onOpen, onToggle, onSelectMa
             {shown.map((r) => {
               if (!('id' in r)) {
                 const done = r.members.filter((m) => FINISHED.has(m.status)).length;
-                const param = r.members[0].sweep!.param;
-                const values = [...new Set(r.members.map((m) => JSON.stringify(m.params[param])))];
-                const seeds = [...new Set(r.members.map((m) => m.seed))];
+                const { param, values, seeds } = r.members[0].sweep!;
                 return (
                   <tr key={r.sweep} className="sweep-row" data-testid="sweep-row">
                     <td colSpan={COLUMNS}>
-                      sweep of <b>{param}</b> = {values.join(', ')} × seeds {seeds.join(', ')} · {done} of {r.members.length} finished{' '}
+                      sweep of <b>{param}</b> = {values.map((v) => JSON.stringify(v)).join(', ')} × seeds {seeds.join(', ')} · {done} of {r.members.length} finished{' '}
                       <button className="link" onClick={() => onSelectMany(r.members.map((m) => m.id))}>select</button>{' '}
                       <button className="link" onClick={() => onCompare(r.members.map((m) => m.id))} data-testid="sweep-compare">compare</button>
                     </td>
