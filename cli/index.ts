@@ -1,7 +1,7 @@
-// `benchtop`: list, run, report, web. Invalid params exit 2 with one line naming the field;
+// `benchtop`: list, run, report, export, import, web. Invalid params exit 2 with one line naming the field;
 // a failed run exits 1. `run --json` prints exactly one JSON object on stdout.
 import { resolve, basename, dirname } from 'node:path';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { UsageError, checkOutFolder, parseArgs, parsePort, parseSeed, type ParsedArgs } from './args';
 import { LAB_SPECS, findLabSpec } from '../common/labs';
 import { PRESET_NAMES, ParamsError, describeParams, listFieldValue, resolveParams, type PresetName } from '../common/lab';
@@ -9,6 +9,7 @@ import { openServices, rendererDir } from './services';
 import { startWebHost } from './web-host';
 import { createHandlers } from '../workers/jobs/api-handlers';
 import { reportPath, writeReport } from '../workers/jobs/report';
+import { ARCHIVE_SUFFIX, exportRun, importRun } from '../workers/jobs/run-archive';
 import { parseJson, stringifyJson } from '../common/json';
 import { RunStore } from '../workers/jobs/run-store';
 import { benchtopHome, dbPath } from '../workers/runtime/paths';
@@ -19,6 +20,8 @@ const USAGE = `benchtop ${VERSION}
   benchtop list [--json]
   benchtop run <lab> [--preset smoke|default|paper] [--seed N] [--set key=value ...] [--out DIR] [--json]
   benchtop report <runId | runDir> [--output FILE]
+  benchtop export <runId> [--output FILE]     a finished run as one archive (${ARCHIVE_SUFFIX})
+  benchtop import <archive>                   an exported run, as a new run in this store
   benchtop web [--port N]`;
 
 /** A --set value: a number, a boolean, a JSON array or object (`models=["ec","tc"]`), else the
@@ -149,6 +152,31 @@ async function cmdReport(args: ParsedArgs): Promise<number> {
   return 0;
 }
 
+/** The store of BENCHTOP_HOME, opened for one command, closed after it. */
+function withStore<T>(fn: (store: RunStore, home: string) => T): T {
+  const home = benchtopHome();
+  const store = new RunStore(dbPath(home));
+  try { return fn(store, home); } finally { store.close(); }
+}
+
+async function cmdExport(args: ParsedArgs): Promise<number> {
+  const id = args.positional[0];
+  if (!RUN_ID.test(id)) throw new UsageError(`"${id}" is not a run id (as \`benchtop run --json\` and the app show it)`);
+  if (args.values.output?.trim() === '') throw new UsageError('--output needs a file name');
+  const out = withStore((store) => exportRun(store, id, args.values.output !== undefined ? resolve(args.values.output) : undefined));
+  process.stdout.write(`${out.path}\n`);
+  return 0;
+}
+
+async function cmdImport(args: ParsedArgs): Promise<number> {
+  const file = resolve(args.positional[0]);
+  if (!existsSync(file)) { process.stderr.write(`no file ${file}\n`); return 2; }
+  if (statSync(file).isDirectory()) { process.stderr.write(`${file} is a folder, not a run archive (${ARCHIVE_SUFFIX})\n`); return 2; }
+  const run = withStore((store, home) => importRun(store, home, readFileSync(file), file));
+  process.stdout.write(`${run.id}\n`);
+  return 0;
+}
+
 let outputClosed = false;
 const outputClosedListeners: (() => void)[] = [];
 /** Runs `fn` once if stdout or stderr loses its reader (EPIPE). */
@@ -177,6 +205,8 @@ export async function main(argv: string[]): Promise<number> {
       case 'run': return await cmdRun(args);
       case 'web': return await cmdWeb(args);
       case 'report': return await cmdReport(args);
+      case 'export': return await cmdExport(args);
+      case 'import': return await cmdImport(args);
       default: throw new UsageError(`unknown command "${args.command}"`);
     }
   } catch (err) {

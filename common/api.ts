@@ -30,6 +30,8 @@ export interface Provenance {
   seed: number;
   node: string;
   platform: string;
+  /** The lab's codeVersion when the run was made (absent on runs from before it was recorded: read as 1). */
+  labCodeVersion?: number;
 }
 
 export interface RunRecord {
@@ -107,6 +109,18 @@ export const startSweepRequest = z.object({
   seeds: z.array(z.number().int().min(0).max(2 ** 31 - 1)).min(1, 'give at least one seed').max(10, 'at most 10 seeds'),
 }).strict();
 export type StartSweepRequest = z.input<typeof startSweepRequest>;
+
+/** One piece of a run archive sent for import (base64, at most 4 MiB of bytes each, in order). */
+export const importChunk = z.object({
+  upload: z.string().regex(/^[a-z0-9]{8,40}$/, 'not an upload id'),
+  index: z.number().int().min(0).max(200),
+  base64: z.string().max(6 * 2 ** 20, 'a chunk is over 4 MiB').regex(/^[A-Za-z0-9+/]*={0,2}$/, 'a chunk is not base64'),
+  last: z.boolean(),
+  fileName: z.string().max(260),
+}).strict();
+export type ImportChunk = z.input<typeof importChunk>;
+/** Bytes of an archive per import chunk. */
+export const IMPORT_CHUNK_BYTES = 4 * 2 ** 20;
 export const queryRequest = z.object({ runId: runIdArg, name: z.string().min(1).max(64), args: z.unknown() });
 export const artifactRequest = z.object({ runId: runIdArg, name: z.string().min(1).max(200) });
 
@@ -121,6 +135,10 @@ export interface BenchtopApi {
   annotateRun(runId: string, change: RunAnnotation): Promise<RunRecord>;
   /** Validates every run of the sweep, then queues them all (they run within the core budget). */
   startSweep(req: StartSweepRequest): Promise<RunRecord[]>;
+  /** Writes a finished run's archive (record, events, files, checkpoint) beside the runs folder; returns its path. */
+  exportRun(runId: string): Promise<{ path: string; bytes: number }>;
+  /** Sends an archive in order; the last chunk imports it as a new run and returns it. */
+  importRunChunk(chunk: ImportChunk): Promise<{ received: number } | { run: RunRecord }>;
   /** Calls a lab query on the run's live model (reloading its checkpoint if needed). */
   query(runId: string, name: string, args: unknown): Promise<unknown>;
   /** An artifact's bytes as base64, with its mime type. */
@@ -142,6 +160,8 @@ export const API_METHODS = {
   deleteRun: z.tuple([runIdArg]),
   annotateRun: z.tuple([runIdArg, runAnnotation]),
   startSweep: z.tuple([startSweepRequest]),
+  exportRun: z.tuple([runIdArg]),
+  importRunChunk: z.tuple([importChunk]),
   query: z.tuple([runIdArg, z.string().min(1).max(64), z.unknown()]),
   readArtifact: z.tuple([runIdArg, z.string().min(1).max(200)]),
   writeReport: z.tuple([runIdArg]),

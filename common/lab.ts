@@ -31,6 +31,12 @@ export interface LabSpec<S extends z.ZodObject = z.ZodObject> {
   queries?: QuerySchemas;
   /** Worker threads the lab runs itself (granted from the shared core budget). */
   cores?: number;
+  /**
+   * The version of the lab's model code: bumped when a checkpoint or a query of an older run
+   * could no longer be served by this code. Each run records it (provenance); an imported run
+   * of another version is refused.
+   */
+  codeVersion: number;
   /** What the default preset costs on 2 cores, stated for the user. */
   defaultTime: string;
   /** Rows of docs/RESULTS.md: our metric (paper preset, 3 seeds) beside the paper's figure.

@@ -1,7 +1,7 @@
 // The byz-momentum panel: a refused aggregator names its limit; a smoke run with two step
 // sizes typed as a list; the headline table, the accuracy curves (by round and by bytes),
 // a configuration's curves for every γ and its worker strip.
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test } from '@playwright/test';
 import { openLab, paramField as field } from './open-lab';
 
 

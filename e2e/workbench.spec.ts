@@ -4,6 +4,7 @@
 // 1,920 px wide without overflow.
 import { expect, test, type Page } from '@playwright/test';
 import { openLab, paramField as field } from './open-lab';
+import { solidPng } from './solid-png';
 
 const shots = 'test-results/screenshots';
 const overflow = (page: Page) => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
@@ -107,5 +108,40 @@ test('every lab page from 1,000 to 1,920 px wide: no horizontal overflow, the wi
     if (width === 1920) expect((await page.locator('main.lab-page').boundingBox())!.width).toBeGreaterThan(1500);
     await page.screenshot({ path: `${shots}/layout-${width}.png` });
   }
+  expect(errors).toEqual([]);
+});
+
+test('a run exported as one archive imports as a new run whose model answers; a wrong file is named', async ({ page }) => {
+  const errors = await openLab(page, 'reference-classifier', 'Reference classifier');
+  const rows = page.locator('tr[data-status="succeeded"]');
+  await rows.first().click();
+  await page.getByTestId('export').click();
+  const path = (await page.getByTestId('export-path').locator('code').innerText()).replace(/ \(.*\)$/, '');
+  expect(path).toMatch(/\/exports\/.*\.benchtop-run\.tgz$/);
+  const before = await page.locator('tr[data-status]').count();
+
+  // The wrong file: a PNG, then an empty file; each named, nothing added.
+  await page.getByTestId('import-input').setInputFiles({ name: 'digit.png', mimeType: 'image/png', buffer: solidPng(28, 28, 0) });
+  await expect(page.getByTestId('import-error')).toContainText('could not import digit.png: not a Benchtop run archive (.benchtop-run.tgz): it is not gzip data');
+  await page.getByTestId('import-input').setInputFiles({ name: 'empty.tgz', mimeType: 'application/gzip', buffer: Buffer.alloc(0) });
+  await expect(page.getByTestId('import-error')).toContainText('empty.tgz is empty');
+  await expect(page.locator('tr[data-status]')).toHaveCount(before);
+
+  await page.getByTestId('import-input').setInputFiles(path);
+  await expect(page.getByTestId('import-done')).toContainText('imported');
+  await expect(page.locator('tr[data-status]')).toHaveCount(before + 1);
+  await expect(page).toHaveURL(/run=/);
+  const imported = page.locator('tr.active');
+  await expect(imported.locator('.tag')).toContainText(['imported']);
+  await expect(page.getByTestId('confusion-matrix')).toBeVisible();
+  // Its model answers: draw a "1".
+  const pad = page.getByTestId('drawpad');
+  const box = (await pad.boundingBox())!;
+  await page.mouse.move(box.x + box.width / 2, box.y + 20);
+  await page.mouse.down();
+  for (let y = 20; y <= box.height - 20; y += 6) await page.mouse.move(box.x + box.width / 2, box.y + y);
+  await page.mouse.up();
+  await expect(page.getByTestId('prediction')).toBeVisible({ timeout: 30_000 });
+  await page.screenshot({ path: `${shots}/imported-run.png`, fullPage: true });
   expect(errors).toEqual([]);
 });

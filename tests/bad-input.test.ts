@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, truncateSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
@@ -180,6 +181,12 @@ describe('bad-input corpus', () => {
       ['sweep of an unknown param', 'startSweep', [{ lab: 'reference-classifier', preset: 'smoke', param: 'nope', values: [1], seeds: [1] }], /has no param "nope"/],
       ['sweep with an invalid value', 'startSweep', [{ lab: 'reference-classifier', preset: 'smoke', param: 'epochs', values: [1, 99], seeds: [1] }], /sweep: epochs = 99: .*epochs/],
       ['sweep with no seeds', 'startSweep', [{ lab: 'reference-classifier', preset: 'smoke', param: 'epochs', values: [1], seeds: [] }], /give at least one seed/],
+      ['import: a chunk of an unknown upload', 'importRunChunk', [{ upload: 'abcdef0123', index: 3, base64: '', last: true, fileName: 'x.tgz' }], /chunk 3 of an upload this host does not know/],
+      ['import: not base64', 'importRunChunk', [{ upload: 'abcdef0124', index: 0, base64: '<script>', last: true, fileName: 'x.tgz' }], /a chunk is not base64/],
+      ['import: a bad upload id', 'importRunChunk', [{ upload: '../../x', index: 0, base64: '', last: true, fileName: 'x.tgz' }], /not an upload id/],
+      ['import: a PNG', 'importRunChunk', [{ upload: 'abcdef0125', index: 0, base64: Buffer.from('\x89PNG\r\n\x1a\n').toString('base64'), last: true, fileName: 'digit.png' }], /not a Benchtop run archive .* not gzip data/],
+      ['import: a gzip that is not a tar', 'importRunChunk', [{ upload: 'abcdef0126', index: 0, base64: gzipSync(Buffer.from('hello')).toString('base64'), last: true, fileName: 'x.tgz' }], /ends inside an entry header|bad checksum/],
+      ['export an unknown run', 'exportRun', ['nosuchrun-000000'], /no run nosuchrun-000000/],
       ['sweep too large', 'startSweep', [{ lab: 'reference-classifier', preset: 'smoke', param: 'epochs', values: Array.from({ length: 13 }, (_, i) => i + 1), seeds: [1] }], /at most 12 values/],
     ];
     for (const [name, method, rawArgs, pattern] of corpus) {

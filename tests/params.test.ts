@@ -5,7 +5,7 @@ import { referenceClassifierSpec } from '../common/labs/reference-classifier';
 import { LAB_SPECS } from '../common/labs';
 
 const spec: LabSpec = {
-  id: 't', title: 't', paper: { title: 't', arxiv: '0' }, summary: '', defaultTime: '', metrics: [], checks: [], keyMetrics: [],
+  id: 't', title: 't', paper: { title: 't', arxiv: '0' }, summary: '', defaultTime: '', metrics: [], checks: [], keyMetrics: [], codeVersion: 1,
   params: z.object({
     lr: z.number().min(0.001).max(1).default(0.1).describe('step'),
     n: z.number().int().min(1).max(10).default(3).describe('count'),

@@ -77,6 +77,7 @@ export const activationCodecSpec: LabSpec<typeof activationCodecParams> = {
     estimateErrorPct: { label: 'Gaussian estimate error', unit: 'percent' },
   },
   checkPresets: { reductionAtLeast3x: ['default', 'paper'], psnrDropUnder0p3dB: ['default', 'paper'], coderOrdering: ['default', 'paper'] },
+  codeVersion: 1,
   defaultTime: '≈ 5 min once its codec is cached (two 800-step fine-tunes: with coded activations, and the float control); the first run also trains the codec (+6 min)',
   sweeps: [
     {

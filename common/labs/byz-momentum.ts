@@ -103,6 +103,7 @@ export const byzMomentumSpec: LabSpec<typeof byzMomentumParams> = {
   keyMetrics: ['acc_ef21sgdm_alie_cwtm', 'acc_ef21_alie_cwtm', 'acc_ef21sgdm_ipm_cwtm', 'acc_ef21_ipm_cwtm'],
   metricInfo: { bytesPerRound_topk: { label: 'uplink bytes per round · top-k', unit: 'bytes' }, bytesPerRound_randk: { label: 'uplink bytes per round · rand-k', unit: 'bytes' }, bytesPerRound_dense: { label: 'uplink bytes per round · dense', unit: 'bytes' } },
   checkPresets: { momentumBeatsEf21UnderAlie: ['default', 'paper'], momentumBeatsEf21UnderIpm: ['default', 'paper'], cleanWithin1pt: ['default', 'paper'] },
+  codeVersion: 1,
   defaultTime: '≈ 5 min: six configurations × three step sizes γ, 14,000 rounds of 20 workers each (≈ 16 s a run at ~870 rounds/s)',
   reproduce: [
     { metric: 'acc_ef21sgdm_alie_cwtm', paper: 'Byz-EF21-SGDM above Byz-EF21 under ALIE, CWTM + NNM, a9a (plots; numbers unverified)', note: 'n = 20, f = 9, top-1 % of d = 785, batch 1, increment attacks.' },

@@ -110,6 +110,7 @@ export const cotDpoSpec: LabSpec<typeof cotDpoParams> = {
   keyMetrics: ['cotAcc_mixSft', 'cotAcc_dpo', 'cotAcc_dpoControl', 'dpoRewardMargin'],
   metricInfo: { pairs: { unit: 'count' }, heldOut: { unit: 'count' }, parseFail_directSft: { unit: 'fraction' }, dpoRewardMargin: { label: 'DPO reward margin' } },
   checkPresets: { cotSftBeatsDirectSftOnCot: ['default', 'paper'], dpoGainPositive: ['default', 'paper'], controlGainBelowDpoGain: ['default', 'paper'] },
+  codeVersion: 1,
   defaultTime: '≈ 10 min on 2 cores (616 s measured, seed 5: three SFT variants ≈ 5 min, 24,000 sampled chains for pairs, 3,000 held-out questions per evaluation, 24,000 chains for best-of-8 and 2 × 24,000 for the DPO and control models\' sampled accuracy); the first run also trains the judge (+1.5 min)',
   reproduce: [
     { metric: 'cotAcc_directSft', paper: 'direct-only SFT: CoT 65.6 (direct 71.1), avg of 8 benchmarks', note: 'Held-out (3,000 questions), greedy. ± is across seeds; one run\'s standard error is cotAccSe.' },

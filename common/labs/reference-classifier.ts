@@ -46,6 +46,7 @@ export const referenceClassifierSpec: LabSpec<typeof referenceClassifierParams> 
   checks: ['accuracyAbove0p97'],
   keyMetrics: ['testAccuracy', 'testLoss'],
   checkPresets: { accuracyAbove0p97: ['default', 'paper'] },
+  codeVersion: 1,
   defaultTime: '≈ 1 min on 2 cores (wasm)',
   reproduce: [
     { metric: 'testAccuracy', paper: '≥ 0.97 (our target for a judge; no paper)', note: 'Trained on the 8,000 training digits of the `mnist` package (not the 60,000 of MNIST), tested on its 2,000 held-out digits.' },

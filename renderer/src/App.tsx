@@ -4,6 +4,7 @@ import { PRESET_NAMES, type PresetName } from '../../common/lab';
 import { api, onConnectionChange } from './bridge';
 import { formToParams, ParamsForm, presetValues, valuesForPreset } from './components/ParamsForm';
 import { SweepForm } from './components/SweepForm';
+import { ImportButton } from './components/RunArchive';
 import { RunsTable } from './components/RunsTable';
 import { RunView } from './components/RunView';
 import { CompareView } from './components/CompareView';
@@ -103,6 +104,7 @@ function LabPage({ lab, route, navigate }: { lab: LabInfo; route: Route; navigat
         <header className="runs-head">
           <h2>Runs</h2>
           <button disabled={selected.size < 2} onClick={() => setComparing([...selected])} data-testid="compare">Compare {selected.size > 1 ? selected.size : ''}</button>
+          <ImportButton onImported={(run) => { reloadRuns(); navigate({ lab: run.lab, run: run.id }); }} />
         </header>
         <ErrorBoundary what="runs table" resetKey={runs}>
           <RunsTable runs={runs} selected={selected} active={active} onOpen={(id) => setActive(id)} onToggle={toggle} headline={headline}

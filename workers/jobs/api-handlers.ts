@@ -8,6 +8,11 @@ import { LAB_SPECS } from '../../common/labs';
 import type { JobService } from './job-service';
 import type { RunStore } from './run-store';
 import { reportPath, writeReport } from './report';
+import { ARCHIVE_LIMITS, exportRun, importRun } from './run-archive';
+
+/** Archives being received chunk by chunk (import), dropped after 10 idle minutes. */
+interface Upload { next: number; chunks: Buffer[]; bytes: number; touched: number }
+const UPLOAD_IDLE_MS = 10 * 60_000;
 
 export function labInfos(): LabInfo[] {
   return LAB_SPECS.map((s) => ({
@@ -20,6 +25,7 @@ export function labInfos(): LabInfo[] {
 export type Handlers = Omit<BenchtopApi, 'onRunUpdate'>;
 
 export function createHandlers(jobs: JobService, store: RunStore, meta: { host: 'electron' | 'web'; version: string; home: string }): Handlers {
+  const uploads = new Map<string, Upload>();
   return {
     listLabs: async () => labInfos(),
     startRun: async (req) => jobs.start(req),
@@ -40,6 +46,23 @@ export function createHandlers(jobs: JobService, store: RunStore, meta: { host: 
       return jobs.announce(id)!;
     },
     startSweep: async (req) => jobs.startSweep(req),
+    exportRun: async (id) => exportRun(store, id),
+    importRunChunk: async ({ upload, index, base64, last, fileName }) => {
+      const now = Date.now();
+      for (const [k, u] of uploads) if (now - u.touched > UPLOAD_IDLE_MS) uploads.delete(k);
+      const u = uploads.get(upload) ?? (index === 0 ? { next: 0, chunks: [], bytes: 0, touched: now } : undefined);
+      if (!u) throw new Error(`import: chunk ${index} of an upload this host does not know (it starts at chunk 0, and is dropped after 10 idle minutes)`);
+      if (index !== u.next) { uploads.delete(upload); throw new Error(`import: chunk ${index} arrived where chunk ${u.next} was expected; start again`); }
+      const chunk = Buffer.from(base64, 'base64');
+      u.bytes += chunk.length; u.chunks.push(chunk); u.next++; u.touched = now;
+      if (u.bytes > ARCHIVE_LIMITS.compressedBytes) { uploads.delete(upload); throw new Error(`import: the archive is over ${ARCHIVE_LIMITS.compressedBytes / 2 ** 20} MiB`); }
+      uploads.set(upload, u);
+      if (!last) return { received: u.bytes };
+      uploads.delete(upload);
+      const run = importRun(store, meta.home, Buffer.concat(u.chunks), fileName || 'an uploaded archive');
+      jobs.announce(run.id);
+      return { run };
+    },
     query: async (id, name, args) => jobs.query(id, name, args),
     readArtifact: async (id, name) => {
       const detail = store.getDetail(id);

@@ -5,14 +5,13 @@
 import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import type { LabEvent, StoredEvent } from '../../common/events';
 import { FINISHED } from '../../common/events';
 import { resolveParams, type PresetName } from '../../common/lab';
 import { findLabSpec } from '../../common/labs';
 import type { RunRecord, RunUpdate, StartRunRequest, StartSweepRequest } from '../../common/api';
 import { startRunRequest, startSweepRequest } from '../../common/api';
-import type { RunStore } from './run-store';
+import { newRunId, type RunStore } from './run-store';
 import type { FromWorker, JobSpec, ToWorker } from './protocol';
 import { provenance } from './provenance';
 import { runsDir } from '../runtime/paths';
@@ -54,7 +53,6 @@ interface Job {
   peakRssMb?: number;
 }
 
-const newRunId = () => `${new Date().toISOString().replace(/[-:T.Z]/g, '').slice(0, 14)}-${randomBytes(3).toString('hex')}`;
 
 export class JobService {
   private jobs = new Map<string, Job>();
@@ -206,7 +204,7 @@ export class JobService {
     const id = job.spec.runId;
     switch (m.type) {
       case 'backend':
-        this.opts.store.setStatus(id, 'running', { backend: { name: m.info.name, kernelFixes: m.info.kernelFixes, skipped: m.info.skipped }, provenance: provenance(job.spec.seed, m.info) });
+        this.opts.store.setStatus(id, 'running', { backend: { name: m.info.name, kernelFixes: m.info.kernelFixes, skipped: m.info.skipped }, provenance: provenance(job.spec.seed, m.info, findLabSpec(job.spec.labId)?.codeVersion) });
         this.statusChanged(id);
         break;
       case 'event':

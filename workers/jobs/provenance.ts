@@ -28,7 +28,7 @@ function version(pkg: string): string {
   try { return (requireHere(`${pkg}/package.json`) as { version: string }).version; } catch { return 'absent'; }
 }
 
-export function provenance(seed: number, backend: { name: string; kernelFixes: readonly string[] }): Provenance {
+export function provenance(seed: number, backend: { name: string; kernelFixes: readonly string[] }, labCodeVersion?: number): Provenance {
   return {
     gitCommit: gitCommit(),
     packages: Object.fromEntries(['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm', 'onnxruntime-node', 'zod'].map((p) => [p, version(p)])),
@@ -37,5 +37,6 @@ export function provenance(seed: number, backend: { name: string; kernelFixes: r
     seed,
     node: process.version,
     platform: `${process.platform}-${process.arch}`,
+    ...(labCodeVersion !== undefined ? { labCodeVersion } : {}),
   };
 }

@@ -6,11 +6,15 @@
 import { accessSync, constants, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
+import { randomBytes } from 'node:crypto';
 import type { LabEvent, RunStatus, StoredEvent } from '../../common/events';
 import type { RunRecord, RunDetail, MetricPoint } from '../../common/api';
 import { parseJson, stringifyJson } from '../../common/json';
 
 const requireHere = createRequire(__filename);
+
+/** A new run's id: its start time to the second, then 6 random hex digits. */
+export const newRunId = () => `${new Date().toISOString().replace(/[-:T.Z]/g, '').slice(0, 14)}-${randomBytes(3).toString('hex')}`;
 type Db = import('node-sqlite3-wasm').Database;
 
 /** Versioned migrations: index i brings the schema to version i + 1. Never edit one that shipped. */
@@ -326,6 +330,26 @@ export class RunStore {
       const logs = this.db.all(`SELECT seq, level, message, at FROM logs WHERE run_id = ? ORDER BY seq`, [id]) as RunDetail['logs'];
       const last = this.db.get(`SELECT MAX(seq) AS m FROM (SELECT seq FROM metrics WHERE run_id = ?1 UNION ALL SELECT seq FROM samples WHERE run_id = ?1 UNION ALL SELECT seq FROM logs WHERE run_id = ?1)`, [id]) as { m: number | null };
       return { run, metrics, samples, artifacts, logs, lastSeq: last?.m ?? 0 };
+    });
+  }
+
+  /** Writes a run brought in from an archive, with all its events, in one transaction. */
+  insertImported(r: RunRecord, events: { metrics: RunDetail['metrics']; samples: RunDetail['samples']; logs: RunDetail['logs']; artifacts: RunDetail['artifacts'] }): void {
+    const j = (v: unknown) => (v === null || v === undefined ? null : stringifyJson(v));
+    this.tx(() => {
+      this.db.run(`INSERT INTO runs (id, lab, preset, seed, status, params, backend, provenance, summary, error, progress, host, owner_pid, run_dir, created_at, started_at, finished_at, name, tags, note)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, ?)`,
+        [r.id, r.lab, r.preset, r.seed, r.status, stringifyJson(r.params), j(r.backend), j(r.provenance), j(r.summary), r.error, j(r.progress), r.host, r.runDir,
+          r.createdAt, r.startedAt, r.finishedAt, r.name, stringifyJson(r.tags), r.note]);
+      for (const [name, value] of Object.entries(r.params)) this.db.run(`INSERT INTO params (run_id, name, value) VALUES (?, ?, ?)`, [r.id, name, stringifyJson(value)]);
+      let seq = Math.max(0, ...events.samples.map((s) => s.seq), ...events.logs.map((l) => l.seq));
+      const at = r.finishedAt ?? r.createdAt;
+      for (const s of events.samples) this.db.run(`INSERT INTO samples VALUES (?, ?, ?, ?, ?)`, [r.id, s.seq, s.kind, stringifyJson(s.data), at]);
+      for (const l of events.logs) this.db.run(`INSERT INTO logs VALUES (?, ?, ?, ?, ?)`, [r.id, l.seq, l.level, l.message, l.at]);
+      for (const [name, points] of Object.entries(events.metrics)) {
+        for (const p of points) this.db.run(`INSERT INTO metrics VALUES (?, ?, ?, ?, ?, ?)`, [r.id, ++seq, p.step, name, Number.isNaN(p.value) ? null : p.value, at]);
+      }
+      for (const a of events.artifacts) this.db.run(`INSERT OR REPLACE INTO artifacts VALUES (?, ?, ?, ?, ?)`, [r.id, a.name, a.mime, a.path, at]);
     });
   }
 

@@ -9,6 +9,7 @@ import { PanelInteractive } from '../panels/interactive';
 import { Progress } from './Progress';
 import { ErrorBoundary } from './ErrorBoundary';
 import { MetricsTable } from './MetricsTable';
+import { ExportButton } from './RunArchive';
 
 /** The run's result: its key metrics by name and unit, its checks (marked where a check is not meant for this preset), every metric on request. */
 export function Summary({ detail, lab }: { detail: RunDetail; lab?: LabInfo }) {
@@ -45,6 +46,7 @@ function RunFiles({ detail }: { detail: RunDetail }) {
     <div className="run-files small" data-testid="run-files">
       <span className="muted">run folder</span> <code>{detail.run.runDir}</code>
       <button onClick={write} disabled={!finished} data-testid="report">Report</button>
+      <ExportButton run={detail.run} />
       {report?.path && <span data-testid="report-path">written to <code>{report.path}</code> (one self-contained HTML file)</span>}
       {report?.error && <span className="error" role="alert">{report.error}</span>}
     </div>
