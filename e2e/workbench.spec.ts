@@ -1,7 +1,8 @@
 // The workbench around the labs: a sweep from the lab page (three grid runs) compared in one
 // table within 4,000 px of height and no horizontal overflow at 1,280 px; a run renamed,
 // tagged and annotated, then found by its tag; the dark theme; every lab page from 1,000 to
-// 1,920 px wide without overflow.
+// tagged and annotated, then found by its tag; the dark theme; every lab page from 1,000 to
+// 1,920 px wide without overflow; export and import (of a classifier run app.spec.ts left).
 import { expect, test, type Page } from '@playwright/test';
 import { openLab, paramField as field } from './open-lab';
 import { solidPng } from './solid-png';
@@ -111,7 +112,7 @@ test('every lab page from 1,000 to 1,920 px wide: no horizontal overflow, the wi
   expect(errors).toEqual([]);
 });
 
-test('a run exported as one archive imports as a new run whose model answers; a wrong file is named', async ({ page }) => {
+test('a run exported as one archive imports as a new run whose model answers; a wrong file is named; every lab\'s runs', async ({ page }) => {
   const errors = await openLab(page, 'reference-classifier', 'Reference classifier');
   const rows = page.locator('tr[data-status="succeeded"]');
   await rows.first().click();
@@ -143,5 +144,15 @@ test('a run exported as one archive imports as a new run whose model answers; a 
   await page.mouse.up();
   await expect(page.getByTestId('prediction')).toBeVisible({ timeout: 30_000 });
   await page.screenshot({ path: `${shots}/imported-run.png`, fullPage: true });
+
+  // Every lab's runs in one table, filtered by lab; a run of another lab opens on its lab's page.
+  await page.getByTestId('all-labs').check();
+  await page.getByTestId('filter-lab').selectOption('byz-momentum');
+  const byz = page.locator('tr[data-status]');
+  await expect(byz.first().locator('.lab-chip')).toHaveText('byz-momentum');
+  expect(await byz.locator('.lab-chip').allInnerTexts()).not.toContain('reference-classifier');
+  await byz.first().click();
+  await expect(page.getByRole('heading', { name: 'Byzantine-robust compressed SGD with momentum' })).toBeVisible();
+  await expect(page).toHaveURL(/lab=byz-momentum&run=/);
   expect(errors).toEqual([]);
 });

@@ -14,7 +14,7 @@ import { useRoute, type Route } from './route';
 import { initialPreset, needsConfirmation, presetCost, rememberConfirmation, rememberPreset } from './components/presetCost';
 import { metricLabel, metricUnit } from '../../common/metrics';
 
-function LabPage({ lab, route, navigate }: { lab: LabInfo; route: Route; navigate: (r: Route, opts?: { replace?: boolean }) => void }) {
+function LabPage({ lab, labs, route, navigate }: { lab: LabInfo; labs: LabInfo[]; route: Route; navigate: (r: Route, opts?: { replace?: boolean }) => void }) {
   const [preset, setPreset] = useState<PresetName>(() => initialPreset(lab.id));
   const [seed, setSeed] = useState('1');
   const [values, setValues] = useState(() => presetValues(lab, preset));
@@ -28,7 +28,10 @@ function LabPage({ lab, route, navigate }: { lab: LabInfo; route: Route; navigat
   const comparing = route.compare;
   const setActive = (id: string, opts?: { replace?: boolean }) => navigate({ lab: lab.id, run: id }, opts);
   const setComparing = (ids: string[] | undefined) => navigate(ids ? { lab: lab.id, compare: ids } : { lab: lab.id, run: active });
-  const [runs, reloadRuns] = useRuns(lab.id);
+  // The runs table shows this lab's runs, or every lab's (with a lab column and filter).
+  const [allLabs, setAllLabs] = useState(false);
+  const [listed, reloadRuns] = useRuns(allLabs ? undefined : lab.id);
+  const runs = useMemo(() => listed.filter((r) => r.lab === lab.id), [listed, lab.id]);
   const detail = useRunDetail(active);
 
   useEffect(() => { setValues((v) => valuesForPreset(lab, preset, v, edited)); rememberPreset(lab.id, preset); setConfirming(false); }, [lab, preset]);
@@ -52,7 +55,7 @@ function LabPage({ lab, route, navigate }: { lab: LabInfo; route: Route; navigat
   };
   const live = detail && (detail.run.status === 'running' || detail.run.status === 'queued');
   const lead = lab.keyMetrics[0] ?? lab.metrics[0];
-  const headline = lead ? { name: lead, label: metricLabel(lead, lab.metricInfo), unit: metricUnit(lead, lab.metricInfo) } : undefined;
+  const headline = lead ? { lab: lab.id, name: lead, label: metricLabel(lead, lab.metricInfo), unit: metricUnit(lead, lab.metricInfo) } : undefined;
   const toggle = (id: string) => setSelected((s) => { const n = new Set(s); n.has(id) ? n.delete(id) : n.add(id); return n; });
   const basePreset = presetValues(lab, preset);
   const overridesShown = Object.fromEntries(Object.entries(values).filter(([k, v]) => v !== basePreset[k]));
@@ -104,10 +107,12 @@ function LabPage({ lab, route, navigate }: { lab: LabInfo; route: Route; navigat
         <header className="runs-head">
           <h2>Runs</h2>
           <button disabled={selected.size < 2} onClick={() => setComparing([...selected])} data-testid="compare">Compare {selected.size > 1 ? selected.size : ''}</button>
+          <label className="small"><input type="checkbox" checked={allLabs} onChange={(e) => setAllLabs(e.target.checked)} data-testid="all-labs" /> every lab&apos;s runs</label>
           <ImportButton onImported={(run) => { reloadRuns(); navigate({ lab: run.lab, run: run.id }); }} />
         </header>
         <ErrorBoundary what="runs table" resetKey={runs}>
-          <RunsTable runs={runs} selected={selected} active={active} onOpen={(id) => setActive(id)} onToggle={toggle} headline={headline}
+          <RunsTable runs={listed} selected={selected} active={active} headline={headline} labs={allLabs ? labs : undefined}
+            onOpen={(id) => { const r = listed.find((x) => x.id === id); navigate({ lab: r?.lab ?? lab.id, run: id }); }} onToggle={toggle}
             onSelectMany={(ids) => setSelected(new Set(ids))} onCompare={(ids) => setComparing(ids)}
             onAnnotate={async (id, change) => { await api.annotateRun(id, change); reloadRuns(); }}
             onDelete={async (id) => {
@@ -150,7 +155,7 @@ export function App() {
         ))}
       </nav>
       {fatal ? <main className="lab-page"><p className="error">{fatal}</p></main>
-        : lab ? <ErrorBoundary what={`${lab.title} page`} resetKey={lab.id}><LabPage key={lab.id} lab={lab} route={route.lab === lab.id ? route : { lab: lab.id }} navigate={navigate} /></ErrorBoundary>
+        : lab ? <ErrorBoundary what={`${lab.title} page`} resetKey={lab.id}><LabPage key={lab.id} lab={lab} labs={labs} route={route.lab === lab.id ? route : { lab: lab.id }} navigate={navigate} /></ErrorBoundary>
           : <main className="lab-page muted">loading…</main>}
     </div>
   );

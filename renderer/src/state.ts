@@ -6,7 +6,8 @@ import { api, onConnectionChange } from './bridge';
 
 export function useRuns(lab?: string): [RunRecord[], () => void] {
   const [runs, setRuns] = useState<RunRecord[]>([]);
-  const reload = () => { api.listRuns(lab).then(setRuns).catch(() => {}); };
+  // No argument for every lab (the WebSocket bridge would send undefined as null).
+  const reload = () => { (lab ? api.listRuns(lab) : api.listRuns()).then(setRuns).catch(() => {}); };
   useEffect(() => {
     reload();
     const offConnection = onConnectionChange((connected) => { if (connected) reload(); }); // what changed while away

@@ -42,14 +42,16 @@ function RunEditor({ run, onSave, onClose }: { run: RunRecord; onSave: (c: RunAn
   );
 }
 
-export function RunsTable({ runs, selected, active, onOpen, onToggle, onSelectMany, onCompare, onDelete, onAnnotate, headline }: {
-  runs: RunRecord[]; selected: Set<string>; active?: string; headline?: { name: string; label: string; unit: MetricUnit };
+export function RunsTable({ runs, selected, active, onOpen, onToggle, onSelectMany, onCompare, onDelete, onAnnotate, headline, labs }: {
+  runs: RunRecord[]; selected: Set<string>; active?: string; headline?: { lab: string; name: string; label: string; unit: MetricUnit };
+  /** Given when the table lists every lab's runs: a lab column and a lab filter appear. */
+  labs?: readonly { id: string; title: string }[];
   onOpen: (id: string) => void; onToggle: (id: string) => void; onSelectMany: (ids: string[]) => void; onCompare: (ids: string[]) => void;
   onDelete: (id: string) => Promise<void>; onAnnotate: (id: string, change: RunAnnotation) => Promise<void>;
 }) {
   const [sort, setSort] = useState<{ by: Column; desc: boolean }>({ by: 'started', desc: true });
   const [query, setQuery] = useState('');
-  const [filter, setFilter] = useState<{ preset: string; status: string; tag: string }>({ preset: '', status: '', tag: '' });
+  const [filter, setFilter] = useState<{ lab: string; preset: string; status: string; tag: string }>({ lab: '', preset: '', status: '', tag: '' });
   const [deleting, setDeleting] = useState<string>();
   const [editing, setEditing] = useState<string>();
   const [error, setError] = useState<string>();
@@ -59,7 +61,7 @@ export function RunsTable({ runs, selected, active, onOpen, onToggle, onSelectMa
       case 'took': return durationMs(r) ?? -1;
       case 'seed': return r.seed;
       case 'where': return `${r.backend?.name ?? ''} ${r.host}`;
-      case 'headline': return headline ? (r.summary?.metrics[headline.name] ?? -Infinity) : 0;
+      case 'headline': return headline && r.lab === headline.lab ? (r.summary?.metrics[headline.name] ?? -Infinity) : -Infinity;
       case 'id': return r.name ?? r.id;
       default: return r[c];
     }
@@ -69,7 +71,7 @@ export function RunsTable({ runs, selected, active, onOpen, onToggle, onSelectMa
   const shown = useMemo(() => {
     const q = query.trim().toLowerCase();
     const match = (r: RunRecord) => (!q || [r.id, r.name ?? '', r.note, r.tags.join(' '), r.status, r.preset, String(r.seed), r.host, JSON.stringify(r.params)].some((s) => s.toLowerCase().includes(q)))
-      && (!filter.preset || r.preset === filter.preset) && (!filter.status || r.status === filter.status) && (!filter.tag || r.tags.includes(filter.tag));
+      && (!labs || !filter.lab || r.lab === filter.lab) && (!filter.preset || r.preset === filter.preset) && (!filter.status || r.status === filter.status) && (!filter.tag || r.tags.includes(filter.tag));
     const sorted = runs.filter(match);
     sorted.sort((a, b) => { const x = key(a, sort.by), y = key(b, sort.by); return (x < y ? -1 : x > y ? 1 : 0) * (sort.desc ? -1 : 1); });
     // A sweep's runs stay together, at the place of its first run in the sorted order.
@@ -84,7 +86,7 @@ export function RunsTable({ runs, selected, active, onOpen, onToggle, onSelectMa
     }
     return out;
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [runs, query, filter, sort, headline?.name]);
+  }, [runs, query, filter, sort, headline?.name, labs]);
   if (!runs.length) return <p className="muted">No runs yet.</p>;
   const count = shown.filter((r) => 'id' in r).length;
   const th = (c: Column, label: string, title?: string) => (
@@ -107,7 +109,7 @@ export function RunsTable({ runs, selected, active, onOpen, onToggle, onSelectMa
     <div>
       <div className="runs-tools">
         <input type="search" placeholder="search runs (name, tag, note, status, seed, params)" value={query} onChange={(e) => setQuery(e.target.value)} data-testid="runs-search" aria-label="search runs" />
-        {select('preset', ['smoke', 'default', 'paper'], 'preset')}{select('status', statuses, 'status')}{tags.length > 0 && select('tag', tags, 'tag')}
+        {labs && select('lab', labs.map((l) => l.id), 'lab')}{select('preset', ['smoke', 'default', 'paper'], 'preset')}{select('status', statuses, 'status')}{tags.length > 0 && select('tag', tags, 'tag')}
         <span className="muted small">{count} of {runs.length}</span>
         {error && <span className="error" role="alert">{error}</span>}
       </div>
@@ -138,7 +140,7 @@ export function RunsTable({ runs, selected, active, onOpen, onToggle, onSelectMa
                 <tr key={r.id} className={`${r.id === active ? 'active' : ''}${r.sweep ? ' in-sweep' : ''}`} data-status={r.status} tabIndex={0} onClick={() => onOpen(r.id)}
                   onKeyDown={(e) => { if (e.key === 'Enter' && e.target === e.currentTarget) onOpen(r.id); }}>
                   <td><input type="checkbox" aria-label={`select ${r.id}`} checked={selected.has(r.id)} onClick={(e) => e.stopPropagation()} onChange={() => onToggle(r.id)} /></td>
-                  <td>{r.name ? <><b>{r.name}</b> <span className="mono muted">{r.id}</span></> : <span className="mono">{r.id}</span>}
+                  <td>{labs && <span className="lab-chip">{r.lab}</span>}{r.name ? <><b>{r.name}</b> <span className="mono muted">{r.id}</span></> : <span className="mono">{r.id}</span>}
                     {r.sweep && <span className="muted small"> {r.sweep.param}={JSON.stringify(r.params[r.sweep.param])}</span>}
                     {r.note && <div className="muted small run-note" title={r.note}>{r.note}</div>}</td>
                   <td><span className={`status status-${r.status}`}>{r.status}</span></td>
@@ -146,7 +148,7 @@ export function RunsTable({ runs, selected, active, onOpen, onToggle, onSelectMa
                   <td>{r.tags.map((t) => <span key={t} className="tag">{t}</span>)}</td>
                   <td>{r.backend?.name ?? '—'} · {r.host}</td>
                   <td>{fmtWhen(r.startedAt ?? r.createdAt)}</td><td>{fmtDur(r)}</td>
-                  <td className="num">{headline ? formatMetric(r.summary?.metrics[headline.name], headline.unit) : ''}</td>
+                  <td className="num">{headline && r.lab === headline.lab ? formatMetric(r.summary?.metrics[headline.name], headline.unit) : ''}</td>
                   <td onClick={(e) => e.stopPropagation()} className="row-actions">
                     {deleting === r.id
                       ? (
