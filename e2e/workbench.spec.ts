@@ -1,7 +1,6 @@
 // The workbench around the labs: a sweep from the lab page (three grid runs) compared in one
 // table within 4,000 px of height and no horizontal overflow at 1,280 px; a run renamed,
 // tagged and annotated, then found by its tag; the dark theme; every lab page from 1,000 to
-// tagged and annotated, then found by its tag; the dark theme; every lab page from 1,000 to
 // 1,920 px wide without overflow; export and import (of a classifier run app.spec.ts left).
 import { expect, test, type Page } from '@playwright/test';
 import { openLab, paramField as field } from './open-lab';
