@@ -92,6 +92,8 @@ export interface ParamField {
   min?: number;
   max?: number;
   options?: string[];
+  /** A list's fewest items (an empty list is valid when this is 0 or absent). */
+  minItems?: number;
 }
 
 /** The comma-separated items of a list field as typed, trimmed, empty ones dropped. */
@@ -107,7 +109,7 @@ export function listFieldValue(field: ParamField, raw: string): unknown[] {
 
 export function describeParams(schema: z.ZodObject): ParamField[] {
   const json = z.toJSONSchema(schema, { io: 'input' }) as {
-    properties: Record<string, { type?: string; description?: string; default?: unknown; minimum?: number; maximum?: number; enum?: string[]; items?: { type?: string; enum?: string[] } | false; prefixItems?: { type?: string; enum?: string[] }[] }>;
+    properties: Record<string, { type?: string; description?: string; default?: unknown; minimum?: number; maximum?: number; minItems?: number; enum?: string[]; items?: { type?: string; enum?: string[] } | false; prefixItems?: { type?: string; enum?: string[] }[] }>;
   };
   // Arrays describe their items in `items`, tuples in `prefixItems` (one schema per place, `items: false`).
   const itemsOf = (p: { items?: { type?: string; enum?: string[] } | false; prefixItems?: { type?: string; enum?: string[] }[] }) => (p.items || undefined) ?? p.prefixItems?.[0];
@@ -120,5 +122,6 @@ export function describeParams(schema: z.ZodObject): ParamField[] {
     min: p.minimum,
     max: p.maximum,
     options: p.enum ?? (p.type === 'array' ? itemsOf(p)?.enum : undefined),
+    minItems: p.type === 'array' ? p.minItems : undefined,
   }));
 }

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { describeParams, ParamsError, resolveParams, type LabSpec } from '../common/lab';
 import { referenceClassifierSpec } from '../common/labs/reference-classifier';
 import { LAB_SPECS } from '../common/labs';
+import { fieldError } from '../renderer/src/components/ParamsForm';
 
 const spec: LabSpec = {
   id: 't', title: 't', paper: { title: 't', arxiv: '0' }, summary: '', defaultTime: '', metrics: [], checks: [], keyMetrics: [], codeVersion: 1,
@@ -35,8 +36,8 @@ describe('params', () => {
     const fields = describeParams(spec.params);
     expect(fields).toEqual([
       { name: 'lr', kind: 'number', itemKind: undefined, description: 'step', default: 0.1, min: 0.001, max: 1, options: undefined },
-      { name: 'n', kind: 'integer', itemKind: undefined, description: 'count', default: 3, min: 1, max: 10, options: undefined },
-      { name: 'mode', kind: 'enum', itemKind: undefined, description: 'mode', default: 'a', min: undefined, max: undefined, options: ['a', 'b'] },
+      { name: 'n', kind: 'integer', itemKind: undefined, description: 'count', default: 3, min: 1, max: 10, options: undefined, minItems: undefined },
+      { name: 'mode', kind: 'enum', itemKind: undefined, description: 'mode', default: 'a', min: undefined, max: undefined, options: ['a', 'b'], minItems: undefined },
     ]);
   });
   it('describes arrays as lists of numbers or of options (typed comma-separated in the form)', () => {
@@ -46,6 +47,16 @@ describe('params', () => {
       range: z.tuple([z.number(), z.number()]).default([0.25, 0.85]).describe('range'),
     }));
     expect(fields.map((f) => [f.kind, f.itemKind, f.options])).toEqual([['list', 'number', undefined], ['list', 'string', ['ec', 'tc']], ['list', 'number', undefined]]);
+  });
+  it('an empty list is valid unless the list needs items, and the form says how many', () => {
+    const [optional, needed] = describeParams(z.object({
+      zetas: z.array(z.number()).max(5).default([]).describe('optional'),
+      lambdas: z.array(z.number()).min(2).default([1, 2]).describe('needed'),
+    }));
+    expect(fieldError(optional, '')).toBeUndefined();
+    expect(fieldError(optional, ' , ')).toBeUndefined();
+    expect(fieldError(needed, '')).toBe('give at least 2 items');
+    expect(fieldError(needed, '1, x')).toBe('"x" is not a number');
   });
   it('every lab: each field has a default, a description and (numbers) a range; presets validate', () => {
     for (const s of LAB_SPECS) {

@@ -5,8 +5,9 @@ import { activationCodecSpec } from './activation-codec';
 import { cotDpoSpec } from './cot-dpo';
 import { ecDitSpec } from './ec-dit';
 import { byzMomentumSpec } from './byz-momentum';
+import { idempotentCodecSpec } from './idempotent-codec';
 
-export const LAB_SPECS: readonly LabSpec[] = [referenceClassifierSpec, activationCodecSpec, cotDpoSpec, ecDitSpec, byzMomentumSpec];
+export const LAB_SPECS: readonly LabSpec[] = [referenceClassifierSpec, activationCodecSpec, cotDpoSpec, ecDitSpec, byzMomentumSpec, idempotentCodecSpec];
 
 export function findLabSpec(id: string): LabSpec | undefined {
   return LAB_SPECS.find((s) => s.id === id);

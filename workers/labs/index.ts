@@ -5,6 +5,7 @@ import { activationCodecLab } from './activation-codec/lab';
 import { cotDpoLab } from './cot-dpo/lab';
 import { ecDitLab } from './ec-dit/lab';
 import { byzMomentumLab } from './byz-momentum/lab';
+import { idempotentCodecLab } from './idempotent-codec/lab';
 
 export const LABS: Record<string, LabDefinition> = {
   [referenceClassifierLab.spec.id]: referenceClassifierLab,
@@ -12,4 +13,5 @@ export const LABS: Record<string, LabDefinition> = {
   [cotDpoLab.spec.id]: cotDpoLab,
   [ecDitLab.spec.id]: ecDitLab,
   [byzMomentumLab.spec.id]: byzMomentumLab,
+  [idempotentCodecLab.spec.id]: idempotentCodecLab,
 };

@@ -109,6 +109,18 @@ export function encodeImage(c: ImageCodec, pixels: Float32Array, hook?: Activati
   return arithEncode(symbols, (i) => t[i % M]).bytes;
 }
 
+/** Bytes → the latent ŷ (49·M values, [7, 7, M] row-major): what the bits carry. */
+export function decodeLatent(c: ImageCodec, bytes: Uint8Array): Float32Array {
+  const t = tablesOf(c);
+  const M = c.shape.M;
+  return Float32Array.from(arithDecode(bytes, 49 * M, (i) => t[i % M]), (s) => s - c.radius);
+}
+
+/** The encoder's quantization: ŷ = clamp(round(g_a(x)), ±radius), rounding straight-through for gradients. */
+export function quantizeLatent(c: ImageCodec, y: tf.Tensor4D, round: (x: tf.Tensor) => tf.Tensor = tf.round): tf.Tensor4D {
+  return tf.clipByValue(round(y), -c.radius, c.radius) as tf.Tensor4D;
+}
+
 /** Bytes → ŷ symbols → x̂ (784 floats in [0, 1]). */
 export function decodeImage(c: ImageCodec, bytes: Uint8Array, hook?: ActivationHook): Float32Array {
   const t = tablesOf(c);

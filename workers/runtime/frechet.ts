@@ -86,3 +86,24 @@ export function frechetFromStats(a: { mean: Float64Array; cov: Float64Array }, b
 export function frechetDistance(featsA: ArrayLike<number>, nA: number, featsB: ArrayLike<number>, nB: number, d: number): number {
   return frechetFromStats(gaussianFit(featsA, nA, d), gaussianFit(featsB, nB, d), d);
 }
+
+/**
+ * A fixed reference set's statistics with its covariance root computed once: the Fréchet
+ * distance of many sets (bootstrap resamples) to it costs one eigendecomposition each.
+ */
+export function frechetReference(feats: ArrayLike<number>, n: number, d: number): { distanceTo(featsB: ArrayLike<number>, nB: number): number } {
+  const ref = gaussianFit(feats, n, d);
+  const rootRef = sqrtPsd(ref.cov, d);
+  return {
+    distanceTo(featsB, nB) {
+      const b = gaussianFit(featsB, nB, d);
+      let meanTerm = 0, trace = 0;
+      for (let j = 0; j < d; j++) { meanTerm += (ref.mean[j] - b.mean[j]) ** 2; trace += ref.cov[j * d + j] + b.cov[j * d + j]; }
+      const inner = matmul(matmul(rootRef, b.cov, d), rootRef, d);
+      for (let i = 0; i < d; i++) for (let j = i + 1; j < d; j++) { const s = (inner[i * d + j] + inner[j * d + i]) / 2; inner[i * d + j] = s; inner[j * d + i] = s; }
+      let trRoot = 0;
+      for (const v of symmetricEigen(inner, d).values) trRoot += Math.sqrt(Math.max(v, 0));
+      return meanTerm + trace - 2 * trRoot;
+    },
+  };
+}

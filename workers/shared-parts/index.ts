@@ -5,14 +5,17 @@ import type { DatasetName } from '../runtime/datasets';
 import type { ImageCodec } from '../nn/image-codec';
 import { judgePart, TINY_JUDGE, type Judge } from './judge';
 import { codecPart, TINY_CODEC } from './mse-codec';
+import { priorPart, TINY_PRIOR, type DdpmPrior } from './prior';
 
 /** 'judge:mnist', 'judge:fashion-mnist:tiny', … */
 export type JudgeKey = `judge:${DatasetName}` | `judge:${DatasetName}:tiny`;
 /** 'codec:mnist:0.008', 'codec:mnist:0.001:tiny', … */
 export type CodecKey = `codec:${DatasetName}:${number}` | `codec:${DatasetName}:${number}:tiny`;
-export type SharedPartKey = JudgeKey | CodecKey;
+/** 'prior:mnist', 'prior:mnist:tiny': the unconditional DDPM prior of the images. */
+export type PriorKey = `prior:${DatasetName}` | `prior:${DatasetName}:tiny`;
+export type SharedPartKey = JudgeKey | CodecKey | PriorKey;
 /** What a key's part loads as. */
-export type SharedPartOf<K extends SharedPartKey> = K extends JudgeKey ? Judge : K extends CodecKey ? ImageCodec : never;
+export type SharedPartOf<K extends SharedPartKey> = K extends JudgeKey ? Judge : K extends CodecKey ? ImageCodec : K extends PriorKey ? DdpmPrior : never;
 
 /** 'codec:mnist:0.008' → the MSE codec trained at that λ; a ':tiny' suffix, a small one for smoke runs. */
 function parseCodecKey(key: string) {
@@ -26,6 +29,10 @@ const FIXED: Record<string, () => SharedPart<unknown>> = {
   'judge:fashion-mnist': () => judgePart('fashion-mnist'),
   'judge:mnist:tiny': () => judgePart('mnist', TINY_JUDGE, ':tiny'),
   'judge:fashion-mnist:tiny': () => judgePart('fashion-mnist', TINY_JUDGE, ':tiny'),
+  'prior:mnist': () => priorPart('mnist'),
+  'prior:fashion-mnist': () => priorPart('fashion-mnist'),
+  'prior:mnist:tiny': () => priorPart('mnist', TINY_PRIOR, ':tiny'),
+  'prior:fashion-mnist:tiny': () => priorPart('fashion-mnist', TINY_PRIOR, ':tiny'),
 };
 
 /** The shared part for a key, or undefined when no such part exists (keys can come from user params at run time). */

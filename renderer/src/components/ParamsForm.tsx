@@ -7,6 +7,7 @@ import { listFieldValue, listItems, type ParamField, type PresetName } from '../
 
 export function fieldError(f: ParamField, raw: string): string | undefined {
   if (f.kind === 'boolean' || f.kind === 'enum') return undefined;
+  if (f.kind === 'list' && listItems(raw).length === 0) return (f.minItems ?? 0) > 0 ? `give at least ${f.minItems} item${f.minItems === 1 ? '' : 's'}` : undefined;
   if (raw.trim() === '') return 'required';
   if (f.kind === 'string') return undefined;
   if (f.kind === 'list') {

@@ -1,7 +1,10 @@
 // A user's PNG/JPEG → 784 grey values in [0, 1], as the model's input: grey-scaled,
 // resized to 28x28, and inverted when the background is light (MNIST digits are light
 // on dark). Anything the browser cannot decode as an image is refused by name.
+const MAX_IMAGE_BYTES = 20 * 2 ** 20;
+
 export async function fileToModelInput(file: File): Promise<{ pixels: number[]; inverted: boolean }> {
+  if (file.size > MAX_IMAGE_BYTES) throw new Error(`${file.name} is ${(file.size / 2 ** 20).toFixed(1)} MiB; images up to ${MAX_IMAGE_BYTES / 2 ** 20} MiB are taken (it becomes 28×28 pixels anyway)`);
   if (!/^image\/(png|jpeg)$/.test(file.type)) throw new Error(`${file.name} is not a PNG or JPEG image (type "${file.type || 'unknown'}")`);
   let bitmap: ImageBitmap;
   try { bitmap = await createImageBitmap(file); } catch { throw new Error(`${file.name} could not be decoded as an image`); }

@@ -6,6 +6,7 @@ import { ActivationCodecPanel } from './activation-codec';
 import { CotDpoPanel } from './cot-dpo';
 import { EcDitPanel } from './ec-dit';
 import { ByzMomentumPanel } from './byz-momentum';
+import { IdempotentCodecPanel } from './idempotent-codec';
 
 export const PANELS: Record<string, ComponentType<{ detail: RunDetail }>> = {
   'reference-classifier': ReferenceClassifierPanel,
@@ -13,4 +14,5 @@ export const PANELS: Record<string, ComponentType<{ detail: RunDetail }>> = {
   'cot-dpo': CotDpoPanel,
   'ec-dit': EcDitPanel,
   'byz-momentum': ByzMomentumPanel,
+  'idempotent-codec': IdempotentCodecPanel,
 };
