@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { LabSpec } from '../lab';
 import { bytes784, extendedNumber, pixels784 } from '../lab-contract';
+import { ANCHOR_FORMATS } from '../anchors';
 
 /** The rates of the comparison: λ of the cached MSE codecs (loss λ·255²·MSE + bpp). */
 export const IDEMPOTENT_LAMBDAS = [0.0001, 0.0003, 0.001, 0.003] as const;
@@ -19,6 +20,7 @@ export const idempotentCodecParams = z.object({
   zeta: z.number().min(0).max(10).default(0.6).describe('ζ, DPS step on ∇‖x̄ − h(x̂₀)‖₂ (the paper\'s 0.6)'),
   zetaSweep: z.array(z.number().min(0).max(10)).max(5).default([]).describe('Also decode the headline rate with DPS at each of these ζ (FD–MSE trade; the paper preset: 0.3, 0.6, 1.2)'),
   images: z.number().int().min(2).max(2000).default(100).describe('Test images decoded at each rate (the same images at every rate)'),
+  anchors: z.array(z.enum(ANCHOR_FORMATS)).max(3).default([...ANCHOR_FORMATS]).describe('Standard codecs drawn beside the learned one (libvips via sharp; digits tiled 10 × 10, whole files counted)'),
   headlineImages: z.number().int().min(2).max(2000).default(100).describe('Test images decoded at the headline rate (at least `images`)'),
   sweepImages: z.number().int().min(2).max(500).default(50).describe('Test images per ζ of the sweep'),
   samplesShown: z.number().int().min(1).max(8).default(4).describe('Perceptual samples per image in the side-by-side grid (different noise, same bits)'),
@@ -46,7 +48,11 @@ export const idempotentCodecSamples = {
   grid: z.array(z.object({
     lambda: z.number().positive(), bpp: z.array(z.number().nonnegative()),
     original: z.array(bytes784), mse: z.array(bytes784), perceptual: z.array(z.array(bytes784)), psnrMse: z.array(extendedNumber), psnrIdem: z.array(z.array(extendedNumber)),
+    /** Each anchor at the quality whose rate is nearest this rate's. */
+    anchors: z.array(z.object({ format: z.enum(ANCHOR_FORMATS), quality: z.number(), bpp: z.number().nonnegative(), images: z.array(bytes784), psnr: z.array(extendedNumber) })),
   })),
+  /** The anchors' curves over their quality settings, on the images decoded at every rate. */
+  anchors: z.array(z.object({ format: z.enum(ANCHOR_FORMATS), images: z.number().int().positive(), points: z.array(z.object({ quality: z.number(), bpp: z.number().nonnegative(), psnr: extendedNumber, fd: z.number(), encodeMs: z.number().nonnegative() })) })),
   /** BD metrics of the perceptual decode against the MSE decode over the rates (cubic in log-rate; PCHIP under 4 rates). */
   bd: z.object({ bdFd: z.number().nullable(), bdPsnr: z.number().nullable(), interpolation: z.enum(['cubic', 'pchip', 'akima']), rates: z.number().int() }),
 };

@@ -7,6 +7,7 @@ import type { RunDetail } from '../../../common/api';
 import { lastSampleOf } from '../../../common/lab-contract';
 import { idempotentCodecQueries, idempotentCodecSamples } from '../../../common/labs/idempotent-codec';
 import { formatMetric } from '../../../common/metrics';
+import { ANCHOR_LABELS } from '../../../common/anchors';
 import { api } from '../bridge';
 import { CodecComparison, type RdCurve } from './CodecComparison';
 import { DrawPad } from './DrawPad';
@@ -48,15 +49,16 @@ function Grid({ detail, grid }: { detail: RunDetail; grid: NonNullable<ReturnTyp
       <h3>Side by side: the same bits, decoded for MSE and perceptually</h3>
       <div className="row small">
         <label>rate <select value={at} onChange={(e) => { setAt(Number(e.target.value)); setRe(undefined); }} data-testid="grid-rate">
-          {grid.map((x, i) => <option key={x.lambda} value={i}>λ={x.lambda} ({num(x.bpp.reduce((a, b) => a + b, 0) / x.bpp.length, 3)} bpp)</option>)}
+          {grid.map((x, i) => <option key={x.lambda} value={i}>λ={x.lambda}</option>)}
         </select></label>
         <label>zoom <input type="range" min={2} max={8} value={zoom} onChange={(e) => setZoom(Number(e.target.value))} aria-label="zoom" /> {zoom}×</label>
         <button onClick={() => void recompress()} disabled={!interactive || detail.run.status !== 'succeeded'} data-testid="recompress">Re-compress the decodes</button>
         {!interactive && <span className="muted static-note">Re-compressing is disabled in {STATIC_NOTE}.</span>}
       </div>
-      <ImageStrip scale={zoom} rows={[g.original, g.mse, ...g.perceptual]}
-        labels={['original', 'MSE decode', ...g.perceptual.map((_, k) => `perceptual ${k + 1}`)]} />
-      <p className="muted small">bits per image: {g.bpp.map((b) => num(b, 3)).join(', ')} bpp · PSNR of the MSE decode: {g.psnrMse.map(db).join(', ')} · of perceptual sample 1: {g.psnrIdem[0].map(db).join(', ')}</p>
+      <ImageStrip scale={zoom} rows={[g.original, g.mse, ...g.perceptual, ...g.anchors.map((a) => a.images)]}
+        labels={['original', 'MSE decode', ...g.perceptual.map((_, k) => `perceptual ${k + 1}`), ...g.anchors.map((a) => `${a.format.toUpperCase()} q${a.quality}`)]} />
+      <p className="muted small">bits per image: {g.bpp.map((b) => num(b, 3)).join(', ')} bpp · PSNR of the MSE decode: {g.psnrMse.map(db).join(', ')} · of perceptual sample 1: {g.psnrIdem[0].map(db).join(', ')}
+        {g.anchors.map((a) => <span key={a.format}> · {ANCHOR_LABELS[a.format]} at the nearest rate, {num(a.bpp, 3)} bpp: {a.psnr.map(db).join(', ')}</span>)}</p>
       {err && <p className="error" role="alert">{err}</p>}
       {re && (
         <table className="variants" data-testid="recompress-table">
@@ -108,12 +110,14 @@ export function IdempotentCodecPanel({ detail }: { detail: RunDetail }) {
   const floor = lastSampleOf(idempotentCodecSamples, detail.samples, 'floor');
   const grid = lastSampleOf(idempotentCodecSamples, detail.samples, 'grid');
   const bd = lastSampleOf(idempotentCodecSamples, detail.samples, 'bd');
+  const anchors = lastSampleOf(idempotentCodecSamples, detail.samples, 'anchors') ?? [];
   if (!rates) return <div className="panel"><p className="muted">The rates appear as each is decoded (the perceptual decode samples the prior {detail.run.params.dsgSteps as number} steps per image batch).</p></div>;
   const main = rates.filter((r) => r.zeta === null);
   const sweep = rates.filter((r) => r.zeta !== null);
   const curves: RdCurve[] = [
     { name: 'MSE decode x̄', points: main.map((r) => ({ bpp: r.bpp, psnr: r.psnrMse, fd: r.fdMse })) },
     { name: 'perceptual decode', points: main.map((r) => ({ bpp: r.bpp, psnr: r.psnrIdem, fd: r.fdIdem })) },
+    ...anchors.map((a) => ({ name: ANCHOR_LABELS[a.format], dashed: true, points: a.points.map((pt) => ({ bpp: pt.bpp, psnr: pt.psnr, fd: pt.fd })) })),
   ];
   return (
     <div className="panel panel-idem">

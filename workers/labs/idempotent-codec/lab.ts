@@ -17,6 +17,7 @@ import type { DdpmPrior } from '../../shared-parts/prior';
 import { encodeImages, mseDecode, perceptualDecode, reencode } from './decode';
 import { imageMse, psnrOf, scoreRate } from './score';
 import { readFileSync } from 'node:fs';
+import { ANCHOR_QUALITIES, anchorPoint, type AnchorFormat, type AnchorPoint } from '../../coding/anchors';
 
 type Row = import('zod').infer<typeof idempotentCodecSamples.rates>[number];
 interface LiveModel { prior: DdpmPrior; codec: ImageCodec; params: IdempotentCodecParams; require: RunContext['require'] }
@@ -39,7 +40,7 @@ const phaseOf = (lambda: number) => `decode λ=${lambda}`;
 async function run(p: IdempotentCodecParams, ctx: RunContext) {
   const rates = ratesOf(p);
   const sweep = p.zetaSweep;
-  ctx.plan(['load models', ...rates.map(phaseOf), ...sweep.map((z) => `ζ sweep ${z}`), 'BD metrics']);
+  ctx.plan(['load models', ...(p.anchors.length ? ['anchors'] : []), ...rates.map(phaseOf), ...sweep.map((z) => `ζ sweep ${z}`), 'BD metrics']);
   const emit = sampleEmitter(idempotentCodecSamples, ctx.emit);
   const k = keys(p);
   ctx.progress('load models', 0, 3);
@@ -58,6 +59,23 @@ async function run(p: IdempotentCodecParams, ctx: RunContext) {
   const floorN = p.headlineImages;
   const floor = reference.distanceTo(judge.predict(originalsAll.subarray(0, floorN * PIXELS), floorN).features, floorN);
   emit('floor', { fd: floor, images: floorN, reference: p.fdReference });
+
+  // The anchors, on the images every rate decodes: each format over its quality settings.
+  const anchorCurves: { format: AnchorFormat; points: AnchorPoint[] }[] = [];
+  if (p.anchors.length) {
+    const total = p.anchors.reduce((s, f) => s + ANCHOR_QUALITIES[f].length, 0);
+    let done = 0;
+    const originals = originalsAll.subarray(0, p.images * PIXELS);
+    for (const format of p.anchors) {
+      const points: AnchorPoint[] = [];
+      for (const q of ANCHOR_QUALITIES[format]) { points.push(await anchorPoint(format, originals, p.images, q)); ctx.progress('anchors', ++done, total); ctx.throwIfCancelled(); }
+      anchorCurves.push({ format, points });
+    }
+    emit('anchors', anchorCurves.map((c) => ({
+      format: c.format, images: p.images,
+      points: c.points.map((pt) => ({ quality: pt.quality, bpp: pt.bpp, psnr: psnrOf(imageMse(pt.decoded, originals, p.images).reduce((a, b) => a + b, 0) / p.images), fd: reference.distanceTo(judge.predict(pt.decoded, p.images).features, p.images), encodeMs: pt.encodeMs })),
+    })));
+  }
 
   const rows: Row[] = [];
   const grid: import('zod').infer<typeof idempotentCodecSamples.grid> = [];
@@ -89,6 +107,10 @@ async function run(p: IdempotentCodecParams, ctx: RunContext) {
         original: Array.from({ length: shown }, (_, i) => toBytes(originals, i)), mse: Array.from({ length: shown }, (_, i) => toBytes(mse, i)),
         perceptual: samples.map((x) => Array.from({ length: shown }, (_, i) => toBytes(x, i))),
         psnrMse: Array.from({ length: shown }, (_, i) => psnr(mse, i)), psnrIdem: samples.map((x) => Array.from({ length: shown }, (_, i) => psnr(x, i))),
+        anchors: anchorCurves.map((c) => {
+          const pt = c.points.reduce((best, q) => (Math.abs(q.bpp - bpp) < Math.abs(best.bpp - bpp) ? q : best));
+          return { format: c.format, quality: pt.quality, bpp: pt.bpp, images: Array.from({ length: shown }, (_, i) => toBytes(pt.decoded, i)), psnr: Array.from({ length: shown }, (_, i) => psnr(pt.decoded, i)) };
+        }),
       });
       emit('grid', grid);
     }
