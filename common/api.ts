@@ -135,6 +135,8 @@ export interface BenchtopApi {
   annotateRun(runId: string, change: RunAnnotation): Promise<RunRecord>;
   /** Validates every run of the sweep, then queues them all (they run within the core budget). */
   startSweep(req: StartSweepRequest): Promise<RunRecord[]>;
+  /** Opens the run's folder in the system's file manager (the desktop window only; the browser host shows the path). */
+  openRunFolder(runId: string): Promise<{ path: string }>;
   /** Writes a finished run's archive (record, events, files, checkpoint) beside the runs folder; returns its path. */
   exportRun(runId: string): Promise<{ path: string; bytes: number }>;
   /** Sends an archive in order; the last chunk imports it as a new run and returns it. */
@@ -161,6 +163,7 @@ export const API_METHODS = {
   annotateRun: z.tuple([runIdArg, runAnnotation]),
   startSweep: z.tuple([startSweepRequest]),
   exportRun: z.tuple([runIdArg]),
+  openRunFolder: z.tuple([runIdArg]),
   importRunChunk: z.tuple([importChunk]),
   query: z.tuple([runIdArg, z.string().min(1).max(64), z.unknown()]),
   readArtifact: z.tuple([runIdArg, z.string().min(1).max(200)]),

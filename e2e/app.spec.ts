@@ -46,6 +46,7 @@ test('run, watch, cancel, compare: reference classifier', async ({ page }) => {
   await expect(page.getByTestId('progress')).toContainText('phase 1 of 1 · train'); // the run's plan, as the lab declared it
   // The run's folder, and its report written there.
   await expect(page.getByTestId('run-files')).toContainText('e2e-home/runs/');
+  await expect(page.getByTestId('copy-folder')).toBeVisible(); // the browser host cannot open folders: it offers the path
   await page.getByTestId('report').click();
   await expect(page.getByTestId('report-path')).toContainText('report.html');
   // The report is the run page, static: headline, the lab's panel (its draw pad disabled), curves.

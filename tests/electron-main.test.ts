@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import { APP_ENTRY_URL, appRequestFile, isAppUrl, isExternalPaperLink, isTrustedSender, mayNavigate } from '../electron/main/policy';
 import { API_METHOD_NAMES } from '../common/api-methods';
 import { API_METHODS } from '../common/api';
+import { RunStore } from '../workers/jobs/run-store';
+import { dbPath } from '../workers/runtime/paths';
 import { createElectronStandIn, FakeFrame, FakeWebContents, installElectronStandIn } from './helpers/electron-stand-in';
 
 const out = join(__dirname, '..', 'out');
@@ -92,6 +94,18 @@ describe('built main process under a stand-in electron module', () => {
     await expect(call(eventFrom(win.webContents, win.webContents.mainFrame), 'getRun', ['../etc'])).rejects.toThrow(/bad arguments to getRun/);
     await expect(call(eventFrom(win.webContents, win.webContents.mainFrame), 'constructor')).rejects.toThrow(/unknown method "constructor"/);
     await expect(call(eventFrom(win.webContents, win.webContents.mainFrame), 42)).rejects.toThrow(/method must be a string/);
+  });
+
+  it('opens a run\'s folder in the file manager (shell.openPath), and names a missing run', async () => {
+    const runDir = mkdtempSync(join(home, 'runs-'));
+    const store = new RunStore(dbPath(home));
+    store.createRun({ id: 'folder-run-1', lab: 'reference-classifier', preset: 'smoke', seed: 1, params: {}, host: 'cli', runDir });
+    store.close();
+    const top = () => eventFrom(win.webContents, win.webContents.mainFrame);
+    expect(await call(top(), 'openRunFolder', ['folder-run-1'])).toEqual({ path: runDir });
+    expect(standIn.opened).toContain(`folder:${runDir}`);
+    await expect(call(top(), 'openRunFolder', ['nosuchrun-000000'])).rejects.toThrow(/no run nosuchrun-000000/);
+    standIn.opened.splice(0);
   });
 
   it('refuses a subframe, another webContents and a top frame showing another URL', async () => {

@@ -64,7 +64,8 @@ app.whenReady().then(async () => {
 
   const store = new RunStore(dbPath(home));
   const jobs = new JobService({ store, home, workerPath: join(outDir, 'main', 'lab-worker.js'), host: 'electron' });
-  const handlers = createHandlers(jobs, store, { host: 'electron', version: app.getVersion(), home });
+  // shell.openPath resolves to an error message, or '' when the folder opened.
+  const handlers = createHandlers(jobs, store, { host: 'electron', version: app.getVersion(), home }, { openFolder: (path) => shell.openPath(path) });
   ipcMain.handle('benchtop:call', async (e, method: unknown, args: unknown) => {
     if (!trustedSender(e)) throw new Error('refused: IPC from an untrusted frame');
     if (typeof method !== 'string') throw new Error('refused: method must be a string');

@@ -4,6 +4,14 @@ import { useEffect, useRef, useState } from 'react';
 import type { RunDetail, RunRecord, RunUpdate } from '../../common/api';
 import { api, onConnectionChange } from './bridge';
 
+let hostInfo: ReturnType<typeof api.hostInfo> | undefined;
+/** Which host serves the app (asked once): the desktop window can open folders, the browser host cannot. */
+export function useHostKind(): 'electron' | 'web' | undefined {
+  const [kind, setKind] = useState<'electron' | 'web'>();
+  useEffect(() => { (hostInfo ??= api.hostInfo()).then((i) => setKind(i.host), () => {}); }, []);
+  return kind;
+}
+
 export function useRuns(lab?: string): [RunRecord[], () => void] {
   const [runs, setRuns] = useState<RunRecord[]>([]);
   // No argument for every lab (the WebSocket bridge would send undefined as null).

@@ -76,7 +76,7 @@ export function createElectronStandIn() {
         setPermissionCheckHandler(h: typeof permission.check) { permission.check = h; },
       },
     },
-    shell: { openExternal: async (url: string) => { opened.push(url); } },
+    shell: { openExternal: async (url: string) => { opened.push(url); }, openPath: async (path: string) => { opened.push(`folder:${path}`); return ''; } },
   };
   return { electron, app, windows, ipcHandlers, protocolHandlers, privileged, permission, opened, exposed, invoked, rendererListeners, FakeWebContents };
 }

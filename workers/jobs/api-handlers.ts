@@ -24,7 +24,10 @@ export function labInfos(): LabInfo[] {
 
 export type Handlers = Omit<BenchtopApi, 'onRunUpdate'>;
 
-export function createHandlers(jobs: JobService, store: RunStore, meta: { host: 'electron' | 'web'; version: string; home: string }): Handlers {
+/** What a host can do beyond the common API: the desktop window opens folders. */
+export interface HostAbilities { openFolder?: (path: string) => Promise<string> }
+
+export function createHandlers(jobs: JobService, store: RunStore, meta: { host: 'electron' | 'web'; version: string; home: string }, abilities: HostAbilities = {}): Handlers {
   const uploads = new Map<string, Upload>();
   return {
     listLabs: async () => labInfos(),
@@ -47,6 +50,15 @@ export function createHandlers(jobs: JobService, store: RunStore, meta: { host: 
     },
     startSweep: async (req) => jobs.startSweep(req),
     exportRun: async (id) => exportRun(store, id),
+    openRunFolder: async (id) => {
+      const run = store.getRun(id);
+      if (!run) throw new Error(`no run ${id}`);
+      if (!existsSync(run.runDir)) throw new Error(`run ${id}'s folder ${run.runDir} does not exist (moved or deleted)`);
+      if (!abilities.openFolder) throw new Error(`the browser host cannot open folders on this machine: the folder is ${run.runDir}`);
+      const failure = await abilities.openFolder(run.runDir);
+      if (failure) throw new Error(`could not open ${run.runDir}: ${failure}`);
+      return { path: run.runDir };
+    },
     importRunChunk: async ({ upload, index, base64, last, fileName }) => {
       const now = Date.now();
       for (const [k, u] of uploads) if (now - u.touched > UPLOAD_IDLE_MS) uploads.delete(k);

@@ -10,6 +10,7 @@ import { Progress } from './Progress';
 import { ErrorBoundary } from './ErrorBoundary';
 import { MetricsTable } from './MetricsTable';
 import { ExportButton } from './RunArchive';
+import { useHostKind } from '../state';
 
 /** The run's result: its key metrics by name and unit, its checks (marked where a check is not meant for this preset), every metric on request. */
 export function Summary({ detail, lab }: { detail: RunDetail; lab?: LabInfo }) {
@@ -40,11 +41,16 @@ export function Summary({ detail, lab }: { detail: RunDetail; lab?: LabInfo }) {
 /** Where the run's files are, and its HTML report written there on request. */
 function RunFiles({ detail }: { detail: RunDetail }) {
   const [report, setReport] = useState<{ path?: string; error?: string }>();
+  const [copied, setCopied] = useState(false);
+  const host = useHostKind();
   const finished = !['running', 'queued'].includes(detail.run.status);
   const write = () => { setReport(undefined); api.writeReport(detail.run.id).then(({ path }) => setReport({ path }), (e: Error) => setReport({ error: e.message })); };
   return (
     <div className="run-files small" data-testid="run-files">
       <span className="muted">run folder</span> <code>{detail.run.runDir}</code>
+      {host === 'electron'
+        ? <button onClick={() => { setReport(undefined); api.openRunFolder(detail.run.id).catch((e: Error) => setReport({ error: e.message })); }} data-testid="open-folder">Open folder</button>
+        : <button onClick={() => { void navigator.clipboard?.writeText(detail.run.runDir).then(() => setCopied(true), () => setCopied(false)); }} title="the browser cannot open a folder on this machine: copy its path" data-testid="copy-folder">{copied ? 'Copied' : 'Copy path'}</button>}
       <button onClick={write} disabled={!finished} data-testid="report">Report</button>
       <ExportButton run={detail.run} />
       {report?.path && <span data-testid="report-path">written to <code>{report.path}</code> (one self-contained HTML file)</span>}
