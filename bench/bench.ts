@@ -15,6 +15,7 @@ import { codecBench } from './codec';
 import { decoderBench } from './decoder';
 import { ditBench } from './dit';
 import { byzBench } from './byz';
+import { idempotentBench } from './idempotent';
 
 const root = join(__dirname, '..');
 const cli = join(root, 'bin', 'benchtop.js');
@@ -98,6 +99,8 @@ async function main() {
   results.dit = await ditBench();
   log('byz-momentum: rounds/s on 1 and 2 threads, aggregator cost vs n and d');
   results.byz = await byzBench();
+  log('idempotent-codec: decode s/image vs steps, anchors images/s');
+  results.idempotent = await idempotentBench();
   log('job service: relay and cancel latency');
   results.jobs = await jobLatencies();
   results.labs = {};
