@@ -4,7 +4,10 @@
 // sandboxed preload bundles this file.
 import type { BenchtopApi } from './api';
 
-export const API_METHOD_NAMES = ['listLabs', 'startRun', 'cancelRun', 'listRuns', 'getRun', 'deleteRun', 'annotateRun', 'startSweep', 'exportRun', 'importRunChunk', 'openRunFolder', 'query', 'readArtifact', 'writeReport', 'hostInfo'] as const;
+export const API_METHOD_NAMES = [
+  'listLabs', 'startRun', 'cancelRun', 'listRuns', 'getRun', 'deleteRun', 'annotateRun', 'startSweep',
+  'exportRun', 'importRunChunk', 'openRunFolder', 'query', 'readArtifact', 'writeReport', 'hostInfo',
+] as const;
 export type ApiMethod = (typeof API_METHOD_NAMES)[number];
 
 /** Every BenchtopApi method but the update subscription is a call by name. */

@@ -1,7 +1,7 @@
 // A user's first session in the browser host: open the app, run the reference classifier's
 // smoke preset and watch its chart grow, cancel a second run, compare both.
 import { expect, test } from '@playwright/test';
-import { openLab } from './open-lab';
+import { drawOne, openLab } from './open-lab';
 
 const shots = 'test-results/screenshots';
 
@@ -70,12 +70,7 @@ test('run, watch, cancel, compare: reference classifier', async ({ page }) => {
   await page.screenshot({ path: `${shots}/classifier-finished.png`, fullPage: true });
 
   // Draw a "1" and ask the trained model.
-  const pad = page.getByTestId('drawpad');
-  const box = (await pad.boundingBox())!;
-  await page.mouse.move(box.x + box.width / 2, box.y + 20);
-  await page.mouse.down();
-  for (let y = 20; y <= box.height - 20; y += 6) await page.mouse.move(box.x + box.width / 2, box.y + y);
-  await page.mouse.up();
+  await drawOne(page);
   await expect(page.getByTestId('prediction')).toBeVisible({ timeout: 20_000 });
 
   // Second run, cancelled while it trains.

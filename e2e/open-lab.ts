@@ -14,3 +14,14 @@ export async function openLab(page: Page, labId: string, heading: string): Promi
 
 /** A field of the params form, by its param name. */
 export const paramField = (page: Page, name: string) => page.locator(`label.field[data-field="${name}"]`);
+
+/** Draws a "1" (one vertical stroke) on the first draw pad of the page. */
+export async function drawOne(page: Page): Promise<void> {
+  const pad = page.getByTestId('drawpad').first();
+  await pad.scrollIntoViewIfNeeded();
+  const box = (await pad.boundingBox())!;
+  await page.mouse.move(box.x + box.width / 2, box.y + 20);
+  await page.mouse.down();
+  for (let y = 20; y <= box.height - 20; y += 6) await page.mouse.move(box.x + box.width / 2, box.y + y);
+  await page.mouse.up();
+}

@@ -3,7 +3,7 @@
 // tagged and annotated, then found by its tag; the dark theme; every lab page from 1,000 to
 // 1,920 px wide without overflow; export and import (of a classifier run app.spec.ts left).
 import { expect, test, type Page } from '@playwright/test';
-import { openLab, paramField as field } from './open-lab';
+import { drawOne, openLab, paramField as field } from './open-lab';
 import { solidPng } from './solid-png';
 
 const shots = 'test-results/screenshots';
@@ -135,12 +135,7 @@ test('a run exported as one archive imports as a new run whose model answers; a 
   await expect(imported.locator('.tag')).toContainText(['imported']);
   await expect(page.getByTestId('confusion-matrix')).toBeVisible();
   // Its model answers: draw a "1".
-  const pad = page.getByTestId('drawpad');
-  const box = (await pad.boundingBox())!;
-  await page.mouse.move(box.x + box.width / 2, box.y + 20);
-  await page.mouse.down();
-  for (let y = 20; y <= box.height - 20; y += 6) await page.mouse.move(box.x + box.width / 2, box.y + y);
-  await page.mouse.up();
+  await drawOne(page);
   await expect(page.getByTestId('prediction')).toBeVisible({ timeout: 30_000 });
   await page.screenshot({ path: `${shots}/imported-run.png`, fullPage: true });
 

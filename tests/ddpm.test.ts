@@ -92,7 +92,9 @@ describe('DDPM', () => {
 
   it('input gradients through the DiT prior and through the codec agree with central differences', () => {
     const rng = new Rng(11);
-    const m = createDit({ image: 28, patch: 4, dModel: 32, heads: 2, layers: 2, contextVocab: CONTEXT_VOCAB, ffn: ['dense', 'dense'], ffnHidden: [64, 64], experts: 2, expertHidden: 8, capacityFactor: 1, tcCapacityFactor: 1 }, rng.fork('dit'));
+    const m = createDit({
+      image: 28, patch: 4, dModel: 32, heads: 2, layers: 2, contextVocab: CONTEXT_VOCAB, ffn: ['dense', 'dense'], ffnHidden: [64, 64], experts: 2, expertHidden: 8, capacityFactor: 1, tcCapacityFactor: 1,
+    }, rng.fork('dit'));
     // adaLN-zero starts every block as identity and the output at zero: give the zero-initialised weights values.
     for (const [name, v] of Object.entries(m.weights)) if (/mod|final|x_o/.test(name)) v.assign(tf.randomNormal(v.shape, 0, 0.05, 'float32', 7));
     const s = linearSchedule(1000);

@@ -52,7 +52,10 @@ export const idempotentCodecSamples = {
     anchors: z.array(z.object({ format: z.enum(ANCHOR_FORMATS), quality: z.number(), bpp: z.number().nonnegative(), images: z.array(bytes784), psnr: z.array(extendedNumber) })),
   })),
   /** The anchors' curves over their quality settings, on the images decoded at every rate. */
-  anchors: z.array(z.object({ format: z.enum(ANCHOR_FORMATS), images: z.number().int().positive(), points: z.array(z.object({ quality: z.number(), bpp: z.number().nonnegative(), psnr: extendedNumber, fd: z.number(), encodeMs: z.number().nonnegative() })) })),
+  anchors: z.array(z.object({
+    format: z.enum(ANCHOR_FORMATS), images: z.number().int().positive(),
+    points: z.array(z.object({ quality: z.number(), bpp: z.number().nonnegative(), psnr: extendedNumber, fd: z.number(), encodeMs: z.number().nonnegative() })),
+  })),
   /** BD metrics of the perceptual decode against the MSE decode over the rates (cubic in log-rate; PCHIP under 4 rates). */
   bd: z.object({ bdFd: z.number().nullable(), bdPsnr: z.number().nullable(), interpolation: z.enum(['cubic', 'pchip', 'akima']), rates: z.number().int() }),
 };

@@ -35,7 +35,12 @@ function Report({ detail, lab }: ReportData) {
       <h2>Params</h2>
       <KeyValues rows={Object.entries(r.params)} />
       <h2>Provenance</h2>
-      {p ? <KeyValues rows={[['commit', p.gitCommit], ['backend', p.backend], ['kernel fixes', p.kernelFixes.join(', ') || 'none'], ['node', p.node], ['platform', p.platform], ['host', r.host], ...Object.entries(p.packages).map(([k, v]) => [k, v] as [string, unknown])]} />
+      {p ? (
+        <KeyValues rows={[
+          ['commit', p.gitCommit], ['backend', p.backend], ['kernel fixes', p.kernelFixes.join(', ') || 'none'], ['node', p.node], ['platform', p.platform], ['host', r.host],
+          ...Object.entries(p.packages).map(([k, v]) => [k, v] as [string, unknown]),
+        ]} />
+      )
         : <p className="muted">not recorded (the run did not start)</p>}
     </main>
   );

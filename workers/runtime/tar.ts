@@ -76,7 +76,10 @@ export function checkName(name: string): void {
   if (name.split('/').some((seg) => seg === '..' || seg === '.')) throw new TarError(`entry "${name}" has a "." or ".." segment`);
 }
 
-const TYPE_NAMES: Record<string, string> = { '1': 'a hard link', '2': 'a symbolic link', '3': 'a character device', '4': 'a block device', '6': 'a FIFO', x: 'a PAX header', g: 'a PAX global header', L: 'a GNU long name', K: 'a GNU long link' };
+const TYPE_NAMES: Record<string, string> = {
+  '1': 'a hard link', '2': 'a symbolic link', '3': 'a character device', '4': 'a block device', '6': 'a FIFO',
+  x: 'a PAX header', g: 'a PAX global header', L: 'a GNU long name', K: 'a GNU long link',
+};
 
 /** The regular files of a tar, checked entry by entry; throws TarError naming the first bad one. */
 export function readTar(buf: Uint8Array, limits: { maxEntries: number }): TarEntry[] {

@@ -11,6 +11,7 @@ import type { Rng } from '../runtime/rng';
 import { cosineDecay, setLearningRate } from '../runtime/schedule';
 import { ditForward, ditVariables, type Dit } from '../nn/dit';
 import { CONTEXT_LEN, flowBatch } from '../data/class-condition';
+import { WeightEma } from './ema';
 
 export interface DdpmSchedule {
   /** Number of diffusion steps T; steps are 0 … T−1 (0 is the least noisy). */
@@ -64,7 +65,7 @@ export async function trainDdpm(m: Dit, s: DdpmSchedule, set: ImageSet, p: Prior
   const vars = Object.values(ditVariables(m));
   const opt = tf.train.adam(p.learningRate, 0.9, 0.99);
   const warm = Math.min(100, Math.floor(p.trainSteps / 4));
-  const ema: tf.Tensor[] = p.emaDecay > 0 ? vars.map((v) => tf.tidy(() => tf.clone(v))) : [];
+  const ema = new WeightEma(vars, p.emaDecay);
   let ms = 0, order: Int32Array = new Int32Array(0), at = 0, lossSum = 0, lossN = 0, lastLoss = NaN;
   try {
     for (let step = 1; step <= p.trainSteps; step++) {
@@ -79,10 +80,7 @@ export async function trainDdpm(m: Dit, s: DdpmSchedule, set: ImageSet, p: Prior
       const loss = opt.minimize(() => ddpmLoss(m, s, x1, noise, steps), true, vars)!;
       lossSum += loss.dataSync()[0]; lossN++;
       loss.dispose();
-      if (ema.length) {
-        const decay = Math.min(p.emaDecay, (1 + step) / (10 + step));
-        tf.tidy(() => ema.forEach((e, i) => { const next = e.mul(decay).add(vars[i].mul(1 - decay)); e.dispose(); ema[i] = tf.keep(next); }));
-      }
+      ema.update(step);
       ms += performance.now() - t0;
       if (step % 25 === 0 || step === p.trainSteps) {
         lastLoss = lossSum / lossN; lossSum = 0; lossN = 0;
@@ -91,10 +89,10 @@ export async function trainDdpm(m: Dit, s: DdpmSchedule, set: ImageSet, p: Prior
         await new Promise((r) => setImmediate(r));
       }
     }
-    ema.forEach((e, i) => vars[i].assign(e));
+    ema.swapIn();
   } finally {
     opt.dispose();
-    tf.dispose(ema);
+    ema.dispose();
   }
   return { ms, lastLoss };
 }

@@ -11,6 +11,7 @@ import { cosineDecay, setLearningRate } from '../runtime/schedule';
 import { ditForward, ditVariables, type Dit } from '../nn/dit';
 import type { RoutingTrace } from '../nn/moe';
 import { CONTEXT_LEN, contextTokens, flowBatch } from '../data/class-condition';
+import { WeightEma } from './ema';
 
 /** What training and validation read of a lab's params. */
 export interface FlowTrainOptions {
@@ -50,7 +51,7 @@ export async function trainDit(m: Dit, name: string, set: ImageSet, p: FlowTrain
   const warm = Math.min(50, Math.floor(p.trainSteps / 4));
   let ms = 0, dropped = 0, assignments = 0, order: Int32Array = new Int32Array(0), at = 0;
   // The exponential moving average of the weights, swapped in when training ends.
-  const ema: tf.Tensor[] = p.emaDecay > 0 ? vars.map((v) => tf.tidy(() => tf.clone(v))) : [];
+  const ema = new WeightEma(vars, p.emaDecay);
   try {
     for (let step = 1; step <= p.trainSteps; step++) {
       ctx.throwIfCancelled();
@@ -70,10 +71,7 @@ export async function trainDit(m: Dit, name: string, set: ImageSet, p: FlowTrain
         return r.loss;
       }, true, vars)!;
       loss.dispose();
-      if (ema.length) {
-        const decay = Math.min(p.emaDecay, (1 + step) / (10 + step));
-        tf.tidy(() => ema.forEach((e, i) => { const next = e.mul(decay).add(vars[i].mul(1 - decay)); e.dispose(); ema[i] = tf.keep(next); }));
-      }
+      ema.update(step);
       ms += performance.now() - t0;
       if (step % 10 === 0 || step === p.trainSteps) {
         ctx.metric(step, `${name}.loss`, flowValue);
@@ -82,10 +80,10 @@ export async function trainDit(m: Dit, name: string, set: ImageSet, p: FlowTrain
         await new Promise((r) => setImmediate(r));
       }
     }
-    ema.forEach((e, i) => vars[i].assign(e));
+    ema.swapIn();
   } finally {
     opt.dispose();
-    tf.dispose(ema);
+    ema.dispose();
   }
   return { steps: p.trainSteps, ms, droppedPct: assignments ? (100 * dropped) / assignments : 0 };
 }

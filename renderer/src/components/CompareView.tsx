@@ -92,7 +92,11 @@ export function CompareView({ runIds, lab, onClose }: { runIds: string[]; lab?: 
         <button onClick={onClose}>Close</button>
       </header>
       {missing.length > 0 && <p className="muted">Not found (deleted?): {missing.join(', ')}</p>}
-      <p className="muted small">{differing.length || presetsDiffer ? <>Runs differ in {[presetsDiffer ? 'preset' : '', ...differing].filter(Boolean).join(', ')}; each is named by those values.</> : 'Same params: the runs differ only by seed.'}</p>
+      <p className="muted small">
+        {differing.length || presetsDiffer
+          ? <>Runs differ in {[presetsDiffer ? 'preset' : '', ...differing].filter(Boolean).join(', ')}; each is named by those values.</>
+          : 'Same params: the runs differ only by seed.'}
+      </p>
 
       <h3>Final metrics</h3>
       <Picker label="columns" names={finalNames} chosen={chosenColumns} onChange={setColumns} info={info} testId="compare-columns" />

@@ -50,7 +50,10 @@ function RunFiles({ detail }: { detail: RunDetail }) {
       <span className="muted">run folder</span> <code>{detail.run.runDir}</code>
       {host === 'electron'
         ? <button onClick={() => { setReport(undefined); api.openRunFolder(detail.run.id).catch((e: Error) => setReport({ error: e.message })); }} data-testid="open-folder">Open folder</button>
-        : <button onClick={() => { void navigator.clipboard?.writeText(detail.run.runDir).then(() => setCopied(true), () => setCopied(false)); }} title="the browser cannot open a folder on this machine: copy its path" data-testid="copy-folder">{copied ? 'Copied' : 'Copy path'}</button>}
+        : (
+          <button onClick={() => { void navigator.clipboard?.writeText(detail.run.runDir).then(() => setCopied(true), () => setCopied(false)); }}
+            title="the browser cannot open a folder on this machine: copy its path" data-testid="copy-folder">{copied ? 'Copied' : 'Copy path'}</button>
+        )}
       <button onClick={write} disabled={!finished} data-testid="report">Report</button>
       <ExportButton run={detail.run} />
       {report?.path && <span data-testid="report-path">written to <code>{report.path}</code> (one self-contained HTML file)</span>}

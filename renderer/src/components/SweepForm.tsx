@@ -9,13 +9,16 @@ import { fieldError, formToParams } from './ParamsForm';
 import type { PresetCost } from './presetCost';
 import { formatDuration } from './Progress';
 
+/** Every option of an enum or a boolean; numbers are typed by the user. */
+const suggestedValues = (f: LabInfo['fields'][number] | undefined) => (f?.kind === 'enum' ? f.options!.join(', ') : f?.kind === 'boolean' ? 'true, false' : '');
+
 export function SweepForm({ lab, preset, overrides, cost, onStarted }: {
   lab: LabInfo; preset: PresetName; overrides: Record<string, string>; cost: PresetCost; onStarted: (runs: RunRecord[]) => void;
 }) {
   const sweepable = lab.fields.filter((f) => f.name !== 'seed' && f.kind !== 'list' && f.kind !== 'string');
   const [param, setParam] = useState(sweepable[0]?.name ?? '');
   const field = sweepable.find((f) => f.name === param);
-  const [values, setValues] = useState(() => (field?.kind === 'enum' ? field.options!.join(', ') : field?.kind === 'boolean' ? 'true, false' : ''));
+  const [values, setValues] = useState(() => suggestedValues(field));
   const [seeds, setSeeds] = useState('1, 2, 3');
   const [error, setError] = useState<string>();
   const [busy, setBusy] = useState(false);
@@ -40,14 +43,17 @@ export function SweepForm({ lab, preset, overrides, cost, onStarted }: {
   return (
     <div className="sweep-form" data-testid="sweep-form">
       <label className="field"><span className="field-name">param</span>
-        <select value={param} onChange={(e) => { const f = sweepable.find((x) => x.name === e.target.value); setParam(e.target.value); setValues(f?.kind === 'enum' ? f.options!.join(', ') : f?.kind === 'boolean' ? 'true, false' : ''); }} data-testid="sweep-param">
+        <select value={param} onChange={(e) => { setParam(e.target.value); setValues(suggestedValues(sweepable.find((x) => x.name === e.target.value))); }} data-testid="sweep-param">
           {sweepable.map((f) => <option key={f.name}>{f.name}</option>)}
         </select></label>
       <label className="field"><span className="field-name">values (comma-separated)</span>
         <input value={values} onChange={(e) => setValues(e.target.value)} placeholder={field?.min !== undefined ? `${field.min} … ${field.max}` : ''} data-testid="sweep-values" /></label>
       <label className="field"><span className="field-name">seeds</span><input value={seeds} onChange={(e) => setSeeds(e.target.value)} data-testid="sweep-seeds" /></label>
       <button onClick={() => void start()} disabled={busy || total === 0} data-testid="sweep-start">Queue {total || ''} run{total === 1 ? '' : 's'}</button>
-      <span className="muted small">{preset} preset, the form&apos;s other edits · each {cost.label}{cost.ms && Number.isFinite(cost.ms) && total > 1 ? ` · about ${formatDuration(cost.ms * total)} of compute` : ''}; queued runs start as cores free up</span>
+      <span className="muted small">
+        {preset} preset, the form&apos;s other edits · each {cost.label}
+        {cost.ms && Number.isFinite(cost.ms) && total > 1 ? ` · about ${formatDuration(cost.ms * total)} of compute` : ''}; queued runs start as cores free up
+      </span>
       {error && <span className="error" role="alert">{error}</span>}
     </div>
   );

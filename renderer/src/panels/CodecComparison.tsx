@@ -46,7 +46,8 @@ function RdChart({ curves, y, yLabel, floor }: { curves: RdCurve[]; y: 'psnr' | 
         <ScatterChart margin={{ top: 8, right: 16, bottom: 14, left: 10 }}>
           <CartesianGrid strokeDasharray="3 3" />
           <XAxis dataKey="bpp" type="number" domain={['auto', 'auto']} tick={{ fontSize: 11 }} tickFormatter={(v: number) => v.toPrecision(2)} label={{ value: 'rate (bpp)', position: 'insideBottom', offset: -10, fontSize: 11 }} />
-          <YAxis dataKey={y} type="number" domain={['auto', 'auto']} tick={{ fontSize: 11 }} tickFormatter={(v: number) => v.toPrecision(3)} label={{ value: yLabel, angle: -90, position: 'insideLeft', fontSize: 11, style: { textAnchor: 'middle' } }} />
+          <YAxis dataKey={y} type="number" domain={['auto', 'auto']} tick={{ fontSize: 11 }} tickFormatter={(v: number) => v.toPrecision(3)}
+            label={{ value: yLabel, angle: -90, position: 'insideLeft', fontSize: 11, style: { textAnchor: 'middle' } }} />
           <Tooltip formatter={(v) => Number(v).toPrecision(4)} />
           <Legend wrapperStyle={{ fontSize: 11, paddingTop: 16 }} />
           {floor && <ReferenceLine y={floor.value} stroke="#6b7280" strokeDasharray="4 3" label={{ value: floor.label, fontSize: 10, position: 'insideTopRight' }} />}

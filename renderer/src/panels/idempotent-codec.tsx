@@ -20,6 +20,7 @@ type Recompressed = z.output<typeof idempotentCodecQueries.recompress.result>;
 const db = (v: number) => formatMetric(v, 'dB');
 const num = (v: number, d = 2) => (Number.isFinite(v) ? v.toFixed(d) : String(v));
 const ci = ([a, b]: [number, number], d = 2) => `[${num(a, d)}, ${num(b, d)}]`;
+const RATE_COLUMNS = ['λ', 'bpp', 'images', 'decoder', 'PSNR MSE / perc.', 'FD MSE → perc.', 'FD gain, 95 %', 'MSE ratio, 95 %', 'same bits perc. / MSE', 'PSNR x̄ vs h(x̂)', 's / image'];
 const toBytes = (x: number[]) => x.map((v) => Math.round(Math.min(1, Math.max(0, v)) * 255));
 
 function Grid({ detail, grid }: { detail: RunDetail; grid: NonNullable<ReturnType<typeof lastSampleOf<typeof idempotentCodecSamples, 'grid'>>> }) {
@@ -124,7 +125,7 @@ export function IdempotentCodecPanel({ detail }: { detail: RunDetail }) {
       <CodecComparison curves={curves} fdFloor={floor ? { value: floor.fd, label: `real images (${floor.images})` } : undefined} />
       <div className="table-scroll">
         <table className="variants" data-testid="idem-rates">
-          <thead><tr><th>λ</th><th>bpp</th><th>images</th><th>decoder</th><th>PSNR MSE / perc.</th><th>FD MSE → perc.</th><th>FD gain, 95 %</th><th>MSE ratio, 95 %</th><th>same bits perc. / MSE</th><th>PSNR x̄ vs h(x̂)</th><th>s / image</th></tr></thead>
+          <thead><tr>{RATE_COLUMNS.map((c) => <th key={c}>{c}</th>)}</tr></thead>
           <tbody>{rates.map((r) => (
             <tr key={`${r.lambda}-${r.zeta}`}>
               <td>{r.lambda}</td><td>{num(r.bpp, 3)}</td><td>{r.images}</td><td>{r.sampler.toUpperCase()}{r.zeta !== null ? ` ζ=${r.zeta}` : ''}</td>
@@ -135,7 +136,8 @@ export function IdempotentCodecPanel({ detail }: { detail: RunDetail }) {
         </table>
       </div>
       <p className="muted small">
-        FD: Fréchet distance of judge features to {floor?.reference ?? '?'} held-out test images, over the images in the row (real test images score {floor ? num(floor.fd) : '?'} with {floor?.images ?? '?'} images: the floor at this count).
+        FD: Fréchet distance of judge features to {floor?.reference ?? '?'} held-out test images, over the images in the row
+        (real test images score {floor ? num(floor.fd) : '?'} with {floor?.images ?? '?'} images: the floor at this count).
         FD gain = FD(MSE) − FD(perceptual), a paired bootstrap over images. Same bits: re-encoding the decode gives back exactly the received symbols.
         {bd && <> BD over {bd.rates} rates ({bd.interpolation}): BD-FD {bd.bdFd === null ? '—' : num(bd.bdFd)} (lower is better), BD-PSNR {bd.bdPsnr === null ? '—' : db(bd.bdPsnr)}.</>}
       </p>

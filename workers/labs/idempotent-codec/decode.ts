@@ -53,7 +53,9 @@ export interface PerceptualOptions { guidance: Guidance; steps: number; batch: n
  * Perceptual decodes of the given latents, one noise stream per image; returns images in
  * [0, 1] (n·784) and each image's final distance. `onImages(done)` after every batch.
  */
-export function perceptualDecode(prior: DdpmPrior, codec: ImageCodec, latents: readonly Float32Array[], streams: readonly Rng[], o: PerceptualOptions, onStep?: (done: number, total: number) => void): { images: Float32Array; distance: Float32Array } {
+export function perceptualDecode(
+  prior: DdpmPrior, codec: ImageCodec, latents: readonly Float32Array[], streams: readonly Rng[], o: PerceptualOptions, onStep?: (done: number, total: number) => void,
+): { images: Float32Array; distance: Float32Array } {
   const n = latents.length;
   const images = new Float32Array(n * PIXELS), distance = new Float32Array(n);
   const eps = ditEps(prior.dit, prior.schedule);

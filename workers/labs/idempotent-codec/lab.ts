@@ -73,7 +73,11 @@ async function run(p: IdempotentCodecParams, ctx: RunContext) {
     }
     emit('anchors', anchorCurves.map((c) => ({
       format: c.format, images: p.images,
-      points: c.points.map((pt) => ({ quality: pt.quality, bpp: pt.bpp, psnr: psnrOf(imageMse(pt.decoded, originals, p.images).reduce((a, b) => a + b, 0) / p.images), fd: reference.distanceTo(judge.predict(pt.decoded, p.images).features, p.images), encodeMs: pt.encodeMs })),
+      points: c.points.map((pt) => ({
+        quality: pt.quality, bpp: pt.bpp, encodeMs: pt.encodeMs,
+        psnr: psnrOf(imageMse(pt.decoded, originals, p.images).reduce((a, b) => a + b, 0) / p.images),
+        fd: reference.distanceTo(judge.predict(pt.decoded, p.images).features, p.images),
+      })),
     })));
   }
 
