@@ -33,6 +33,6 @@ describe('params form lists', () => {
   it('names the bad item', () => {
     expect(fieldError(field('gammas'), '0.5, fast')).toBe('"fast" is not a number');
     expect(fieldError(field('gridAggregators'), 'cwtm, median')).toMatch(/^"median" is not one of mean, cm, cwtm/);
-    expect(fieldError(field('gammas'), ' ')).toBe('required');
+    expect(fieldError(field('gammas'), ' ')).toBe('give at least 1 item'); // gammas needs one step size at least
   });
 });
