@@ -42,9 +42,13 @@ export function mseDecode(codec: ImageCodec, latents: readonly Float32Array[]): 
 /** h(x): the codec's round trip with the encoder's own quantization (STE gradients); x in [0, 1]. */
 export const roundTrip = (codec: ImageCodec, x: tf.Tensor2D) => synthesis(codec, quantizeLatent(codec, analysis(codec, x), roundSTE));
 
-/** d_i(x̂₀) = ‖(2x̄_i − 1) − (2h((x̂₀ + 1)/2) − 1)‖₂ per image, x̂₀ in the prior's [-1, 1]. */
+/**
+ * d_i(x̂₀) = ‖(2x̄_i − 1) − (2h((x̂₀ + 1)/2) − 1)‖₂ per image, x̂₀ in the prior's [-1, 1]. An
+ * idempotent estimate makes d exactly 0 (h(x̂₀) and x̄ are the same synthesis of the same
+ * symbols), where the norm's gradient is 0/0: a 1e-12 under the root keeps it 0 there.
+ */
 export function idempotenceDistance(codec: ImageCodec, xbar: tf.Tensor2D): ImageDistance {
-  return (x0) => roundTrip(codec, x0.add(1).div(2) as tf.Tensor2D).sub(xbar).mul(2).square().sum(1).sqrt() as tf.Tensor1D;
+  return (x0) => roundTrip(codec, x0.add(1).div(2) as tf.Tensor2D).sub(xbar).mul(2).square().sum(1).add(1e-12).sqrt() as tf.Tensor1D;
 }
 
 export interface PerceptualOptions { guidance: Guidance; steps: number; batch: number }
@@ -66,6 +70,8 @@ export function perceptualDecode(
     try {
       const out = sampleDdpm(eps, prior.schedule, streams.slice(start, start + part.length), { steps: o.steps, eta: 1, guidance: o.guidance }, idempotenceDistance(codec, xbar),
         (done) => onStep?.(b * o.steps + done, totalSteps));
+      const bad = out.images.findIndex((v) => !Number.isFinite(v));
+      if (bad >= 0) throw new Error(`the perceptual decode of image ${start + Math.floor(bad / PIXELS)} produced a non-finite pixel (guidance diverged)`);
       for (let i = 0; i < out.images.length; i++) images[start * PIXELS + i] = Math.min(1, Math.max(0, (out.images[i] + 1) / 2));
       distance.set(out.distance, start);
     } finally {
