@@ -109,7 +109,10 @@ export function listFieldValue(field: ParamField, raw: string): unknown[] {
 
 export function describeParams(schema: z.ZodObject): ParamField[] {
   const json = z.toJSONSchema(schema, { io: 'input' }) as {
-    properties: Record<string, { type?: string; description?: string; default?: unknown; minimum?: number; maximum?: number; minItems?: number; enum?: string[]; items?: { type?: string; enum?: string[] } | false; prefixItems?: { type?: string; enum?: string[] }[] }>;
+    properties: Record<string, {
+      type?: string; description?: string; default?: unknown; minimum?: number; maximum?: number; minItems?: number; enum?: string[];
+      items?: { type?: string; enum?: string[] } | false; prefixItems?: { type?: string; enum?: string[] }[];
+    }>;
   };
   // Arrays describe their items in `items`, tuples in `prefixItems` (one schema per place, `items: false`).
   const itemsOf = (p: { items?: { type?: string; enum?: string[] } | false; prefixItems?: { type?: string; enum?: string[] }[] }) => (p.items || undefined) ?? p.prefixItems?.[0];

@@ -101,7 +101,11 @@ export const byzMomentumSpec: LabSpec<typeof byzMomentumParams> = {
   metrics: ['acc_ef21sgdm_alie_cwtm', 'acc_ef21_alie_cwtm', 'acc_ef21sgdm_ipm_cwtm', 'acc_ef21_ipm_cwtm', 'acc_ef21sgdm_clean', 'acc_sgdm_clean', 'bytesPerRound_topk', 'bytesPerRound_dense', 'roundsPerSec'],
   checks: ['momentumBeatsEf21UnderAlie', 'momentumBeatsEf21UnderIpm', 'cleanWithin1pt'],
   keyMetrics: ['acc_ef21sgdm_alie_cwtm', 'acc_ef21_alie_cwtm', 'acc_ef21sgdm_ipm_cwtm', 'acc_ef21_ipm_cwtm'],
-  metricInfo: { bytesPerRound_topk: { label: 'uplink bytes per round · top-k', unit: 'bytes' }, bytesPerRound_randk: { label: 'uplink bytes per round · rand-k', unit: 'bytes' }, bytesPerRound_dense: { label: 'uplink bytes per round · dense', unit: 'bytes' } },
+  metricInfo: {
+    bytesPerRound_topk: { label: 'uplink bytes per round · top-k', unit: 'bytes' },
+    bytesPerRound_randk: { label: 'uplink bytes per round · rand-k', unit: 'bytes' },
+    bytesPerRound_dense: { label: 'uplink bytes per round · dense', unit: 'bytes' },
+  },
   checkPresets: { momentumBeatsEf21UnderAlie: ['default', 'paper'], momentumBeatsEf21UnderIpm: ['default', 'paper'], cleanWithin1pt: ['default', 'paper'] },
   codeVersion: 1,
   defaultTime: '≈ 5 min: six configurations × three step sizes γ, 14,000 rounds of 20 workers each (≈ 16 s a run at ~870 rounds/s)',

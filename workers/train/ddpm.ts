@@ -12,6 +12,7 @@ import { cosineDecay, setLearningRate } from '../runtime/schedule';
 import { ditForward, ditVariables, type Dit } from '../nn/dit';
 import { CONTEXT_LEN, flowBatch } from '../data/class-condition';
 import { WeightEma } from './ema';
+import { shuffledBatches } from './batches';
 
 export interface DdpmSchedule {
   /** Number of diffusion steps T; steps are 0 … T−1 (0 is the least noisy). */
@@ -66,14 +67,13 @@ export async function trainDdpm(m: Dit, s: DdpmSchedule, set: ImageSet, p: Prior
   const opt = tf.train.adam(p.learningRate, 0.9, 0.99);
   const warm = Math.min(100, Math.floor(p.trainSteps / 4));
   const ema = new WeightEma(vars, p.emaDecay);
-  let ms = 0, order: Int32Array = new Int32Array(0), at = 0, lossSum = 0, lossN = 0, lastLoss = NaN;
+  const nextBatch = shuffledBatches(rng, set.count);
+  let ms = 0, lossSum = 0, lossN = 0, lastLoss = NaN;
   try {
     for (let step = 1; step <= p.trainSteps; step++) {
       ctx.throwIfCancelled();
       const t0 = performance.now();
-      const idx = new Int32Array(p.batchSize);
-      for (let j = 0; j < p.batchSize; j++) { if (at >= order.length) { order = rng.permutation(set.count); at = 0; } idx[j] = order[at++]; }
-      const { x1 } = flowBatch(set, idx);
+      const { x1 } = flowBatch(set, nextBatch(p.batchSize));
       const noise = rng.normalArray(p.batchSize * PIXELS);
       const steps = Int32Array.from({ length: p.batchSize }, () => Math.floor(rng.next() * s.T));
       setLearningRate(opt, p.learningRate * (step <= warm ? step / warm : cosineDecay(step - warm, p.trainSteps - warm)));

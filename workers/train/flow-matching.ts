@@ -12,6 +12,7 @@ import { ditForward, ditVariables, type Dit } from '../nn/dit';
 import type { RoutingTrace } from '../nn/moe';
 import { CONTEXT_LEN, contextTokens, flowBatch } from '../data/class-condition';
 import { WeightEma } from './ema';
+import { shuffledBatches } from './batches';
 
 /** What training and validation read of a lab's params. */
 export interface FlowTrainOptions {
@@ -49,16 +50,15 @@ export async function trainDit(m: Dit, name: string, set: ImageSet, p: FlowTrain
   const vars = Object.values(ditVariables(m));
   const opt = tf.train.adam(p.learningRate, 0.9, 0.99);
   const warm = Math.min(50, Math.floor(p.trainSteps / 4));
-  let ms = 0, dropped = 0, assignments = 0, order: Int32Array = new Int32Array(0), at = 0;
+  const nextBatch = shuffledBatches(rng, set.count);
+  let ms = 0, dropped = 0, assignments = 0;
   // The exponential moving average of the weights, swapped in when training ends.
   const ema = new WeightEma(vars, p.emaDecay);
   try {
     for (let step = 1; step <= p.trainSteps; step++) {
       ctx.throwIfCancelled();
       const t0 = performance.now();
-      const idx = new Int32Array(p.batchSize);
-      for (let j = 0; j < p.batchSize; j++) { if (at >= order.length) { order = rng.permutation(set.count); at = 0; } idx[j] = order[at++]; }
-      const { x1, labels } = flowBatch(set, idx);
+      const { x1, labels } = flowBatch(set, nextBatch(p.batchSize));
       for (let j = 0; j < labels.length; j++) if (rng.next() < p.labelDropout) labels[j] = -1;
       const x0 = rng.normalArray(p.batchSize * PIXELS);
       const t = Float32Array.from({ length: p.batchSize }, () => logitNormal(rng));

@@ -155,7 +155,8 @@ export function ByzMomentumPanel({ detail }: { detail: RunDetail }) {
                       const cell = cells.find((c) => c.method === m && c.attack === at && c.aggregator === ag && c.attackMode !== 'state');
                       if (!cell) return <td key={ag} className="num muted">·</td>;
                       if (cell.refused) return <td key={ag} className="num muted" title={cell.refused}>refused</td>;
-                      return <td key={ag} className="num" title={`γ = ${cell.gamma}`} style={{ background: accColour(cell.acc!), color: '#111827', cursor: 'pointer', outline: cell.key === focused ? '2px solid #111' : undefined }} onClick={() => setFocus(cell.key)}>{pct(cell.acc!)}</td>;
+                      const look = { background: accColour(cell.acc!), color: '#111827', cursor: 'pointer', outline: cell.key === focused ? '2px solid #111' : undefined };
+                      return <td key={ag} className="num" title={`γ = ${cell.gamma}`} style={look} onClick={() => setFocus(cell.key)}>{pct(cell.acc!)}</td>;
                     })}</tr>
                   ))}
                 </tbody>

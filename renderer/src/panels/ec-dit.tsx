@@ -184,7 +184,10 @@ export function EcDitPanel({ detail }: { detail: RunDetail }) {
               {Array.from({ length: experts }, (_, e) => <option key={e} value={e}>patches expert {e} took</option>)}
             </select></label>
           </div>
-          <div className="legend row small">{expert === null ? <>experts per patch: {Array.from({ length: experts + 1 }, (_, k) => { const [r, g, b] = heat(k / experts); const rgb: [number, number, number] = k ? [r, g, b] : [255, 255, 255]; return <span key={k} className="swatch" style={{ background: `rgb(${rgb.join(',')})`, color: readableTextOn(rgb) }}>{k}</span>; })}</> : <>highlighted: patches expert {expert} processed</>}</div>
+          <div className="legend row small">{expert === null ? <>experts per patch: {Array.from({ length: experts + 1 }, (_, k) => {
+            const rgb: [number, number, number] = k ? heat(k / experts) : [255, 255, 255];
+            return <span key={k} className="swatch" style={{ background: `rgb(${rgb.join(',')})`, color: readableTextOn(rgb) }}>{k}</span>;
+          })}</> : <>highlighted: patches expert {expert} processed</>}</div>
           <div className="row routing">
             {batches.map((b) => (
               <div key={b.model}>

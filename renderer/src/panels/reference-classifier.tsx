@@ -25,7 +25,9 @@ export function ReferenceClassifierPanel({ detail }: { detail: RunDetail }) {
       {canQuery && (
         <div>
           <h3>Try it: draw a digit</h3>
-          {!interactive ? <p className="muted static-note" data-testid="static-note">The draw pad is disabled in {STATIC_NOTE}.</p> : <DrawPad onDigit={(pixels) => { setErr(undefined); api.query(detail.run.id, 'classify', { pixels }).then((r) => setPred(r as Prediction), (e: Error) => setErr(e.message)); }} />}
+          {!interactive
+            ? <p className="muted static-note" data-testid="static-note">The draw pad is disabled in {STATIC_NOTE}.</p>
+            : <DrawPad onDigit={(pixels) => { setErr(undefined); api.query(detail.run.id, 'classify', { pixels }).then((r) => setPred(r as Prediction), (e: Error) => setErr(e.message)); }} />}
           {err && <p className="error">{err}</p>}
           {pred && (
             <div className="prediction" data-testid="prediction">
