@@ -54,4 +54,15 @@ describe('idempotent-codec lab run (smoke, seed 4)', () => {
     expect(tf.memory().numTensors - before).toBe(owned.length);
     for (const v of owned) v.dispose();
   }, 600_000);
+
+  it('the ζ sweep adds one DPS row per ζ at the headline rate, beside the DSG rows', async () => {
+    const { ctx, events, live } = await testContext(4, { home });
+    const p = resolveParams(idempotentCodecSpec, 'smoke', { seed: 4, zetaSweep: [0.3, 1.2], dpsSteps: 4, sweepImages: 2, anchors: [] });
+    await idempotentCodecLab.run(p, ctx);
+    const rows = (events.filter((e) => e.type === 'sample' && e.kind === 'rates').at(-1) as { data: { lambda: number; zeta: number | null; sampler: string; images: number }[] }).data;
+    expect(rows.map((r) => [r.lambda, r.sampler, r.zeta, r.images])).toEqual([[0.001, 'dsg', null, 8], [0.003, 'dsg', null, 8], [0.001, 'dps', 0.3, 2], [0.001, 'dps', 1.2, 2]]);
+    expect(events.some((e) => e.type === 'sample' && e.kind === 'anchors')).toBe(false); // no anchors asked
+    const m = live() as { codec: ImageCodec; prior: DdpmPrior };
+    for (const v of [...Object.values(codecVariables(m.codec)), ...Object.values(ditVariables(m.prior.dit)), m.prior.dit.pos]) v.dispose();
+  }, 300_000);
 });

@@ -2,6 +2,7 @@
 // bits at every rate, the table behind it (with bootstrap intervals), BD metrics, a
 // side-by-side grid with zoom and re-compression, and the user's own image decoded both ways.
 import { useState } from 'react';
+import { CartesianGrid, LabelList, ResponsiveContainer, Scatter, ScatterChart, Tooltip, XAxis, YAxis } from 'recharts';
 import type { z } from 'zod';
 import type { RunDetail } from '../../../common/api';
 import { lastSampleOf } from '../../../common/lab-contract';
@@ -106,6 +107,27 @@ function YourImage({ detail }: { detail: RunDetail }) {
   );
 }
 
+/** The ζ sweep of DPS at the headline rate: distortion (MSE ratio) against perception (FD), one point per ζ. */
+function ZetaTrade({ rows }: { rows: { zeta: number | null; fdIdem: number; mseRatio: number; lambda: number; images: number }[] }) {
+  const data = rows.map((r) => ({ zeta: r.zeta, fd: r.fdIdem, ratio: r.mseRatio }));
+  return (
+    <div className="chart-box" data-testid="zeta-trade">
+      <h3>ζ sweep: the FD–MSE trade of DPS at λ={rows[0].lambda} ({rows[0].images} images per ζ)</h3>
+      <ResponsiveContainer width="100%" height={220}>
+        <ScatterChart margin={{ top: 8, right: 16, bottom: 14, left: 10 }}>
+          <CartesianGrid strokeDasharray="3 3" />
+          <XAxis dataKey="ratio" type="number" domain={['auto', 'auto']} tick={{ fontSize: 11 }} label={{ value: 'MSE ratio (perceptual / MSE decode)', position: 'insideBottom', offset: -10, fontSize: 11 }} />
+          <YAxis dataKey="fd" type="number" domain={['auto', 'auto']} tick={{ fontSize: 11 }} label={{ value: 'Fréchet distance', angle: -90, position: 'insideLeft', fontSize: 11, style: { textAnchor: 'middle' } }} />
+          <Tooltip formatter={(v) => Number(v).toPrecision(4)} />
+          <Scatter data={data} fill="#dc2626" line isAnimationActive={false}>
+            <LabelList dataKey="zeta" position="top" formatter={(v: unknown) => `ζ=${String(v)}`} style={{ fontSize: 11 }} />
+          </Scatter>
+        </ScatterChart>
+      </ResponsiveContainer>
+    </div>
+  );
+}
+
 export function IdempotentCodecPanel({ detail }: { detail: RunDetail }) {
   const rates = lastSampleOf(idempotentCodecSamples, detail.samples, 'rates');
   const floor = lastSampleOf(idempotentCodecSamples, detail.samples, 'floor');
@@ -141,7 +163,7 @@ export function IdempotentCodecPanel({ detail }: { detail: RunDetail }) {
         FD gain = FD(MSE) − FD(perceptual), a paired bootstrap over images. Same bits: re-encoding the decode gives back exactly the received symbols.
         {bd && <> BD over {bd.rates} rates ({bd.interpolation}): BD-FD {bd.bdFd === null ? '—' : num(bd.bdFd)} (lower is better), BD-PSNR {bd.bdPsnr === null ? '—' : db(bd.bdPsnr)}.</>}
       </p>
-      {sweep.length > 0 && <p className="small">ζ sweep (DPS at λ={sweep[0].lambda}): {sweep.map((r) => `ζ=${r.zeta}: FD ${num(r.fdIdem)}, MSE ×${num(r.mseRatio)}`).join(' · ')}</p>}
+      {sweep.length > 0 && <ZetaTrade rows={sweep} />}
       {grid && grid.length > 0 && <Grid detail={detail} grid={grid} />}
       <YourImage detail={detail} />
     </div>
