@@ -77,7 +77,10 @@ export const cotDpoLab: LabDefinition<typeof cotDpoSpec.params> = {
     const { ds, train, align, heldOut, hard, fresh, pairQuestions } = questionSets(p, p.seed);
     const bank = buildFeatureBank(judge, ds.train, ds.test, { train: [...train, ...align, ...fresh], test: [...heldOut, ...hard] });
     ctx.progress('judge features', 1, 1);
-    sample('questions', { ops: OPS.map((op) => ({ op, question: OP_QUESTIONS[op] })), heldOut: heldOut.slice(0, 48).map((it, i) => ({ index: i, op: it.op, digits: it.digits, answer: it.answer, rationale: it.rationale, image: Array.from(composeImage(it, ds.test)) })) });
+    sample('questions', {
+      ops: OPS.map((op) => ({ op, question: OP_QUESTIONS[op] })),
+      heldOut: heldOut.slice(0, 48).map((it, i) => ({ index: i, op: it.op, digits: it.digits, answer: it.answer, rationale: it.rationale, image: Array.from(composeImage(it, ds.test)) })),
+    });
 
     // 1. The three SFT variants, same init, equal epochs.
     const variants = {} as Record<SftVariant, { direct: Accuracy; cot: Accuracy; hard: Accuracy; steps: number }>;
@@ -112,7 +115,9 @@ export const cotDpoLab: LabDefinition<typeof cotDpoSpec.params> = {
       for (let r = 0; r < R; r++) {
         const { pairs, sampled } = r === 0 ? firstPairs : await samplePairs(policy, r, tag === 'dpo' ? 'DPO' : 'control');
         const keptNow = sampled.filter((x) => x.kept).length;
-        sample('pair-stats', { tag, round: r + 1, rounds: R, questions: sampled.length, kept: keptNow, pairs: pairs.length, accuracyHistogram: Array.from({ length: p.samplesPerQuestion + 1 }, (_, k) => sampled.filter((x) => Math.round(x.accuracy * p.samplesPerQuestion) === k).length) });
+        // Questions by how many of their K sampled chains were correct (0 … K).
+        const accuracyHistogram = Array.from({ length: p.samplesPerQuestion + 1 }, (_, k) => sampled.filter((x) => Math.round(x.accuracy * p.samplesPerQuestion) === k).length);
+        sample('pair-stats', { tag, round: r + 1, rounds: R, questions: sampled.length, kept: keptNow, pairs: pairs.length, accuracyHistogram });
         const coin = new Rng(p.seed).fork(roundFork('control-labels', r));
         const swap = tag === 'control' ? pairs.map(() => coin.next() < 0.5) : undefined;
         if (p.dpoLoraRank > 0) addLora(policy.decoder, PROJECTIONS, p.dpoLoraRank, 2 * p.dpoLoraRank, new Rng(p.seed).fork(roundFork('lora', r)));
