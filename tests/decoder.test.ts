@@ -104,6 +104,34 @@ describe('decoder (shared transformer)', () => {
     disposeDecoder(d);
   });
 
+  it('left padding: each row of a padded batch equals the row alone; the last hidden state gives the logits', async () => {
+    await initBackend('wasm');
+    const d = createDecoder(base, new Rng(12));
+    perturbNorms(d, new Rng(13));
+    const rows = [[1, 4, 2, 9, 0, 3], [5, 6, 7], [2, 2, 8, 1]];
+    const T = 6, pads = rows.map((r) => T - r.length);
+    const batch = rows.map((r, b) => [...new Array<number>(pads[b]).fill(10), ...r]); // token 10 as padding
+    const run = (padStart?: number[]) => tf.tidy(() => {
+      const { logits, hidden } = decoderForward(d, embedTokens(d, tf.tensor2d(batch, [3, T], 'int32')), { padStart });
+      const viaHidden = tf.matMul(hidden.reshape([3 * T, base.dModel]) as tf.Tensor2D, d.weights.embed as tf.Tensor2D, false, true).reshape([3, T, base.vocab]);
+      return { logits: logits.arraySync(), viaHidden: viaHidden.arraySync() as number[][][] };
+    });
+    const masked = run(pads), unmasked = run();
+    for (let b = 0; b < rows.length; b++) {
+      const alone = logitsOf(d, rows[b]);
+      for (let t = 0; t < rows[b].length; t++) {
+        for (let v = 0; v < base.vocab; v++) {
+          expect(masked.logits[b][pads[b] + t][v]).toBeCloseTo(alone[t][v], 4);
+          expect(masked.viaHidden[b][pads[b] + t][v]).toBeCloseTo(masked.logits[b][pads[b] + t][v], 4);
+        }
+      }
+    }
+    // Without the mask the padding is read: the short rows' last logits move.
+    expect(Math.abs(unmasked.logits[1][T - 1][0] - masked.logits[1][T - 1][0])).toBeGreaterThan(1e-3);
+    expect(() => tf.tidy(() => { decoderForward(d, embedTokens(d, tf.tensor2d(batch, [3, T], 'int32')), { padStart: [0, 6, 0] }); })).toThrow(/row 1: 6 padding positions/);
+    disposeDecoder(d);
+  });
+
   it('the KV cache reproduces the full forward, one token at a time', async () => {
     await initBackend('wasm');
     for (const cfg of [base, { ...base, window: 3 }]) {

@@ -1,7 +1,8 @@
 // The shared decoder-only transformer of the language labs (cot-dpo now; longpibench,
 // mm-ego, mm15-mixture and afm-ondevice later): pre-RMSNorm blocks, optional QK-norm,
 // grouped-query attention with RoPE, SwiGLU FFN, tied input/output embeddings, causal or
-// sliding-window masks, KV-cached sampling, per-token log-probs and LoRA on every projection.
+// sliding-window masks, left padding (rows of different lengths in one batch), the last
+// layer's hidden states beside the logits, KV-cached sampling, per-token log-probs and LoRA.
 // Every projection is a plain [in, out] matmul on a named variable, so an ONNX exporter maps
 // each one to one MatMul and a checkpoint names each weight.
 import * as tf from '@tensorflow/tfjs';
@@ -166,13 +167,28 @@ export interface ForwardOptions {
   cache?: KvCache;
   /** Keep the per-layer keys/values (to start a cache from a prompt). */
   returnCache?: boolean;
+  /** Left padding: how many positions at the start of each row are padding. They are masked
+   * as keys, so rows of different lengths share a batch and all end at the last position
+   * (where the answer is read). RoPE is relative, so a padded row's real positions give the
+   * same outputs as the row alone; the pad positions' own outputs are meaningless. */
+  padStart?: readonly number[];
+}
+
+/** Additive key-padding mask [B, 1, 1, Tk]: -1e9 for a row's first padStart[b] keys, 0 after. */
+function paddingMask(padStart: readonly number[], Tk: number): tf.Tensor4D {
+  const m = new Float32Array(padStart.length * Tk);
+  padStart.forEach((n, b) => {
+    if (!Number.isInteger(n) || n < 0 || n >= Tk) throw new RangeError(`row ${b}: ${n} padding positions must be an integer in 0..${Tk - 1}`);
+    m.fill(-1e9, b * Tk, b * Tk + n);
+  });
+  return tf.tensor4d(m, [padStart.length, 1, 1, Tk]);
 }
 
 /**
  * Hidden states [B, T, D] → logits [B, T, V] (tied embeddings). `x` is already embedded, so
  * a vision prefix can be concatenated in front of token embeddings (see embedTokens).
  */
-export function decoderForward(d: Decoder, x: tf.Tensor3D, opts: ForwardOptions = {}): { logits: tf.Tensor3D; cache?: KvCache } {
+export function decoderForward(d: Decoder, x: tf.Tensor3D, opts: ForwardOptions = {}): { logits: tf.Tensor3D; hidden: tf.Tensor3D; cache?: KvCache } {
   const c = d.config, hd = headDim(c), G = c.heads / c.kvHeads;
   const [B, T] = x.shape;
   const start = opts.cache?.length ?? 0;
@@ -182,7 +198,11 @@ export function decoderForward(d: Decoder, x: tf.Tensor3D, opts: ForwardOptions 
   const base = attentionMask(T, start, c.window);
   const maskData = new Float32Array(G * T * Tk);
   for (let g = 0; g < G; g++) maskData.set(base, g * T * Tk);
-  const mask = tf.tensor2d(maskData, [G * T, Tk]);
+  const causal = tf.tensor2d(maskData, [G * T, Tk]);
+  if (opts.padStart && opts.padStart.length !== B) throw new RangeError(`padding given for ${opts.padStart.length} rows in a batch of ${B}`);
+  if (opts.padStart && opts.cache) throw new RangeError('padding is for whole sequences, not a cached continuation');
+  const pad = opts.padStart?.some((n) => n !== 0) ? paddingMask(opts.padStart, Tk) : null;
+  const mask = pad ? causal.add(pad) : causal;
   const cache: KvCache | undefined = opts.returnCache || opts.cache ? { k: [], v: [], length: Tk } : undefined;
   let h: tf.Tensor = x;
   for (let i = 0; i < c.layers; i++) {
@@ -204,10 +224,10 @@ export function decoderForward(d: Decoder, x: tf.Tensor3D, opts: ForwardOptions 
     const gate = project(d, `l${i}.w1`, f);
     h = h.add(project(d, `l${i}.w2`, gate.mul(tf.sigmoid(gate)).mul(project(d, `l${i}.w3`, f))));
   }
-  const out = rmsNorm(h, d.weights.final_norm);
-  const logits = tf.matMul(out.reshape([B * T, c.dModel]) as tf.Tensor2D, d.weights.embed as tf.Tensor2D, false, true).reshape([B, T, c.vocab]) as tf.Tensor3D;
-  mask.dispose();
-  return { logits, cache };
+  const hidden = rmsNorm(h, d.weights.final_norm) as tf.Tensor3D;
+  const logits = tf.matMul(hidden.reshape([B * T, c.dModel]) as tf.Tensor2D, d.weights.embed as tf.Tensor2D, false, true).reshape([B, T, c.vocab]) as tf.Tensor3D;
+  causal.dispose(); pad?.dispose(); if (mask !== causal) mask.dispose();
+  return { logits, hidden, cache };
 }
 
 /** Token ids [B, T] → embeddings [B, T, D]. */
