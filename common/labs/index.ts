@@ -6,8 +6,9 @@ import { cotDpoSpec } from './cot-dpo';
 import { ecDitSpec } from './ec-dit';
 import { byzMomentumSpec } from './byz-momentum';
 import { idempotentCodecSpec } from './idempotent-codec';
+import { mmEgoSpec } from './mm-ego';
 
-export const LAB_SPECS: readonly LabSpec[] = [referenceClassifierSpec, activationCodecSpec, cotDpoSpec, ecDitSpec, byzMomentumSpec, idempotentCodecSpec];
+export const LAB_SPECS: readonly LabSpec[] = [referenceClassifierSpec, activationCodecSpec, cotDpoSpec, mmEgoSpec, ecDitSpec, byzMomentumSpec, idempotentCodecSpec];
 
 export function findLabSpec(id: string): LabSpec | undefined {
   return LAB_SPECS.find((s) => s.id === id);

@@ -6,6 +6,7 @@ import { cotDpoLab } from './cot-dpo/lab';
 import { ecDitLab } from './ec-dit/lab';
 import { byzMomentumLab } from './byz-momentum/lab';
 import { idempotentCodecLab } from './idempotent-codec/lab';
+import { mmEgoLab } from './mm-ego/lab';
 
 export const LABS: Record<string, LabDefinition> = {
   [referenceClassifierLab.spec.id]: referenceClassifierLab,
@@ -14,4 +15,5 @@ export const LABS: Record<string, LabDefinition> = {
   [ecDitLab.spec.id]: ecDitLab,
   [byzMomentumLab.spec.id]: byzMomentumLab,
   [idempotentCodecLab.spec.id]: idempotentCodecLab,
+  [mmEgoLab.spec.id]: mmEgoLab,
 };

@@ -7,6 +7,7 @@ import { CotDpoPanel } from './cot-dpo';
 import { EcDitPanel } from './ec-dit';
 import { ByzMomentumPanel } from './byz-momentum';
 import { IdempotentCodecPanel } from './idempotent-codec';
+import { MmEgoPanel } from './mm-ego';
 
 export const PANELS: Record<string, ComponentType<{ detail: RunDetail }>> = {
   'reference-classifier': ReferenceClassifierPanel,
@@ -15,4 +16,5 @@ export const PANELS: Record<string, ComponentType<{ detail: RunDetail }>> = {
   'ec-dit': EcDitPanel,
   'byz-momentum': ByzMomentumPanel,
   'idempotent-codec': IdempotentCodecPanel,
+  'mm-ego': MmEgoPanel,
 };
