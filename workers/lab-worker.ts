@@ -9,7 +9,7 @@ import { Rng } from './runtime/rng';
 import { CancelledError, plannedProgress, type LabDefinition, type RunContext } from './runtime/context';
 import { obtainPart, partCached } from './runtime/shared-parts';
 import { writeFileAtomic } from './runtime/paths';
-import { describeFailure } from './runtime/failure';
+import { describeFailure, isOutOfMemory } from './runtime/failure';
 import { answerQuery } from './runtime/query';
 import { LABS } from './labs';
 import { sharedPart, SHARED_PART_KEYS } from './shared-parts';
@@ -97,7 +97,8 @@ port.on('message', (msg: ToWorker) => {
         if (!lab || liveModel === undefined) throw new Error('the model is not ready yet (the run is still starting or training)');
         post({ type: 'query-result', id: msg.id, ok: true, result: await answerQuery(lab, msg.name, msg.args, liveModel) });
       } catch (err) {
-        post({ type: 'query-result', id: msg.id, ok: false, error: describeFailure(err).split('\n')[0] });
+        // The message alone ("clip 9 is not in the test set"), not the error's class name; an out-of-memory says what to do.
+        post({ type: 'query-result', id: msg.id, ok: false, error: isOutOfMemory(err) || !(err instanceof Error) ? describeFailure(err).split('\n')[0] : err.message });
       }
     })();
   }
