@@ -16,6 +16,7 @@ import { decoderBench } from './decoder';
 import { ditBench } from './dit';
 import { byzBench } from './byz';
 import { idempotentBench } from './idempotent';
+import { egoBench } from './ego';
 
 const root = join(__dirname, '..');
 const cli = join(root, 'bin', 'benchtop.js');
@@ -101,6 +102,8 @@ async function main() {
   results.byz = await byzBench();
   log('idempotent-codec: decode s/image vs steps, anchors images/s');
   results.idempotent = await idempotentBench();
+  log('mm-ego: questions/s, pointer (glimpse + fallback) vs all frames, by clip length');
+  results.ego = await egoBench();
   log('job service: relay and cancel latency');
   results.jobs = await jobLatencies();
   results.labs = {};

@@ -2,7 +2,8 @@
 // rejected with a message that names the problem.
 import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { mkdtempSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, utimesSync, writeFileSync, existsSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assignCheckpoint, readCheckpoint, saveCheckpoint } from '../workers/runtime/checkpoint';
@@ -87,6 +88,28 @@ describe('shared parts', () => {
     expect(builds).toBe(3);
     expect(existsSync(`${partDir(part(0.3), home)}.lock`)).toBe(false);
   });
+  it('a lock held by another live process is waited for, however long it is silent; a dead holder\'s is cleared', async () => {
+    const { ctx, home } = await testContext(1, { home: mkdtempSync(join(tmpdir(), 'bt-parts3-')) });
+    let builds = 0;
+    const part: SharedPart<string> = { key: 'test:held', recipe: {}, codeVersion: 1, async build(d) { builds++; writeFileSync(join(d, 'w.txt'), 'ok'); }, async load(d) { return readFileSync(join(d, 'w.txt'), 'utf8'); } };
+    const lock = `${partDir(part, home)}.lock`;
+    const holder = spawn('sleep', ['60']);
+    mkdirSync(lock, { recursive: true });
+    writeFileSync(join(lock, 'owner'), `${holder.pid}:0:other`);
+    // Silent for 40 s: a slow builder on a loaded machine, not a lost one.
+    const past = new Date(Date.now() - 40_000);
+    utimesSync(join(lock, 'owner'), past, past);
+    const got = obtainPart(part, ctx, home);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(builds).toBe(0);
+    expect(readFileSync(join(lock, 'owner'), 'utf8')).toBe(`${holder.pid}:0:other`);
+    holder.kill('SIGKILL');
+    await new Promise((r) => holder.once('exit', r));
+    expect(await got).toBe('ok');
+    expect(builds).toBe(1);
+    expect(existsSync(lock)).toBe(false);
+  }, 30_000);
+
   it('a failed build leaves no entry and no lock', async () => {
     const { ctx, home } = await testContext(1, { home: mkdtempSync(join(tmpdir(), 'bt-parts2-')) });
     const part: SharedPart<string> = { key: 'test:bad', recipe: {}, codeVersion: 1, async build() { throw new Error('boom'); }, async load() { return 'x'; } };

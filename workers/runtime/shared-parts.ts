@@ -31,9 +31,15 @@ function pidAlive(pid: number): boolean {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-/** The builder touches its lock this often; a lock silent for STALE_MS lost its builder. */
+/**
+ * The builder touches its lock this often; a lock silent for STALE_MS lost its builder (a
+ * worker thread terminated inside a live process cannot clean up). The timer only fires
+ * when the builder's training loop yields, which on a loaded machine can take tens of
+ * seconds, so the limit is minutes: a lock taken from a live, slow builder had two
+ * processes train the same part and delete each other's files.
+ */
 const HEARTBEAT_MS = 2000;
-const STALE_MS = 15_000;
+const STALE_MS = 180_000;
 
 export function partCached(part: SharedPart<unknown>, home?: string): boolean {
   return existsSync(join(partDir(part, home), 'DONE'));
@@ -45,9 +51,10 @@ export async function obtainPart<T>(part: SharedPart<T>, ctx: RunContext, home?:
   const lock = `${dir}.lock`;
   mkdirSync(join(dir, '..'), { recursive: true });
   while (!existsSync(done)) {
+    const me = `${process.pid}:${Date.now()}:${Math.random().toString(36).slice(2)}`;
     try {
       mkdirSync(lock);
-      writeFileSync(join(lock, 'owner'), `${process.pid}:${Date.now()}`);
+      writeFileSync(join(lock, 'owner'), me);
     } catch {
       // Someone else is building it: wait, unless its owner died (another process) or went
       // silent (a terminated worker thread of a live process cannot clean up after itself).
@@ -71,7 +78,10 @@ export async function obtainPart<T>(part: SharedPart<T>, ctx: RunContext, home?:
       }
     } finally {
       clearInterval(heartbeat);
-      rmSync(lock, { recursive: true, force: true });
+      // Only our own lock: had it been judged stale and taken, the new owner keeps it.
+      let owner = '';
+      try { owner = readFileSync(join(lock, 'owner'), 'utf8'); } catch { /* gone */ }
+      if (owner === me) rmSync(lock, { recursive: true, force: true });
     }
   }
   return part.load(dir, ctx);
