@@ -41,7 +41,7 @@ function FrameCanvas({ frames, index, scale, label }: { frames: Frames; index: n
 }
 
 /** Glimpse scores over the timeline, with the selected frames (bars), key frames (ticks) and the playhead. */
-function ScoreTimeline({ length, scores, selected, keyFrames, uniform, at, onSeek }: { length: number; scores?: number[]; selected?: number[]; keyFrames?: number[]; uniform?: number[]; at: number; onSeek: (f: number) => void }) {
+function ScoreTimeline({ length, scores, selected, keyFrames, uniform, narrations, at, onSeek }: { length: number; scores?: number[]; selected?: number[]; keyFrames?: number[]; uniform?: number[]; narrations: Clip['narrations']; at: number; onSeek: (f: number) => void }) {
   const W = 640, H = 90, pad = 6;
   const x = (f: number) => pad + ((f + 0.5) / length) * (W - 2 * pad);
   const max = Math.max(1e-6, ...(scores ?? [0]));
@@ -52,6 +52,7 @@ function ScoreTimeline({ length, scores, selected, keyFrames, uniform, at, onSee
   };
   return (
     <svg className="ego-timeline" viewBox={`0 0 ${W} ${H}`} onClick={seek} data-testid="ego-scores" role="img" aria-label="glimpse scores over the clip">
+      {narrations.map((n, i) => <circle key={`n${i}`} cx={x(n.frame)} cy={3} r={2.5} className="ego-narration-dot"><title>{`${n.timestampSec}s ${n.text}`}</title></circle>)}
       {selected?.map((f) => <rect key={`s${f}`} x={x(f) - 3} y={6} width={6} height={H - 24} className="ego-selected" />)}
       {uniform?.map((f) => <line key={`u${f}`} x1={x(f)} x2={x(f)} y1={H - 16} y2={H - 10} className="ego-uniform" />)}
       {scores && <polyline fill="none" className="ego-curve" points={scores.map((s, f) => `${x(f)},${y(s)}`).join(' ')} />}
@@ -122,7 +123,8 @@ export function MmEgoPanel({ detail }: { detail: RunDetail }) {
     api.query(detail.run.id, 'writeQa', { text }).then((r) => setWritten(r as Written), (e: Error) => setFileErr(`${file.name}: ${e.message}`));
   };
   const keys = (e: React.KeyboardEvent) => {
-    if (!clip) return;
+    // Keys typed into a control (a select's arrows, space on a button) belong to that control.
+    if (!clip || (e.target as HTMLElement).closest('input, select, button, textarea')) return;
     if (e.key === ' ') { e.preventDefault(); setPlaying((p) => !p); }
     else if (e.key === 'ArrowRight') { e.preventDefault(); setFrame((f) => Math.min(clip.length - 1, f + 1)); }
     else if (e.key === 'ArrowLeft') { e.preventDefault(); setFrame((f) => Math.max(0, f - 1)); }
@@ -171,8 +173,8 @@ export function MmEgoPanel({ detail }: { detail: RunDetail }) {
               {clip.narrations.map((n, i) => <li key={i} className={i === narrationAt ? 'now' : ''} onClick={() => setFrame(n.frame)}><span className="muted">{n.timestampSec}s</span> {n.text}</li>)}
             </ol>
           </div>
-          <ScoreTimeline length={clip.length} scores={shown?.scores} selected={shown?.selected} keyFrames={shown?.keyFrames} uniform={q?.uniform} at={frame} onSeek={setFrame} />
-          <p className="small muted">Curve: glimpse scores; shaded bars: the k frames kept; triangles: ground-truth key frames; short ticks: uniform selection.</p>
+          <ScoreTimeline length={clip.length} scores={shown?.scores} selected={shown?.selected} keyFrames={shown?.keyFrames} uniform={q?.uniform} narrations={clip.narrations} at={frame} onSeek={setFrame} />
+          <p className="small muted">Dots along the top: narrations (hover to read); curve: glimpse scores; shaded bars: the k frames kept; triangles: ground-truth key frames; short ticks: uniform selection.</p>
 
           <h3>Question <select value={qAt} onChange={(e) => { setQAt(Number(e.target.value)); setAsked(undefined); }} data-testid="ego-question">
             {clip.questions.map((x, i) => <option key={i} value={i}>{x.question}</option>)}

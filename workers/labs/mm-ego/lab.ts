@@ -78,15 +78,12 @@ function testSplit(p: MmEgoParams, fashion: ImageSet, encoder: FrameEncoder, onC
   return buildSplit('test', { clipsPerBin: p.testClips, lengths: lengthsOf(p), size: p.frameSize as EgoFrameSize }, p.seed, fashion, encoder, onClip);
 }
 
-/** Clips the panel plays: the first of each bin in turn, up to clipsShown. */
+/** Clips the panel plays: clips with questions, one of each bin in turn (short, medium, long, short, …), up to n. */
 function shownClips(split: EgoSplit, n: number): number[] {
+  const asked = new Set(split.questions.map((q) => q.clip));
+  const byBin = LENGTH_BINS.map((bin) => split.clips.filter((c) => c.bin === bin && asked.has(c.id)).map((c) => c.id));
   const out: number[] = [];
-  for (let i = 0; out.length < n && i < split.clips.length; i++) {
-    for (const bin of LENGTH_BINS) {
-      const c = split.clips.filter((x) => x.bin === bin && split.questions.some((q) => q.clip === x.id))[i];
-      if (c && out.length < n) out.push(c.id);
-    }
-  }
+  for (let i = 0; out.length < n && byBin.some((ids) => i < ids.length); i++) for (const ids of byBin) if (i < ids.length && out.length < n) out.push(ids[i]);
   return out;
 }
 
@@ -119,14 +116,15 @@ export const mmEgoLab: LabDefinition<typeof mmEgoSpec.params> = {
     ctx.setLiveModel({ params: p, encoder, models, test, fashion, marginals } satisfies LiveModel);
 
     const eo = { k: p.k, alpha: p.alpha, kSweep: p.kSweep, batch: 64 };
-    const answers = answerQuestions(models, test, test.questions, eo, (d, t) => ctx.progress(PHASES.evaluate, d, t + 1));
+    let evalSteps = 1;
+    const answers = answerQuestions(models, test, test.questions, eo, (d, t) => { evalSteps = t + 1; ctx.progress(PHASES.evaluate, d, evalSteps); });
     const { rows, correct, blindSets } = scoreAnswers(test.questions, test, answers, eo);
     // Throughput of what the pointer model does per question: one glimpse and one fallback pass.
     const timedQuestions = test.questions.slice(0, Math.min(64, test.questions.length));
     const t0 = performance.now();
     pointerAnswers(models.pointer, test, timedQuestions, p.k, p.alpha, eo.batch);
     const secs = (performance.now() - t0) / 1000;
-    ctx.progress(PHASES.evaluate, 1, 1);
+    ctx.progress(PHASES.evaluate, evalSteps, evalSteps);
     const se = mdaDifferenceSe(correct, blindSets, 'pointer', 'uniform', p.bootstrap, new Rng(p.seed).fork('bootstrap'));
     sample('bins', rows.map((r) => ({ ...r, frames: Number.isNaN(r.frames) ? null : r.frames })));
 
