@@ -111,7 +111,7 @@ export const mmEgoSpec: LabSpec<typeof mmEgoParams> = {
   },
   checkPresets: { blindNearChance: ['default', 'paper'], recallAboveChance: ['default', 'paper'], pointerBeatsUniform: ['default', 'paper'] },
   codeVersion: 1,
-  defaultTime: '≈ 13 min on 2 cores, over the 10-minute target (seed 11: 779 s beside another run; pointer model ≈ 7 min of it, see docs/notes/mm-ego.md); with fewer steps the glimpse\'s long-clip recall falls below its check',
+  defaultTime: '≈ 13 min on 2 cores, over the 10-minute target: the glimpse needs its 800 steps (profile in docs/notes/mm-ego.md)',
   reproduce: [
     { metric: 'mda_pointer', paper: 'MM-Ego MDA 61.27 (raw 79.56), EgoMemoria', note: 'De-biased accuracy over M = {pointer, uniform-k, all-frames, blind}, test questions of all bins.' },
     { metric: 'mda_uniform', paper: '— (Ego-SFT without the pointer: 55.97)', note: 'The same fallback weights on k uniformly spaced frames.' },

@@ -135,20 +135,20 @@ export function MmEgoPanel({ detail }: { detail: RunDetail }) {
     <div className="panel panel-ego">
       <section>
         <h3>De-biased accuracy by clip length (MDA, %)</h3>
-        <table className="variants" data-testid="mda-table">
-          <thead><tr><th>bin</th><th className="num">frames</th><th className="num">questions</th>{MODELS.map(([k, l]) => <th key={k} className="num">{l}</th>)}<th className="num">recall@k</th><th className="num">uniform recall</th></tr></thead>
+        <div className="ego-table-scroll"><table className="variants" data-testid="mda-table">
+          <thead><tr><th>bin</th><th className="num">frames</th><th className="num">questions</th>{MODELS.map(([k, l]) => <th key={k} className="num">{l}</th>)}<th className="num" title="share of key frames within ±1 of a kept frame; uniform selection in brackets">recall@k</th></tr></thead>
           <tbody>
             {bins?.map((r) => (
               <tr key={r.bin}>
                 <td>{r.bin}</td><td className="num">{r.frames ?? '—'}</td><td className="num">{r.questions}</td>
                 {MODELS.map(([k]) => <td key={k} className="num" title={`raw accuracy ${pct(r.rawAcc[k])} %`}>{pct(r.mda[k])}<span className="muted small"> / {pct(r.rawAcc[k])}</span></td>)}
-                <td className="num">{pct(r.recallAtK)}</td><td className="num">{pct(r.recallUniform)}</td>
+                <td className="num">{pct(r.recallAtK)}<span className="muted small"> ({pct(r.recallUniform)})</span></td>
               </tr>
             ))}
-            {!bins && <tr><td colSpan={10} className="muted">the table appears when the models are evaluated</td></tr>}
+            {!bins && <tr><td colSpan={9} className="muted">the table appears when the models are evaluated</td></tr>}
           </tbody>
-        </table>
-        <p className="small muted">Each cell: MDA / raw accuracy. MDA averages, over the four compared models, accuracy on the questions that model gets wrong without video. Chance is 25 %.</p>
+        </table></div>
+        <p className="small muted">Each cell: MDA / raw accuracy; recall@k: the pointer's (uniform selection's). MDA averages, over the four compared models, accuracy on the questions that model gets wrong without video. Chance is 25 %.</p>
         {dataset && <p className="small muted" data-testid="ego-dataset">Data engine: {dataset.trainQuestions} training and {dataset.testQuestions} test questions; correct letter A/B/C/D {dataset.letters.join(' / ')} times.</p>}
       </section>
 
