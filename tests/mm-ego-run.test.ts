@@ -60,6 +60,14 @@ describe('mm-ego lab (smoke)', () => {
     await expect(contract.query('writeQa', { text: 'not json' }, live())).rejects.toThrow(/narration file: not JSON/);
     contract.expectFulfilled(events);
     contract.expectPlanFollowed(events);
+    // After a restart: the models from the checkpoint and the test clips rebuilt from the seed answer as the live ones did.
+    const loaded = await mmEgoLab.loadModel!(ctx.runDir, ctx);
+    const again = (await contract.query('ask', { clip: clips[0].index, kind: 'where-left', subject: 'bag' }, loaded)) as typeof asked;
+    expect(again).toEqual(asked);
+    expect(((await contract.query('frames', { clip: clips[0].index }, loaded)) as typeof frames).frames).toEqual(frames.frames);
+    const lm2 = loaded as { encoder: FrameEncoder; models: Record<string, EgoModel> };
+    disposeFrameEncoder(lm2.encoder);
+    for (const m of Object.values(lm2.models)) disposeEgoModel(m);
 
     const lm = live() as { encoder: FrameEncoder; models: Record<string, EgoModel> };
     disposeFrameEncoder(lm.encoder);
