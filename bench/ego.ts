@@ -18,7 +18,10 @@ export async function egoBench() {
   for (const N of [16, 32, 64, 128, 256]) {
     const m = createEgoModel({ dModel: 64, layers: 3, heads: 4, kvHeads: 2, tokenDim: D, maxLen: N + 24, answerFormat: 'option' }, rng);
     const clip: EgoClipRecord = { id: 0, bin: 'long', length: N, seed: 0, narrations: [], grid: rng.normalArray(N * TOKENS_PER_FRAME * D), mean: rng.normalArray(N * D) };
-    const q: EgoQuestion = { kind: 'where-left', question: 'where did i leave the bag ?', subject: 'bag', answer: 'desk', excluded: null, cited: [0], keyFrames: [0, 1], options: ['desk', 'sink', 'shelf', 'counter'], answerIndex: 0, clip: 0, bin: 'long' };
+    const q: EgoQuestion = {
+      kind: 'where-left', question: 'where did i leave the bag ?', subject: 'bag', answer: 'desk', excluded: null, cited: [0], keyFrames: [0, 1],
+      options: ['desk', 'sink', 'shelf', 'counter'], answerIndex: 0, clip: 0, bin: 'long',
+    };
     const split: EgoSplit = { clips: [clip], questions: Array.from({ length: batch }, () => q) };
     const Q = questionTokens(m, q).length;
     const time = (f: () => void) => { f(); const t0 = performance.now(); f(); return batch / ((performance.now() - t0) / 1000); };

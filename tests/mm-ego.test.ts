@@ -176,7 +176,11 @@ describe('mm-ego evaluation arithmetic', () => {
     const rng = new Rng(4);
     const clip: EgoClipRecord = { id: 0, bin: 'short', length: 6, seed: 0, narrations: [], grid: Float32Array.from(rng.normalArray(6 * 4 * 8)), mean: Float32Array.from(rng.normalArray(6 * 8)) };
     const words = (s: string) => WORDS.encode(s.split(' '));
-    const rows = [fallbackRow(m, clip, [4, 1], words('where did i leave the bag ? a desk b sink c shelf d counter')), fallbackRow(m, clip, [0, 2, 5], words('what did i put on the desk ?')), blindRow(words('how many times did i open the fridge ?'))];
+    const rows = [
+      fallbackRow(m, clip, [4, 1], words('where did i leave the bag ? a desk b sink c shelf d counter')),
+      fallbackRow(m, clip, [0, 2, 5], words('what did i put on the desk ?')),
+      blindRow(words('how many times did i open the fridge ?')),
+    ];
     const batch = answerLogits(m, rows);
     const together = batch.arraySync();
     rows.forEach((r, i) => {

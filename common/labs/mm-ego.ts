@@ -107,7 +107,8 @@ export const mmEgoSpec: LabSpec<typeof mmEgoParams> = {
   metricInfo: {
     mda_pointer: { label: 'MDA, pointer (top-k)' }, mda_uniform: { label: 'MDA, uniform k frames' }, mda_allFrames: { label: 'MDA, all frames (1 token each)' }, mda_alpha0: { label: 'MDA, pointer with α = 0' },
     mdaDropK8toK2_pointer: { label: 'MDA drop k = 8 → 2, pointer', unit: 'fraction' }, mdaDropK8toK2_uniform: { label: 'MDA drop k = 8 → 2, uniform', unit: 'fraction' },
-    keyFrameRecallAtK: { label: 'Key-frame recall@k (±1 frame)' }, tokensPerAnswer_pointer: { label: 'Visual tokens per answer', unit: 'count' }, clipsPerSec: { label: 'Questions answered per second (glimpse + fallback)', unit: 'perSecond' },
+    keyFrameRecallAtK: { label: 'Key-frame recall@k (±1 frame)' },
+    tokensPerAnswer_pointer: { label: 'Visual tokens per answer', unit: 'count' }, clipsPerSec: { label: 'Questions answered per second (glimpse + fallback)', unit: 'perSecond' },
   },
   checkPresets: { blindNearChance: ['default', 'paper'], recallAboveChance: ['default', 'paper'], pointerBeatsUniform: ['default', 'paper'] },
   codeVersion: 1,

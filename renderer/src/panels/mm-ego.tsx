@@ -41,7 +41,12 @@ function FrameCanvas({ frames, index, scale, label }: { frames: Frames; index: n
 }
 
 /** Glimpse scores over the timeline, with the selected frames (bars), key frames (ticks) and the playhead. */
-function ScoreTimeline({ length, scores, selected, keyFrames, uniform, narrations, at, onSeek }: { length: number; scores?: number[]; selected?: number[]; keyFrames?: number[]; uniform?: number[]; narrations: Clip['narrations']; at: number; onSeek: (f: number) => void }) {
+interface TimelineProps {
+  length: number; scores?: number[]; selected?: number[]; keyFrames?: number[]; uniform?: number[];
+  narrations: Clip['narrations']; at: number; onSeek: (f: number) => void;
+}
+
+function ScoreTimeline({ length, scores, selected, keyFrames, uniform, narrations, at, onSeek }: TimelineProps) {
   const W = 640, H = 90, pad = 6;
   const x = (f: number) => pad + ((f + 0.5) / length) * (W - 2 * pad);
   const max = Math.max(1e-6, ...(scores ?? [0]));
@@ -136,7 +141,10 @@ export function MmEgoPanel({ detail }: { detail: RunDetail }) {
       <section>
         <h3>De-biased accuracy by clip length (MDA, %)</h3>
         <div className="ego-table-scroll"><table className="variants" data-testid="mda-table">
-          <thead><tr><th>bin</th><th className="num">frames</th><th className="num">questions</th>{MODELS.map(([k, l]) => <th key={k} className="num">{l}</th>)}<th className="num" title="share of key frames within ±1 of a kept frame; uniform selection in brackets">recall@k</th></tr></thead>
+          <thead><tr>
+            <th>bin</th><th className="num">frames</th><th className="num">questions</th>{MODELS.map(([k, l]) => <th key={k} className="num">{l}</th>)}
+            <th className="num" title="share of key frames within ±1 of a kept frame; uniform selection in brackets">recall@k</th>
+          </tr></thead>
           <tbody>
             {bins?.map((r) => (
               <tr key={r.bin}>
@@ -195,7 +203,11 @@ export function MmEgoPanel({ detail }: { detail: RunDetail }) {
               </ul>
             </div>
           )}
-          {frames && shown && <div className="row ego-kept" data-testid="ego-kept">{shown.selected.map((f) => <FrameCanvas key={f} frames={frames} index={f} scale={4} label={`frame ${f}${shown.keyFrames.includes(f) ? ' (key)' : ''}`} />)}</div>}
+          {frames && shown && (
+            <div className="row ego-kept" data-testid="ego-kept">
+              {shown.selected.map((f) => <FrameCanvas key={f} frames={frames} index={f} scale={4} label={`frame ${f}${shown.keyFrames.includes(f) ? ' (key)' : ''}`} />)}
+            </div>
+          )}
 
           <h3>Ask your own</h3>
           {!canQuery ? <p className="muted small">{interactive ? 'Asking needs the trained models: available when the run has succeeded.' : `Disabled in ${STATIC_NOTE}.`}</p> : (
@@ -212,7 +224,8 @@ export function MmEgoPanel({ detail }: { detail: RunDetail }) {
 
       <section>
         <h3>Questions from your narrations</h3>
-        <p className="small muted">A narration file in Ego4D's layout ({'{video_uid: {narration_pass_1: {narrations: [{timestamp_sec, narration_text}]}}}'}); sentences like “#C C puts the cup in the drawer” become questions citing them.</p>
+        <p className="small muted">A narration file in Ego4D's layout ({'{video_uid: {narration_pass_1: {narrations: [{timestamp_sec, narration_text}]}}}'});
+          sentences like “#C C puts the cup in the drawer” become questions citing them.</p>
         <label className="dropzone">{canQuery ? 'Choose a .json narration file' : 'Available when the run has succeeded'}
           <input type="file" accept=".json,application/json" disabled={!canQuery} onChange={(e) => void upload(e.target.files?.[0])} data-testid="ego-upload" hidden />
         </label>
@@ -220,7 +233,11 @@ export function MmEgoPanel({ detail }: { detail: RunDetail }) {
         {written && <div data-testid="ego-written">{written.videos.map((v) => (
           <details key={v.uid} open={written.videos.length === 1}>
             <summary>{v.uid}: {v.questions.length} questions from {v.understood} of {v.narrations} sentences</summary>
-            <ul className="small">{v.questions.map((x, i) => <li key={i}>{x.question} {x.options.map((o, j) => `${LETTERS[j]} ${o}`).join(' · ')} → <b>{LETTERS[x.answerIndex]}</b> <span className="muted">(key frames {x.keyFrames.join(', ')})</span></li>)}</ul>
+            <ul className="small">{v.questions.map((x, i) => (
+              <li key={i}>
+                {x.question} {x.options.map((o, j) => `${LETTERS[j]} ${o}`).join(' · ')} → <b>{LETTERS[x.answerIndex]}</b> <span className="muted">(key frames {x.keyFrames.join(', ')})</span>
+              </li>
+            ))}</ul>
             {!v.questions.length && <p className="small muted">No question could be written: too few sentences of the kinds the writer reads, or fewer than four different answers of a type for the distractors.</p>}
           </details>
         ))}</div>}
