@@ -99,7 +99,7 @@ export const mmEgoSpec: LabSpec<typeof mmEgoParams> = {
   presets: {
     smoke: { trainClips: 12, testClips: 4, encoderFrames: 512, encoderSteps: 20, dModel: 32, layers: 1, steps: 12, baselineSteps: 6, blindSteps: 4, batch: 8, bootstrap: 20, clipsShown: 2 },
     default: {},
-    paper: { shortFrames: 32, mediumFrames: 96, longFrames: 256, trainClips: 800, testClips: 200, steps: 3000, baselineSteps: 2000, blindSteps: 500 },
+    paper: { mediumFrames: 64, longFrames: 256, testClips: 200, steps: 1200, baselineSteps: 800 },
   },
   metrics: ['rawAcc_pointer', 'mda_pointer', 'mda_uniform', 'mda_allFrames', 'mdaDropK8toK2_pointer', 'mdaDropK8toK2_uniform', 'keyFrameRecallAtK', 'blindAcc', 'mda_alpha0', 'tokensPerAnswer_pointer', 'clipsPerSec'],
   checks: ['blindNearChance', 'recallAboveChance', 'pointerBeatsUniform'],
