@@ -41,7 +41,8 @@ const pct = (xs: number[], p: number) => { const s = [...xs].sort((a, b) => a - 
 
 async function jobLatencies() {
   const store = new RunStore(join(home, 'jobs.sqlite'));
-  const jobs = new JobService({ store, home, workerPath: join(root, 'out', 'main', 'lab-worker.js'), host: 'bench', extraLabs: { 'bench-stamp': { module: join(__dirname, 'lab-stamp.cjs') }, 'bench-loop': { module: join(__dirname, 'lab-loop.cjs') } } });
+  const extraLabs = { 'bench-stamp': { module: join(__dirname, 'lab-stamp.cjs') }, 'bench-loop': { module: join(__dirname, 'lab-loop.cjs') } };
+  const jobs = new JobService({ store, home, workerPath: join(root, 'out', 'main', 'lab-worker.js'), host: 'bench', extraLabs });
   const delays: number[] = [];
   let messages = 0;
   jobs.onUpdate((u) => { const now = Date.now(); if (u.events.length) messages++; for (const e of u.events) if (e.type === 'metric' && e.name === 'sentAt') delays.push(now - e.value); });

@@ -26,7 +26,8 @@ describe('built app', () => {
       worker.on('message', (m) => { messages.push(m); if (m.type === 'done') resolve(); if (m.type === 'failed') reject(new Error(m.error)); });
       worker.on('error', reject);
     });
-    worker.postMessage({ type: 'start', job: { runId: 'built-test-1', labId: 'reference-classifier', params: { dataset: 'mnist', epochs: 1, trainLimit: 128, testLimit: 64, batchSize: 32, learningRate: 0.002, augmentShift: 0, channels: 4, featureDim: 16, seed: 1 }, seed: 1, runDir: join(home, 'run'), home, cores: 1, mode: 'run' } });
+    const params = { dataset: 'mnist', epochs: 1, trainLimit: 128, testLimit: 64, batchSize: 32, learningRate: 0.002, augmentShift: 0, channels: 4, featureDim: 16, seed: 1 };
+    worker.postMessage({ type: 'start', job: { runId: 'built-test-1', labId: 'reference-classifier', params, seed: 1, runDir: join(home, 'run'), home, cores: 1, mode: 'run' } });
     await done;
     await worker.terminate();
     const backend = messages.find((m) => m.type === 'backend')!.info!;

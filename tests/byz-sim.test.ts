@@ -15,7 +15,10 @@ const logistic: ModelSpec = { kind: 'logistic', features: 785, hidden: 0 };
 const train = taskData(ds.train, rows(0, 600), 'logistic');
 const val = taskData(ds.train, rows(600, 200), 'logistic');
 const test = taskData(ds.test, rows(0, 300), 'logistic');
-const base: SimConfig = { n: 6, f: 0, declaredF: 0, method: 'ef21sgdm', aggregator: 'mean', nnm: false, attack: 'none', attackMode: 'increment', compressor: 'topk', kFraction: 1, eta: 0.1, gamma: 0.5, batch: 1, rounds: 60, ipmEpsilon: 0.1, krumPower: 2, rfa: 'tolerance', ccTau: 1, ccIterations: 1, evalEvery: 20, seed: 3 };
+const base: SimConfig = {
+  n: 6, f: 0, declaredF: 0, method: 'ef21sgdm', aggregator: 'mean', nnm: false, attack: 'none', attackMode: 'increment', compressor: 'topk', kFraction: 1,
+  eta: 0.1, gamma: 0.5, batch: 1, rounds: 60, ipmEpsilon: 0.1, krumPower: 2, rfa: 'tolerance', ccTau: 1, ccIterations: 1, evalEvery: 20, seed: 3,
+};
 const data: SimData = { model: logistic, train, val, test, shards: iidShards(train.count, 6, new Rng(1)) };
 
 describe('byz-momentum tasks', () => {

@@ -68,7 +68,16 @@ describe('expert-choice MoE', () => {
     expect(Math.abs(arr(grads[w.router.name]).reduce((s, g) => s + Math.abs(g), 0))).toBeGreaterThan(1e-4);
     // Finite difference on one router weight matches the analytic gradient.
     const g = arr(grads[w.router.name])[3], eps = 1e-2;
-    const at = (delta: number) => { const r = arr(w.router); r[3] += delta; return tf.tidy(() => { const saved = w.router.clone(); w.router.assign(tf.tensor(r, w.router.shape)); const v = expertChoiceMoe(x, w, 2).y.square().sum().dataSync()[0]; w.router.assign(saved); return v; }); };
+    const at = (delta: number) => {
+      const r = arr(w.router); r[3] += delta;
+      return tf.tidy(() => {
+        const saved = w.router.clone();
+        w.router.assign(tf.tensor(r, w.router.shape));
+        const v = expertChoiceMoe(x, w, 2).y.square().sum().dataSync()[0];
+        w.router.assign(saved);
+        return v;
+      });
+    };
     expect((at(eps) - at(-eps)) / (2 * eps)).toBeCloseTo(g, 1);
     tf.dispose([x, value, ...Object.values(grads)]);
   });

@@ -123,7 +123,11 @@ export function unpatchify(x: tf.Tensor3D, image: number, p: number): tf.Tensor2
 }
 
 const layerNorm = (x: tf.Tensor) => { const { mean, variance } = tf.moments(x, -1, true); return x.sub(mean).div(variance.add(1e-6).sqrt()); };
-const linear = (x: tf.Tensor, w: tf.Variable, b?: tf.Variable) => { const d = x.shape[x.shape.length - 1]; const y = tf.matMul(x.reshape([-1, d]) as tf.Tensor2D, w as tf.Tensor2D); return (b ? y.add(b) : y).reshape([...x.shape.slice(0, -1), w.shape[1] as number]); };
+const linear = (x: tf.Tensor, w: tf.Variable, b?: tf.Variable) => {
+  const d = x.shape[x.shape.length - 1];
+  const y = tf.matMul(x.reshape([-1, d]) as tf.Tensor2D, w as tf.Tensor2D);
+  return (b ? y.add(b) : y).reshape([...x.shape.slice(0, -1), w.shape[1] as number]);
+};
 
 function attention(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, heads: number): tf.Tensor3D {
   const [B, T, d] = q.shape, Tk = k.shape[1], hd = d / heads;

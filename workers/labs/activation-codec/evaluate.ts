@@ -59,7 +59,8 @@ export function evaluateActivations(p: ActivationCodecParams, codec: ImageCodec,
       return { without: plain, withAct: codecRoundTrip(codec, xs, hook).xHat.dataSync() };
     });
     for (let i = 0; i < x.length; i++) { seWithout += (without[i] - x[i]) ** 2; seWith += (withAct[i] - x[i]) ** 2; }
-    if (images.length < 8) for (let i = 0; i < B && images.length < 8; i++) images.push({ original: toBytes(x.subarray(i * 784, (i + 1) * 784)), without: toBytes(without.subarray(i * 784, (i + 1) * 784)), with: toBytes(withAct.subarray(i * 784, (i + 1) * 784)) });
+    const image = (a: { subarray(start: number, end: number): ArrayLike<number> }, i: number) => toBytes(a.subarray(i * 784, (i + 1) * 784));
+    for (let i = 0; i < B && images.length < 8; i++) images.push({ original: image(x, i), without: image(without, i), with: image(withAct, i) });
 
     for (const { layer, q, C, before } of captured) {
       const t = layers[layer];

@@ -87,7 +87,9 @@ export function firstDifference(a: readonly number[], b: readonly number[]): num
  * where they differ, so DPO compares the two choices at the fork and nothing after it: the
  * tokens after a wrong number (its consistent "### Answer: 8") are not pushed down.
  */
-export function selectPairs(questions: readonly Item[], chainTokens: readonly number[][], o: Omit<PairOptions, 'temperature'>, rng: Rng, logProbs?: readonly number[]): { draft: Omit<Pair, 'refChosen' | 'refRejected'>[]; sampled: SampledQuestion[] } {
+export function selectPairs(
+  questions: readonly Item[], chainTokens: readonly number[][], o: Omit<PairOptions, 'temperature'>, rng: Rng, logProbs?: readonly number[],
+): { draft: Omit<Pair, 'refChosen' | 'refRejected'>[]; sampled: SampledQuestion[] } {
   if (o.rejected === 'likely' && logProbs?.length !== chainTokens.length) throw new RangeError(`likely rejected chains need one log-prob per chain (${logProbs?.length ?? 0} for ${chainTokens.length})`);
   const texts = chainTokens.map(decodeText);
   const sampled: SampledQuestion[] = questions.map((item, qi) => {

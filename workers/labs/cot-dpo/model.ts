@@ -13,7 +13,10 @@ export const MAX_TARGET = 56;
 export interface Vlm { decoder: Decoder; visProj: tf.Variable; visBias: tf.Variable; slotEmbed: tf.Variable; featureDim: number }
 
 export function createVlm(shape: { dModel: number; layers: number; heads: number; kvHeads: number }, featureDim: number, rng: Rng): Vlm {
-  const config: DecoderConfig = { vocab: VOCAB.length, dModel: shape.dModel, layers: shape.layers, heads: shape.heads, kvHeads: shape.kvHeads, ffnHidden: Math.round((8 / 3) * shape.dModel), maxLen: SLOTS + PROMPT_TOKENS + MAX_TARGET + 1, qkNorm: true, window: null, ropeBase: 10000 };
+  const config: DecoderConfig = {
+    vocab: VOCAB.length, dModel: shape.dModel, layers: shape.layers, heads: shape.heads, kvHeads: shape.kvHeads, ffnHidden: Math.round((8 / 3) * shape.dModel),
+    maxLen: SLOTS + PROMPT_TOKENS + MAX_TARGET + 1, qkNorm: true, window: null, ropeBase: 10000,
+  };
   const decoder = createDecoder(config, rng);
   const v = (dims: number[], std: number) => tf.tidy(() => tf.variable(tf.tensor(rng.normalArray(dims.reduce((a, b) => a * b, 1), std), dims), true));
   return { decoder, featureDim, visProj: v([featureDim, shape.dModel], 1 / Math.sqrt(featureDim)), visBias: tf.tidy(() => tf.variable(tf.zeros([shape.dModel]), true)), slotEmbed: v([SLOTS, shape.dModel], 1 / Math.sqrt(shape.dModel)) };
