@@ -43,7 +43,8 @@ export const byzMomentumParams = z.object({
   kFraction: z.number().min(0.0001).max(1).default(0.01).describe('k as a fraction of d (at least one coordinate)'),
   eta: z.number().min(0.001).max(1).default(0.1).describe('η: momentum weight of the new gradient (Byz-EF21 uses 1)'),
   gammas: z.array(z.number().min(1e-5).max(10)).min(1).max(6).default([0.5, 0.05, 0.005]).describe('Step sizes γ tried per configuration; the one with the best validation accuracy (see gammaSelection) is reported'),
-  gammaSelection: z.enum(['final', 'lastQuarter']).default('lastQuarter').describe('How γ is chosen on validation: the mean of the last quarter of evaluations (default: a constant-step batch-1 iterate is noisy, and one evaluation can favour a γ that oscillates), or the final evaluation alone'),
+  gammaSelection: z.enum(['final', 'lastQuarter']).default('lastQuarter').describe('How γ is chosen on validation: the mean of the last quarter of evaluations (default: a constant-step batch-1 iterate '
+    + 'is noisy, and one evaluation can favour a γ that oscillates), or the final evaluation alone'),
   batch: z.number().int().min(1).max(256).default(1).describe('Samples per worker per round'),
   rounds: z.number().int().min(1).max(200000).default(14000).describe('Server rounds per run (14,000 = 40 epochs of the 7,000 training rows at n = 20, batch 1: the official a9a runs\' 40 epochs)'),
   evalEvery: z.number().int().min(1).max(100000).default(350).describe('Rounds between evaluations (accuracy, loss, distances); 350 = one epoch at the defaults'),

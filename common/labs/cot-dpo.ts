@@ -26,8 +26,11 @@ export const cotDpoParams = z.object({
   samplesPerQuestion: z.number().int().min(2).max(64).default(16).describe('K: chains sampled per training question for DPO pairs'),
   sampleTemperature: z.number().min(0.1).max(2).default(1).describe('T of the chains sampled for pairs and reranking'),
   pairQuestions: z.number().int().min(8).max(20000).default(1500).describe('Questions sampled for pairs (per round)'),
-  pairPool: z.enum(['sftQuestions', 'fresh']).default('sftQuestions').describe('Where pair questions come from: the SFT training questions (the paper; the same ones every round), or fresh training-split questions the SFT model never saw, new ones each round'),
-  dpoRounds: z.number().int().min(1).max(6).default(1).describe('Rounds of DPO; each samples its pairs from the current policy, which is also that round\'s frozen reference (on-policy, iterative DPO; 1 = the paper\'s single offline round; no greedy gain over 4 seeds either, see RESULTS.md). Each extra round samples pairs for the DPO and the control model again: about 4 min at the default sizes'),
+  pairPool: z.enum(['sftQuestions', 'fresh']).default('sftQuestions').describe('Where pair questions come from: the SFT training questions (the paper; the same ones every round), or fresh '
+    + 'training-split questions the SFT model never saw, new ones each round'),
+  dpoRounds: z.number().int().min(1).max(6).default(1).describe('Rounds of DPO; each samples its pairs from the current policy, which is also that round\'s frozen reference (on-policy, iterative DPO; '
+    + '1 = the paper\'s single offline round; no greedy gain over 4 seeds either, see RESULTS.md). Each extra round samples pairs for the DPO and the control model again: about 4 min at the default '
+    + 'sizes'),
   accuracyRange: z.tuple([z.number().min(0).max(1), z.number().min(0).max(1)]).default([0.25, 0.85]).describe('Keep questions whose sampled accuracy lies in this range'),
   rejectedChains: z.enum(['random', 'likely']).default('random').describe('Incorrect chains of a pair: drawn at random (the paper), or the SFT model\'s most likely distinct mistakes first'),
   pairCut: z.enum(['words', 'firstDifference']).default('words').describe('Where a pair\'s chains end: at the word limit (the paper), or both just after the first token where they differ (step-level pairs, not the paper)'),
@@ -101,17 +104,24 @@ export const cotDpoSpec: LabSpec<typeof cotDpoParams> = {
   samples: cotDpoSamples,
   queries: cotDpoQueries,
   presets: {
-    smoke: { judge: 'tiny', dModel: 32, trainQuestions: 256, formatAlign: 32, sftEpochs: 2, batchSize: 32, samplesPerQuestion: 4, pairQuestions: 16, pairPool: 'fresh', dpoRounds: 2, dpoSteps: 4, dpoBatch: 8, heldOut: 64, hardQuestions: 16, rerankN: 2 },
+    smoke: {
+      judge: 'tiny', dModel: 32, trainQuestions: 256, formatAlign: 32, sftEpochs: 2, batchSize: 32, samplesPerQuestion: 4,
+      pairQuestions: 16, pairPool: 'fresh', dpoRounds: 2, dpoSteps: 4, dpoBatch: 8, heldOut: 64, hardQuestions: 16, rerankN: 2,
+    },
     default: {},
     paper: {},
   },
-  metrics: ['directAcc_directSft', 'cotAcc_directSft', 'directAcc_cotSft', 'cotAcc_cotSft', 'directAcc_mixSft', 'cotAcc_mixSft', 'cotAcc_dpo', 'cotAcc_dpoControl', 'cotAcc_rerank', 'cotAcc_vote', 'parseFail_directSft', 'pairs', 'heldOut', 'dpoRewardMargin', 'stepsPerSec'],
+  metrics: [
+    'directAcc_directSft', 'cotAcc_directSft', 'directAcc_cotSft', 'cotAcc_cotSft', 'directAcc_mixSft', 'cotAcc_mixSft', 'cotAcc_dpo', 'cotAcc_dpoControl',
+    'cotAcc_rerank', 'cotAcc_vote', 'parseFail_directSft', 'pairs', 'heldOut', 'dpoRewardMargin', 'stepsPerSec',
+  ],
   checks: ['cotSftBeatsDirectSftOnCot', 'dpoGainPositive', 'controlGainBelowDpoGain'],
   keyMetrics: ['cotAcc_mixSft', 'cotAcc_dpo', 'cotAcc_dpoControl', 'dpoRewardMargin'],
   metricInfo: { pairs: { unit: 'count' }, heldOut: { unit: 'count' }, parseFail_directSft: { unit: 'fraction' }, dpoRewardMargin: { label: 'DPO reward margin' } },
   checkPresets: { cotSftBeatsDirectSftOnCot: ['default', 'paper'], dpoGainPositive: ['default', 'paper'], controlGainBelowDpoGain: ['default', 'paper'] },
   codeVersion: 1,
-  defaultTime: '≈ 10 min on 2 cores (616 s measured, seed 5: three SFT variants ≈ 5 min, 24,000 sampled chains for pairs, 3,000 held-out questions per evaluation, 24,000 chains for best-of-8 and 2 × 24,000 for the DPO and control models\' sampled accuracy); the first run also trains the judge (+1.5 min)',
+  defaultTime: '≈ 10 min on 2 cores (616 s measured, seed 5: three SFT variants ≈ 5 min, 24,000 sampled chains for pairs, 3,000 held-out questions per evaluation, 24,000 chains for best-of-8 and 2 × '
+    + '24,000 for the DPO and control models\' sampled accuracy); the first run also trains the judge (+1.5 min)',
   reproduce: [
     { metric: 'cotAcc_directSft', paper: 'direct-only SFT: CoT 65.6 (direct 71.1), avg of 8 benchmarks', note: 'Held-out (3,000 questions), greedy. ± is across seeds; one run\'s standard error is cotAccSe.' },
     { metric: 'cotAcc_cotSft', paper: 'CoT-only SFT: CoT 73.2', note: '' },
@@ -122,7 +132,9 @@ export const cotDpoSpec: LabSpec<typeof cotDpoParams> = {
     { metric: 'dpoControlGain', paper: '≈ 0 (a control ignoring correctness)', note: 'cotAcc_dpoControl − cotAcc_mixSft.' },
     { metric: 'cotAccSe', paper: '—', note: 'Standard error of one held-out CoT accuracy.' },
     { metric: 'cotAcc_dpoControl', paper: '— (ours: random chosen/rejected labels)', note: 'Same pairs, labels assigned at random.' },
-    { metric: 'cotAcc_rerank', paper: 'best-of-N with the DPO reward beats majority vote', note: 'N = 8 chains (T = 1) from the SFT model, the one with the highest β·log π_dpo/π_sft. Below even the single-sample accuracy (cotAccSampled_mixSft): the argmax of a near-zero, noisy score favours unusual low-probability chains, whose log-probs move most under any weight change (seed 1: 4.1 % of the picked chains lack the answer marker, 0 % of greedy answers).' },
+    { metric: 'cotAcc_rerank', paper: 'best-of-N with the DPO reward beats majority vote', note: 'N = 8 chains (T = 1) from the SFT model, the one with the highest β·log π_dpo/π_sft. Below even the '
+      + 'single-sample accuracy (cotAccSampled_mixSft): the argmax of a near-zero, noisy score favours unusual low-probability chains, whose log-probs move most under any weight change (seed 1: 4.1 % '
+      + 'of the picked chains lack the answer marker, 0 % of greedy answers).' },
     { metric: 'cotAcc_majority', paper: '—', note: 'Plain majority vote over the same 8 chains.' },
     { metric: 'cotAcc_vote', paper: '—', note: 'Each chain votes for its answer with weight softmax(score).' },
     { metric: 'cotAccSampled_mixSft', paper: '— (the paper reports greedy answers)', note: 'Single chains sampled at T = 1, 8 per held-out question: what the DPO objective acts on.' },

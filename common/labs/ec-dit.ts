@@ -20,7 +20,8 @@ export const ecDitParams = z.object({
   trainSteps: z.number().int().min(1).max(100000).default(1500).describe('Training steps per model (equal for all)'),
   batchSize: z.number().int().min(2).max(256).default(32).describe('Images per training step; its B·49 tokens are one routing group'),
   learningRate: z.number().min(1e-5).max(0.02).default(3e-3).describe('Adam step size (warm-up 50 steps, cosine decay)'),
-  emaDecay: z.number().min(0).max(0.9999).default(0).describe('Decay of the weights\' exponential moving average used for validation and sampling (warmed up as min(decay, (1+step)/(10+step))); 0 = the raw weights (default: 0.999 gave no gain at 1,500 steps)'),
+  emaDecay: z.number().min(0).max(0.9999).default(0).describe('Decay of the weights\' exponential moving average used for validation and sampling (warmed up as min(decay, (1+step)/(10+step))); 0 = the '
+    + 'raw weights (default: 0.999 gave no gain at 1,500 steps)'),
   labelDropout: z.number().min(0).max(0.5).default(0.1).describe('Share of training images given the null label (for classifier-free guidance)'),
   sampleSteps: z.number().int().min(1).max(200).default(20).describe('Euler steps from t = 0 (noise) to 1 (data)'),
   cfgScale: z.number().min(0).max(10).default(4).describe('Classifier-free guidance scale s: v = v_null + s·(v_label − v_null)'),
@@ -31,7 +32,9 @@ export const ecDitParams = z.object({
   seed: z.number().int().min(0).max(2 ** 31 - 1).default(1).describe('Seed for init, batches, noise and sampling'),
 }).superRefine((p, ctx) => {
   if (p.dModel % p.heads !== 0 || p.dModel % 4 !== 0) ctx.addIssue({ code: 'custom', path: ['heads'], message: `dModel ${p.dModel} must be a multiple of 4 and split into ${p.heads} heads` });
-  if (Math.floor((p.sampleBatch * 49 * p.capacityFactor) / p.experts) < 1) ctx.addIssue({ code: 'custom', path: ['capacityFactor'], message: `capacity floor(${p.sampleBatch}·49·${p.capacityFactor}/${p.experts}) is 0: raise f_c or the batch` });
+  if (Math.floor((p.sampleBatch * 49 * p.capacityFactor) / p.experts) < 1) {
+    ctx.addIssue({ code: 'custom', path: ['capacityFactor'], message: `capacity floor(${p.sampleBatch}·49·${p.capacityFactor}/${p.experts}) is 0: raise f_c or the batch` });
+  }
   if (new Set(p.models).size !== p.models.length) ctx.addIssue({ code: 'custom', path: ['models'], message: `models repeat: ${p.models.join(', ')}` });
 });
 export type EcDitParams = z.infer<typeof ecDitParams>;

@@ -132,7 +132,10 @@ export function ByzMomentumPanel({ detail }: { detail: RunDetail }) {
             })}
           </tbody>
         </table>
-        <p className="muted small">n = {curves[0]?.n} workers, the first f Byzantine; messages are real bytes (top-k: index gaps as varints + float32 values; SGDM: float32 vectors). Click a row or a grid cell for its curves and worker strip.</p>
+        <p className="muted small">
+          n = {curves[0]?.n} workers, the first f Byzantine; messages are real bytes (top-k: index gaps as varints + float32 values; SGDM: float32 vectors).
+          {' '}Click a row or a grid cell for its curves and worker strip.
+        </p>
       </section>
       <section>
         <div className="row">

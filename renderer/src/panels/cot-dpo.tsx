@@ -84,17 +84,25 @@ export function CotDpoPanel({ detail }: { detail: RunDetail }) {
       <div>
         <h3>Held-out accuracy (%, greedy unless marked; ± standard error)</h3>
         <table className="variants" data-testid="variants-table">
-          <thead><tr><th>model</th><th>direct prompt</th><th>CoT prompt</th><th>CoT, 3 digits (harder)</th><th title="mean accuracy of single chains sampled at the pair temperature, N per question: what DPO's objective acts on">CoT, one sampled chain</th><th>CoT parse failures</th></tr></thead>
+          <thead><tr>
+            <th>model</th><th>direct prompt</th><th>CoT prompt</th><th>CoT, 3 digits (harder)</th>
+            <th title="mean accuracy of single chains sampled at the pair temperature, N per question: what DPO's objective acts on">CoT, one sampled chain</th><th>CoT parse failures</th>
+          </tr></thead>
           <tbody>
             {[...variants.values()].map((v) => (
-              <tr key={v.name}><td>{labels[v.name] ?? v.name}</td><td className="num">{pct(v.direct)}</td><td className="num"><b>{pct(v.cot)}</b></td><td className="num">{pct(v.hard)}</td><td className="num">{pct(v.sampled)}</td><td className="num">{(v.cot.parseFail * 100).toFixed(1)}%</td></tr>
+              <tr key={v.name}>
+                <td>{labels[v.name] ?? v.name}</td><td className="num">{pct(v.direct)}</td><td className="num"><b>{pct(v.cot)}</b></td><td className="num">{pct(v.hard)}</td>
+                <td className="num">{pct(v.sampled)}</td><td className="num">{(v.cot.parseFail * 100).toFixed(1)}%</td>
+              </tr>
             ))}
             {!variants.size && <tr><td colSpan={6} className="muted">rows appear as each model is evaluated</td></tr>}
           </tbody>
         </table>
         {rounds.map((st, i) => (
           <p key={i} className="muted small" data-testid="pair-stats">
-            DPO pairs{(st.rounds ?? 1) > 1 ? `, round ${st.round} of ${st.rounds} (sampled from the model at the start of the round, which is also its reference)` : ''}: {st.pairs} from {st.kept} of {st.questions} training questions whose sampled accuracy fell in the kept range (histogram of correct chains per question: {st.accuracyHistogram.join(' · ')}).
+            DPO pairs{(st.rounds ?? 1) > 1 ? `, round ${st.round} of ${st.rounds} (sampled from the model at the start of the round, which is also its reference)` : ''}:
+            {' '}{st.pairs} from {st.kept} of {st.questions} training questions whose sampled accuracy fell in the kept range
+            {' '}(histogram of correct chains per question: {st.accuracyHistogram.join(' · ')}).
           </p>
         ))}
       </div>

@@ -19,6 +19,9 @@ type Generated = z.output<typeof ecDitQueries.generate.result>;
 const MODEL_LABEL: Record<string, string> = { ec: 'expert choice', dense: 'dense', tc: 'token choice top-2' };
 const samplesOf = <N extends keyof typeof ecDitSamples>(d: RunDetail, kind: N) => samplesOfKind(ecDitSamples, d.samples, kind);
 const SIDE = 7, PATCH = 4, SCALE = 4, CELL = 28 * SCALE, GAP = 4, COLS = 4;
+/** Flat images (784 values each) in rows of COLS, for ImageStrip. */
+const imageRows = (images: ArrayLike<number> & { slice(a: number, b: number): number[] }) =>
+  Array.from({ length: Math.ceil(images.length / 784 / COLS) }, (_, r) => Array.from({ length: Math.min(COLS, images.length / 784 - r * COLS) }, (_, c) => images.slice((r * COLS + c) * 784, (r * COLS + c + 1) * 784)));
 
 /** Sequential colour for 0..1 (light yellow → red → dark purple), readable over grey digits. */
 function heat(v: number): [number, number, number] {
@@ -162,7 +165,10 @@ export function EcDitPanel({ detail }: { detail: RunDetail }) {
 
       <div>
         <h3>Routing heatmaps</h3>
-        <p className="muted small">Expert choice routes all tokens of a batch together, so a sample depends on its batch-mates: the batch (its size and classes) is fixed here, and every model gets the same noise. The conditional branch is shown; the null branch of guidance is routed as its own group.</p>
+        <p className="muted small">
+          Expert choice routes all tokens of a batch together, so a sample depends on its batch-mates: the batch (its size and classes) is fixed here, and every model gets the same noise.
+          {' '}The conditional branch is shown; the null branch of guidance is routed as its own group.
+        </p>
         <div className="row">
           <span>classes</span>
           {Array.from({ length: 10 }, (_, c) => (
@@ -176,8 +182,14 @@ export function EcDitPanel({ detail }: { detail: RunDetail }) {
         {err && <p className="error">{err}</p>}
         {batches.length > 0 && <>
           <div className="row">
-            <label>MoE block <input type="range" min={0} max={Math.max(0, layers - 1)} value={l} onChange={(e) => setLayer(Number(e.target.value))} data-testid="layer-slider" /> {batches[0].frames[0]?.routing[l] ? batches[0].frames[0].routing[l].layer + 1 : ''}</label>
-            <label>step <input type="range" min={0} max={Math.max(0, steps - 1)} value={s} onChange={(e) => { setPlaying(false); setStep(Number(e.target.value)); }} data-testid="step-slider" /> {s + 1}/{steps} (t = {batches[0].frames[s]?.t.toFixed(2)})</label>
+            <label>
+              MoE block <input type="range" min={0} max={Math.max(0, layers - 1)} value={l} onChange={(e) => setLayer(Number(e.target.value))} data-testid="layer-slider" />
+              {' '}{batches[0].frames[0]?.routing[l] ? batches[0].frames[0].routing[l].layer + 1 : ''}
+            </label>
+            <label>
+              step <input type="range" min={0} max={Math.max(0, steps - 1)} value={s} onChange={(e) => { setPlaying(false); setStep(Number(e.target.value)); }} data-testid="step-slider" />
+              {' '}{s + 1}/{steps} (t = {batches[0].frames[s]?.t.toFixed(2)})
+            </label>
             <button onClick={() => setPlaying(true)} disabled={playing}>▶ play</button>
             <label>view <select value={expert === null ? 'count' : String(expert)} onChange={(e) => setExpert(e.target.value === 'count' ? null : Number(e.target.value))} data-testid="expert-view">
               <option value="count">experts per patch</option>
@@ -196,9 +208,19 @@ export function EcDitPanel({ detail }: { detail: RunDetail }) {
                 <LoadBars batch={b} step={s} layer={l} />
               </div>
             ))}
-            {dense && <div><p><b>dense</b> (final samples)</p><ImageStrip rows={Array.from({ length: Math.ceil(dense.images.length / 784 / COLS) }, (_, r) => Array.from({ length: Math.min(COLS, dense.images.length / 784 - r * COLS) }, (_, c) => dense.images.slice((r * COLS + c) * 784, (r * COLS + c + 1) * 784)))} labels={[]} scale={4} /></div>}
+            {dense && (
+              <div>
+                <p><b>dense</b> (final samples)</p>
+                <ImageStrip rows={imageRows(dense.images)} labels={[]} scale={4} />
+              </div>
+            )}
           </div>
-          <p className="small" data-testid="hover-probs">{hover && hoverProbs ? <>{MODEL_LABEL[hover.model]}, image {hover.image + 1} (class {hovered!.labels[hover.image]}), patch row {Math.floor(hover.patch / 7) + 1} col {(hover.patch % 7) + 1}: router probabilities {Array.from(hoverProbs).map((p, e) => `e${e} ${p.toFixed(3)}`).join(' · ')}</> : <span className="muted">hover a patch for its router probabilities</span>}</p>
+          <p className="small" data-testid="hover-probs">
+            {hover && hoverProbs ? <>
+              {MODEL_LABEL[hover.model]}, image {hover.image + 1} (class {hovered!.labels[hover.image]}), patch row {Math.floor(hover.patch / 7) + 1} col {(hover.patch % 7) + 1}:
+              {' '}router probabilities {Array.from(hoverProbs).map((p, e) => `e${e} ${p.toFixed(3)}`).join(' · ')}
+            </> : <span className="muted">hover a patch for its router probabilities</span>}
+          </p>
         </>}
       </div>
 
