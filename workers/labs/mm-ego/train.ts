@@ -37,8 +37,8 @@ export function allFramesRow(m: EgoModel, clip: EgoClipRecord, words: number[]):
 export const blindRow = (words: number[]): SeqRow => ({ vis: new Float32Array(0), kinds: [], words, end: 'answer' });
 
 /**
- * The fallback's training frames: the key frames (one per cited sentence first, when there
- * are more than `maxFrames`), then other frames up to a total drawn from |key|..maxFrames.
+ * The fallback's training frames: the key frames (a random `maxFrames` of them when there
+ * are more), then other frames up to a total drawn from |key|..maxFrames.
  */
 export function trainingFrames(q: EgoQuestion, length: number, maxFrames: number, rng: Rng): number[] {
   let keys = [...q.keyFrames];
