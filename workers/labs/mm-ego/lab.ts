@@ -25,7 +25,9 @@ interface LiveModel { params: MmEgoParams; encoder: FrameEncoder; models: EgoMod
 const PHASES = { encoder: 'pre-train the frame encoder', data: 'clips, narrations and questions', pointer: 'train the pointer model', allFrames: 'train the all-frames model', blind: 'train the blind model', evaluate: 'evaluate' } as const;
 
 const lengthsOf = (p: MmEgoParams): Record<LengthBin, number> => ({ short: p.shortFrames, medium: p.mediumFrames, long: p.longFrames });
-const modelShape = (p: MmEgoParams) => ({ dModel: p.dModel, layers: p.layers, heads: 4, kvHeads: 2, tokenDim: TOKEN_DIM, maxLen: p.longFrames + 24, answerFormat: p.answerFormat });
+/** Longest input: a glimpse over the longest clip, or a fallback over the most frames, plus the question with its options. */
+const maxLenOf = (p: MmEgoParams) => Math.max(p.longFrames, 4 * Math.max(p.k, p.maxTrainFrames, ...p.kSweep)) + 24;
+const modelShape = (p: MmEgoParams) => ({ dModel: p.dModel, layers: p.layers, heads: 4, kvHeads: 2, tokenDim: TOKEN_DIM, maxLen: maxLenOf(p), answerFormat: p.answerFormat });
 const encoderShape = (p: MmEgoParams) => ({ size: p.frameSize, channels: 16, tokenDim: TOKEN_DIM, heads: FRAME_HEADS });
 
 async function pretrainEncoder(p: MmEgoParams, fashion: ImageSet, ctx: RunContext): Promise<FrameEncoder> {
