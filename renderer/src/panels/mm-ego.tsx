@@ -7,6 +7,7 @@ import type { z } from 'zod';
 import type { RunDetail } from '../../../common/api';
 import { lastSampleOf } from '../../../common/lab-contract';
 import { EGO_ASK_KINDS, EGO_QA_KINDS, mmEgoQueries, mmEgoSamples } from '../../../common/labs/mm-ego';
+import { EGO_CONTAINERS, EGO_OBJECTS, EGO_PLACES } from '../../../common/ego-vocabulary';
 import { api } from '../bridge';
 import { STATIC_NOTE, useInteractive } from './interactive';
 
@@ -17,9 +18,7 @@ type Asked = z.output<typeof mmEgoQueries.ask.result>;
 type Written = z.output<typeof mmEgoQueries.writeQa.result>;
 
 const LETTERS = ['A', 'B', 'C', 'D'];
-const PLACES = ['counter', 'desk', 'shelf', 'drawer', 'fridge', 'sink'];
-const CONTAINERS = ['drawer', 'fridge'];
-const OBJECTS = ['bag', 'sneaker', 'trouser', 'dress', 'coat', 'sandal', 'cup', 'key'];
+const PLACES: readonly string[] = EGO_PLACES, CONTAINERS: readonly string[] = EGO_CONTAINERS, OBJECTS: readonly string[] = EGO_OBJECTS;
 const MODELS: [string, string][] = [['pointer', 'pointer (top-k)'], ['uniform', 'uniform k'], ['allFrames', 'all frames'], ['blind', 'blind'], ['pointerAlpha0', 'pointer, α = 0']];
 const pct = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? '—' : `${(v * 100).toFixed(1)}`);
 

@@ -4,12 +4,9 @@
 // both written from it (narrations.ts, render.ts).
 import type { Rng } from '../../runtime/rng';
 
-export const EGO_PLACES = ['counter', 'desk', 'shelf', 'drawer', 'fridge', 'sink'] as const;
-export type EgoPlace = (typeof EGO_PLACES)[number];
-/** Places with a door: closed, nothing inside can be seen, taken or put. */
-export const EGO_CONTAINERS: readonly EgoPlace[] = ['drawer', 'fridge'];
-export const EGO_OBJECTS = ['bag', 'sneaker', 'trouser', 'dress', 'coat', 'sandal', 'cup', 'key'] as const;
-export type EgoObject = (typeof EGO_OBJECTS)[number];
+import { EGO_CONTAINERS, EGO_OBJECTS, EGO_PLACES, type EgoObject, type EgoPlace } from '../../../common/ego-vocabulary';
+
+export { EGO_CONTAINERS, EGO_OBJECTS, EGO_PLACES, type EgoObject, type EgoPlace };
 export const EGO_ACTIONS = ['idle', 'walk', 'pick', 'put', 'open', 'close'] as const;
 export type EgoAction = (typeof EGO_ACTIONS)[number];
 
