@@ -1,5 +1,5 @@
-// A minimal ONNX (protobuf) writer: graphs of plain ops with float initializers, enough
-// to export our models op-for-op and run them in onnxruntime. Field numbers are those of
+// A minimal ONNX (protobuf) writer: graphs of plain ops with float, fp16 and integer
+// initializers, enough to export our models op-for-op and run them in onnxruntime. Field numbers are those of
 // onnx.proto (ModelProto, GraphProto, NodeProto, TensorProto, ValueInfoProto, ...).
 
 class ProtoWriter {
@@ -22,12 +22,26 @@ class ProtoWriter {
   }
 }
 
-export const OnnxType = { FLOAT: 1, INT32: 6, INT64: 7 } as const;
+export const OnnxType = { FLOAT: 1, UINT8: 2, INT8: 3, INT32: 6, INT64: 7, BOOL: 9, FLOAT16: 10 } as const;
 
 export type AttrValue = number | number[] | string | { ints: number[] } | { floats: number[] };
 export interface OnnxNode { op: string; inputs: string[]; outputs: string[]; name?: string; attrs?: Record<string, AttrValue>; domain?: string }
 export interface OnnxValue { name: string; elemType?: number; shape: (number | string)[] }
-export interface OnnxInitializer { name: string; dims: number[]; data: Float32Array | BigInt64Array | Int32Array }
+/** An initializer's element type follows its array: Uint16Array holds fp16 bits (see fp16.ts). */
+export interface OnnxInitializer { name: string; dims: number[]; data: Float32Array | BigInt64Array | Int32Array | Uint8Array | Int8Array | Uint16Array }
+
+export function elementTypeOf(data: OnnxInitializer['data']): number {
+  if (data instanceof Float32Array) return OnnxType.FLOAT;
+  if (data instanceof BigInt64Array) return OnnxType.INT64;
+  if (data instanceof Int32Array) return OnnxType.INT32;
+  if (data instanceof Uint8Array) return OnnxType.UINT8;
+  if (data instanceof Int8Array) return OnnxType.INT8;
+  return OnnxType.FLOAT16;
+}
+
+/** Small constant initializers, named once per graph by the caller. */
+export const int64Const = (name: string, values: readonly number[], dims: number[] = [values.length]): OnnxInitializer => ({ name, dims, data: BigInt64Array.from(values, (v) => BigInt(v)) });
+export const floatConst = (name: string, values: readonly number[], dims: number[] = [values.length]): OnnxInitializer => ({ name, dims, data: Float32Array.from(values) });
 export interface OnnxGraph { name: string; nodes: OnnxNode[]; inputs: OnnxValue[]; outputs: OnnxValue[]; initializers?: OnnxInitializer[]; opset?: number }
 
 function valueInfo(v: OnnxValue): ProtoWriter {
@@ -49,8 +63,9 @@ function attribute(name: string, v: AttrValue): ProtoWriter {
 function tensor(t: OnnxInitializer): ProtoWriter {
   const w = new ProtoWriter();
   for (const d of t.dims) w.varint(1, d);
-  const type = t.data instanceof Float32Array ? OnnxType.FLOAT : t.data instanceof BigInt64Array ? OnnxType.INT64 : OnnxType.INT32;
-  return w.varint(2, type).string(8, t.name).bytes(9, new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
+  const expected = t.dims.reduce((a, b) => a * b, 1);
+  if (expected !== t.data.length) throw new RangeError(`initializer ${t.name}: dims ${t.dims.join('×')} need ${expected} values, got ${t.data.length}`);
+  return w.varint(2, elementTypeOf(t.data)).string(8, t.name).bytes(9, new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
 }
 
 export function encodeOnnxModel(g: OnnxGraph, producer = 'benchtop'): Uint8Array {
