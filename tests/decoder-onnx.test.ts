@@ -94,7 +94,9 @@ describe('decoder → ONNX → onnxruntime', () => {
       const prompt = [3, 1, 4, 1, 5, 9];
       const opts = { maxNewTokens: 20, temperature: 0, topK: 0, topP: 1, rng: new Rng(1) };
       const viaOrt = await ort.generate(prompt, opts);
-      const viaTf = tf.tidy(() => sampleTokens(d, embedTokens(d, tf.tensor2d([prompt], undefined, 'int32')), opts)).tokens[0];
+      const embedded = tf.tidy(() => embedTokens(d, tf.tensor2d([prompt], undefined, 'int32')));
+      const viaTf = sampleTokens(d, embedded, opts).tokens[0];
+      embedded.dispose();
       expect(viaOrt.tokens).toEqual(viaTf);
       // And the cached path equals a full forward over the grown sequence.
       const full = await ort.logits([[...prompt, ...viaOrt.tokens.slice(0, -1)]]);
