@@ -7,8 +7,9 @@ import { ecDitSpec } from './ec-dit';
 import { byzMomentumSpec } from './byz-momentum';
 import { idempotentCodecSpec } from './idempotent-codec';
 import { mmEgoSpec } from './mm-ego';
+import { afmOndeviceSpec } from './afm-ondevice';
 
-export const LAB_SPECS: readonly LabSpec[] = [referenceClassifierSpec, activationCodecSpec, cotDpoSpec, mmEgoSpec, ecDitSpec, byzMomentumSpec, idempotentCodecSpec];
+export const LAB_SPECS: readonly LabSpec[] = [referenceClassifierSpec, activationCodecSpec, cotDpoSpec, mmEgoSpec, ecDitSpec, byzMomentumSpec, afmOndeviceSpec, idempotentCodecSpec];
 
 export function findLabSpec(id: string): LabSpec | undefined {
   return LAB_SPECS.find((s) => s.id === id);

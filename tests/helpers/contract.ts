@@ -7,7 +7,7 @@ import type { LabDefinition } from '../../workers/runtime/context';
 import { answerQuery } from '../../workers/runtime/query';
 
 /** Progress of a shared part's training (the judge, a codec) or of waiting for another run to train it. */
-const SHARED_PART_PHASE = /^(waiting for |train judge:|train codec |train prior:)/;
+const SHARED_PART_PHASE = /^(waiting for |train judge:|train codec |train prior:|train lm:)/;
 
 export function contractChecker(lab: LabDefinition) {
   const asked = new Set<string>();

@@ -4,7 +4,7 @@
 // finished are known from the tokens; only the current word is open, and the distribution
 // sums over the words still consistent with its tokens so far (a word that may have ended
 // hands over to the first token of the word after it).
-import { chunkOf, nextWordDistribution, type Story } from './stories';
+import { chunkOf, nextWordDistribution, storyText, type Story } from './stories';
 import type { BpeTokenizer } from './bpe-tokenizer';
 
 export interface TokenTruth {
@@ -60,4 +60,47 @@ export function storyTokenTruth(story: Story, tok: BpeTokenizer): TokenTruth {
   });
   record(nextTokenDistribution(story.words, story.words.length, [], tok), tok.eos);
   return { tokens, logProb: Float64Array.from(logProb), top1: Int32Array.from(top1), uncertain: Uint8Array.from(uncertain) };
+}
+
+/** An endless source of training rows: L+1 tokens each, starting at a story's start (stories packed, the last one cut). */
+export function storyRowSource(tok: BpeTokenizer, sample: () => Story, L: number): (rows: number) => number[][] {
+  return (n) => Array.from({ length: n }, () => {
+    const row: number[] = [];
+    while (row.length < L + 1) row.push(...tok.encode(`${storyText(sample().words)}\n`));
+    return row.slice(0, L + 1);
+  });
+}
+
+export interface ScoredRows {
+  rows: number[][];
+  /** Per row, per target position (tokens 1..L): the grammar's ln P, top-1 token and whether it was uncertain. */
+  truthLogProb: Float64Array[];
+  truthTop1: Int32Array[];
+  uncertain: Uint8Array[];
+}
+
+/** Validation rows of L+1 tokens from consecutive stories, each target with its exact truth. */
+export function scoredStoryRows(stories: readonly Story[], tok: BpeTokenizer, L: number): ScoredRows {
+  const out: ScoredRows = { rows: [], truthLogProb: [], truthTop1: [], uncertain: [] };
+  let i = 0;
+  while (i < stories.length) {
+    const tokens: number[] = [], lp: number[] = [], top: number[] = [], unc: number[] = [];
+    while (tokens.length < L + 1 && i < stories.length) {
+      const t = storyTokenTruth(stories[i++], tok);
+      tokens.push(...t.tokens); lp.push(...t.logProb); top.push(...t.top1); unc.push(...t.uncertain);
+    }
+    if (tokens.length < L + 1) break; // the tail too short for a row
+    out.rows.push(tokens.slice(0, L + 1));
+    out.truthLogProb.push(Float64Array.from(lp.slice(1, L + 1)));
+    out.truthTop1.push(Int32Array.from(top.slice(1, L + 1)));
+    out.uncertain.push(Uint8Array.from(unc.slice(1, L + 1)));
+  }
+  return out;
+}
+
+/** The floor: the grammar's own NLL per target token over the rows. */
+export function entropyFloor(s: ScoredRows): number {
+  let sum = 0, n = 0;
+  for (const lp of s.truthLogProb) for (const x of lp) { sum -= x; n++; }
+  return sum / n;
 }

@@ -6,6 +6,7 @@ import type { ImageCodec } from '../nn/image-codec';
 import { judgePart, TINY_JUDGE, type Judge } from './judge';
 import { codecPart, TINY_CODEC } from './mse-codec';
 import { priorPart, TINY_PRIOR, type DdpmPrior } from './prior';
+import { storyLmPart, TINY_STORY_LM, type StoryLm } from './story-lm';
 
 /** 'judge:mnist', 'judge:fashion-mnist:tiny', … */
 export type JudgeKey = `judge:${DatasetName}` | `judge:${DatasetName}:tiny`;
@@ -13,9 +14,11 @@ export type JudgeKey = `judge:${DatasetName}` | `judge:${DatasetName}:tiny`;
 export type CodecKey = `codec:${DatasetName}:${number}` | `codec:${DatasetName}:${number}:tiny`;
 /** 'prior:mnist', 'prior:mnist:tiny': the unconditional DDPM prior of the images. */
 export type PriorKey = `prior:${DatasetName}` | `prior:${DatasetName}:tiny`;
-export type SharedPartKey = JudgeKey | CodecKey | PriorKey;
+/** 'lm:stories:d128', 'lm:stories:tiny': a BPE tokenizer and a decoder LM of the seeded stories. */
+export type LmKey = 'lm:stories:d128' | 'lm:stories:tiny';
+export type SharedPartKey = JudgeKey | CodecKey | PriorKey | LmKey;
 /** What a key's part loads as. */
-export type SharedPartOf<K extends SharedPartKey> = K extends JudgeKey ? Judge : K extends CodecKey ? ImageCodec : K extends PriorKey ? DdpmPrior : never;
+export type SharedPartOf<K extends SharedPartKey> = K extends JudgeKey ? Judge : K extends CodecKey ? ImageCodec : K extends PriorKey ? DdpmPrior : K extends LmKey ? StoryLm : never;
 
 /** 'codec:mnist:0.008' → the MSE codec trained at that λ; a ':tiny' suffix, a small one for smoke runs. */
 function parseCodecKey(key: string) {
@@ -33,6 +36,8 @@ const FIXED: Record<string, () => SharedPart<unknown>> = {
   'prior:fashion-mnist': () => priorPart('fashion-mnist'),
   'prior:mnist:tiny': () => priorPart('mnist', TINY_PRIOR, ':tiny'),
   'prior:fashion-mnist:tiny': () => priorPart('fashion-mnist', TINY_PRIOR, ':tiny'),
+  'lm:stories:d128': () => storyLmPart(),
+  'lm:stories:tiny': () => storyLmPart(TINY_STORY_LM, 'tiny'),
 };
 
 /** The shared part for a key, or undefined when no such part exists (keys can come from user params at run time). */
