@@ -35,4 +35,9 @@ describe('params form lists', () => {
     expect(fieldError(field('gridAggregators'), 'cwtm, median')).toMatch(/^"median" is not one of mean, cm, cwtm/);
     expect(fieldError(field('gammas'), ' ')).toBe('give at least 1 item'); // gammas needs one step size at least
   });
+  it('lets a string whose default is empty (no file) stay empty, and requires any other', () => {
+    const afm = describeParams(LAB_SPECS.find((l) => l.id === 'afm-ondevice')!.params).find((f) => f.name === 'textFile')!;
+    expect(fieldError(afm, '')).toBeUndefined();
+    expect(fieldError({ ...afm, default: 'stories.txt' }, ' ')).toBe('required');
+  });
 });

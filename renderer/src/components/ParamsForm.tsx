@@ -8,8 +8,9 @@ import { listFieldValue, listItems, type ParamField, type PresetName } from '../
 export function fieldError(f: ParamField, raw: string): string | undefined {
   if (f.kind === 'boolean' || f.kind === 'enum') return undefined;
   if (f.kind === 'list' && listItems(raw).length === 0) return (f.minItems ?? 0) > 0 ? `give at least ${f.minItems} item${f.minItems === 1 ? '' : 's'}` : undefined;
+  // A string whose default is empty ("no file") may stay empty.
+  if (f.kind === 'string') return raw.trim() === '' && f.default !== '' ? 'required' : undefined;
   if (raw.trim() === '') return 'required';
-  if (f.kind === 'string') return undefined;
   if (f.kind === 'list') {
     const items = listItems(raw);
     if (f.itemKind === 'number') { const bad = items.find((x) => !Number.isFinite(Number(x))); return bad !== undefined ? `"${bad}" is not a number` : undefined; }

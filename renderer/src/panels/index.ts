@@ -8,6 +8,7 @@ import { EcDitPanel } from './ec-dit';
 import { ByzMomentumPanel } from './byz-momentum';
 import { IdempotentCodecPanel } from './idempotent-codec';
 import { MmEgoPanel } from './mm-ego';
+import { AfmOndevicePanel } from './afm-ondevice';
 
 export const PANELS: Record<string, ComponentType<{ detail: RunDetail }>> = {
   'reference-classifier': ReferenceClassifierPanel,
@@ -17,4 +18,5 @@ export const PANELS: Record<string, ComponentType<{ detail: RunDetail }>> = {
   'byz-momentum': ByzMomentumPanel,
   'idempotent-codec': IdempotentCodecPanel,
   'mm-ego': MmEgoPanel,
+  'afm-ondevice': AfmOndevicePanel,
 };

@@ -11,7 +11,7 @@ import { sampleEmitter } from '../../../common/lab-contract';
 import { queryHandlers, type LabDefinition, type RunContext } from '../../runtime/context';
 import { assignCheckpoint, readCheckpoint, saveCheckpoint } from '../../runtime/checkpoint';
 import { Rng } from '../../runtime/rng';
-import { addLora, createDecoder, decoderForward, disposeCache, disposeDecoder, embedTokens, loraVariables, pickToken, PROJECTIONS, type Decoder, type DecoderConfig, type KvCache } from '../../nn/decoder';
+import { addLora, createDecoder, disposeDecoder, loraVariables, PROJECTIONS, type Decoder, type DecoderConfig } from '../../nn/decoder';
 import { exportDecoderOnnx, readDecoderWeights } from '../../nn/decoder-onnx';
 import { fromHuggingFaceJson, readUtf8Text, toHuggingFaceJson, trainBpe, type BpeTokenizer } from '../../data/bpe-tokenizer';
 import { sampleStory } from '../../data/stories';
@@ -26,7 +26,7 @@ import { decoderConfigOf, storyLmRecipe } from '../../shared-parts/story-lm';
 import { GROUP_COLUMNS } from '../../nn/palettize';
 import { cloneDecoder, prunedWidth, pruneFfn, setWeight } from './student';
 import { allocation, bitsPerWeightAll, fisherDiagonal, fourBitPlan, mixedPlan, palettizedVariant, planGroups, randomPlan } from './quantize';
-import { maxLogitDiff, ortSpeed, scoreModel, tfjsSpeed, type ValidationRows } from './evaluate';
+import { maxLogitDiff, ortSpeed, scoreModel, tfjsGenerate, tfjsSpeed, type ValidationRows } from './evaluate';
 
 const PHASES = {
   teacher: 'teacher', validation: 'validation text', distil: 'distil the pruned student', scratch: 'train the scratch student',
@@ -207,19 +207,20 @@ export const afmOndeviceLab: LabDefinition<typeof afmOndeviceSpec.params> = {
     for (const [i, v] of AFM_VARIANTS.entries()) {
       folders[v] = join(ctx.runDir, 'models', v);
       onnxBytes[v] = writeVariantFolder(folders[v], variants[v], tok, palettes[v], v);
+      // Resident memory grown by opening the session and running it once (its arenas): approximate, the process is shared.
       const before = process.memoryUsage().rss;
       const ort = await OnnxDecoder.open(join(folders[v], 'onnx', 'model.onnx'), shape);
-      sessionMb[v] = Math.max(0, process.memoryUsage().rss - before) / 2 ** 20;
       sessions[v] = Promise.resolve(ort);
       onnxMaxAbsDiff = Math.max(onnxMaxAbsDiff, await maxLogitDiff(variants[v], ort, diffRows));
+      sessionMb[v] = Math.max(0, process.memoryUsage().rss - before) / 2 ** 20;
       ctx.progress(PHASES.export, i + 1, AFM_VARIANTS.length);
       ctx.throwIfCancelled();
     }
     const prompt = val.rows[0].slice(0, Math.min(p.promptTokens, p.seqLen));
     const newTokens = Math.min(p.genTokens, studentConfig.maxLen - prompt.length);
-    const speed = {} as Record<AfmVariant, { ort: Awaited<ReturnType<typeof ortSpeed>>; tfjs: ReturnType<typeof tfjsSpeed> }>;
+    const speed = {} as Record<AfmVariant, { ort: Awaited<ReturnType<typeof ortSpeed>>; tfjs: Awaited<ReturnType<typeof tfjsSpeed>> }>;
     for (const [i, v] of AFM_VARIANTS.entries()) {
-      speed[v] = { ort: await ortSpeed(await sessions[v]!, prompt, newTokens), tfjs: tfjsSpeed(variants[v], prompt, newTokens) };
+      speed[v] = { ort: await ortSpeed(await sessions[v]!, prompt, newTokens), tfjs: await tfjsSpeed(variants[v], prompt, newTokens) };
       ctx.progress(PHASES.speed, i + 1, AFM_VARIANTS.length);
       ctx.throwIfCancelled();
       await new Promise((r) => setImmediate(r));
@@ -341,39 +342,6 @@ function startGeneration(m: LiveModel, a: { variant: AfmVariant; engine: 'ort' |
     : tfjsGenerate(d, ids, o, onToken);
   work.then((r) => { g.ttftMs = r.ttftMs; g.tokensPerSec = r.tokensPerSec; }, (e: Error) => { g.error = e.message; }).finally(() => { g.done = true; });
   return { id };
-}
-
-/** Token-by-token TF.js generation with the KV cache, yielding between tokens so queries keep flowing. */
-async function tfjsGenerate(d: Decoder, ids: number[], o: { maxNewTokens: number; temperature: number; topK: number; topP: number; rng: Rng; stopToken: number }, onToken: (t: number) => Promise<void>) {
-  const t0 = performance.now();
-  let cache: KvCache | undefined;
-  let last = tf.tidy(() => {
-    const r = decoderForward(d, embedTokens(d, tf.tensor2d([ids], undefined, 'int32')), { returnCache: true });
-    cache = r.cache;
-    return r.logits.slice([0, ids.length - 1, 0], [1, 1, -1]).reshape([-1]);
-  });
-  let logits = last.dataSync() as Float32Array; last.dispose();
-  const ttftMs = performance.now() - t0;
-  const t1 = performance.now();
-  let n = 0;
-  try {
-    for (let step = 0; step < o.maxNewTokens; step++) {
-      const { token } = pickToken(logits, o);
-      n++;
-      await onToken(token);
-      if (token === o.stopToken || step === o.maxNewTokens - 1) break;
-      last = tf.tidy(() => {
-        const r = decoderForward(d, embedTokens(d, tf.tensor2d([[token]], undefined, 'int32')), { cache });
-        disposeCache(cache!);
-        cache = r.cache;
-        return r.logits.reshape([-1]);
-      });
-      logits = last.dataSync() as Float32Array; last.dispose();
-    }
-  } finally {
-    if (cache) disposeCache(cache);
-  }
-  return { ttftMs, tokensPerSec: n > 1 ? (n - 1) / ((performance.now() - t1) / 1000) : 0 };
 }
 
 /** Copies a variant's folder into an empty (or new) folder the user chose; nothing there is overwritten. */
