@@ -17,6 +17,7 @@ import { ditBench } from './dit';
 import { byzBench } from './byz';
 import { idempotentBench } from './idempotent';
 import { egoBench } from './ego';
+import { ondeviceBench } from './ondevice';
 
 const root = join(__dirname, '..');
 const cli = join(root, 'bin', 'benchtop.js');
@@ -105,6 +106,8 @@ async function main() {
   results.idempotent = await idempotentBench();
   log('mm-ego: questions/s, pointer (glimpse + fallback) vs all frames, by clip length');
   results.ego = await egoBench();
+  log('afm-ondevice: bytes, session memory and tokens/s per variant, onnxruntime vs TF.js');
+  results.ondevice = await ondeviceBench();
   log('job service: relay and cancel latency');
   results.jobs = await jobLatencies();
   results.labs = {};

@@ -28,7 +28,7 @@ class GraphBuilder {
   private n = 0;
   private consts = new Map<string, string>();
   op(op: string, inputs: string[], attrs?: Record<string, AttrValue>, output?: string): string {
-    const out = output ?? `${op.toLowerCase()}_${this.n++}`;
+    const out = output ?? `t${this.n++}`;
     this.nodes.push({ op, inputs, outputs: [out], attrs });
     return out;
   }
@@ -36,6 +36,11 @@ class GraphBuilder {
   ints(values: number[]): string {
     const key = `i:${values.join(',')}`;
     if (!this.consts.has(key)) this.consts.set(key, this.init(int64Const(`const_i64_${this.consts.size}`, values)));
+    return this.consts.get(key)!;
+  }
+  byte(value: number): string {
+    const key = `u8:${value}`;
+    if (!this.consts.has(key)) this.consts.set(key, this.init({ name: `const_u8_${this.consts.size}`, dims: [], data: Uint8Array.of(value) }));
     return this.consts.get(key)!;
   }
   float(value: number): string {
@@ -59,7 +64,11 @@ export function packIndices(idx: Uint8Array, bits: 2 | 4): Uint8Array {
   return out;
 }
 
-/** The subgraph that rebuilds W [in, out] from packed indices and the groups' tables. */
+/**
+ * The subgraph that rebuilds W [in, out] from packed indices and the groups' tables: each
+ * bit width's columns unpacked, seen as [in, groups, 16] so one offset per group points into
+ * the joined table, the groups put back in column order, then one Gather from the table.
+ */
 function palettizedWeight(g: GraphBuilder, name: string, p: PalettizedMatrix): string {
   const tableOffset: number[] = [];
   const flatTable: number[] = [];
@@ -68,30 +77,31 @@ function palettizedWeight(g: GraphBuilder, name: string, p: PalettizedMatrix): s
   const branches: string[] = [];
   const order: number[] = [];
   for (const bits of [4, 2] as const) {
-    const cols: number[] = [];
-    for (let c = 0; c < p.cols; c++) if (p.bits[Math.floor(c / GROUP_COLUMNS)] === bits) cols.push(c);
-    if (!cols.length) continue;
-    const per = 8 / bits, n = cols.length;
+    const groups: number[] = [];
+    p.bits.forEach((b, grp) => { if (b === bits) groups.push(grp); });
+    if (!groups.length) continue;
+    const per = 8 / bits, n = groups.length * GROUP_COLUMNS;
     const idx = new Uint8Array(p.rows * n);
-    for (let r = 0; r < p.rows; r++) cols.forEach((c, j) => { idx[r * n + j] = p.indices[r * p.cols + c]; });
+    for (let r = 0; r < p.rows; r++) groups.forEach((grp, k) => { for (let j = 0; j < GROUP_COLUMNS; j++) idx[r * n + k * GROUP_COLUMNS + j] = p.indices[r * p.cols + grp * GROUP_COLUMNS + j]; });
     const packed = g.init({ name: `${name}.idx${bits}`, dims: [p.rows, n / per], data: packIndices(idx, bits) });
-    const mask = g.init({ name: `${name}.mask${bits}`, dims: [], data: Uint8Array.of(2 ** bits - 1) });
+    const mask = g.byte(2 ** bits - 1);
     const parts = Array.from({ length: per }, (_, k) => {
-      const shifted = k === 0 ? packed : g.op('BitShift', [packed, g.init({ name: `${name}.shift${bits}_${k}`, dims: [], data: Uint8Array.of(k * bits) })], { direction: 'RIGHT' });
+      const shifted = k === 0 ? packed : g.op('BitShift', [packed, g.byte(k * bits)], { direction: 'RIGHT' });
       return g.op('Unsqueeze', [g.op('BitwiseAnd', [shifted, mask]), g.ints([2])]);
     });
-    const unpacked = g.op('Reshape', [g.op('Concat', parts, { axis: 2 }), g.ints([p.rows, n])]);
-    const offsets = g.init(int64Const(`${name}.offset${bits}`, cols.map((c) => tableOffset[Math.floor(c / GROUP_COLUMNS)])));
-    branches.push(g.op('Add', [g.op('Cast', [unpacked], { to: OnnxType.INT64 }), offsets]));
-    order.push(...cols);
+    const unpacked = g.op('Reshape', [g.op('Concat', parts, { axis: 2 }), g.ints([p.rows, groups.length, GROUP_COLUMNS])]);
+    const offsets = g.init({ name: `${name}.offset${bits}`, dims: [groups.length, 1], data: Int32Array.from(groups, (grp) => tableOffset[grp]) });
+    branches.push(g.op('Add', [g.op('Cast', [unpacked], { to: OnnxType.INT32 }), offsets]));
+    order.push(...groups);
   }
   let global = branches.length === 1 ? branches[0] : g.op('Concat', branches, { axis: 1 });
-  if (order.some((c, i) => c !== i)) {
-    const where = new Array<number>(p.cols);
-    order.forEach((c, i) => { where[c] = i; });
-    global = g.op('Gather', [global, g.init(int64Const(`${name}.columns`, where))], { axis: 1 });
+  if (order.some((grp, i) => grp !== i)) {
+    const where = new Array<number>(order.length);
+    order.forEach((grp, i) => { where[grp] = i; });
+    global = g.op('Gather', [global, g.init({ name: `${name}.groups`, dims: [where.length], data: Int32Array.from(where) })], { axis: 1 });
   }
-  return g.op('Cast', [g.op('Gather', [table, global])], { to: OnnxType.FLOAT }, name);
+  const columns = g.op('Reshape', [global, g.ints([p.rows, p.cols])]);
+  return g.op('Cast', [g.op('Gather', [table, columns])], { to: OnnxType.FLOAT }, name);
 }
 
 function rmsNorm(g: GraphBuilder, x: string, gain: string): string {

@@ -70,11 +70,13 @@ function tensor(t: OnnxInitializer): ProtoWriter {
 
 export function encodeOnnxModel(g: OnnxGraph, producer = 'benchtop'): Uint8Array {
   const graph = new ProtoWriter();
-  g.nodes.forEach((n, i) => {
+  g.nodes.forEach((n) => {
     const node = new ProtoWriter();
     for (const x of n.inputs) node.string(1, x);
     for (const y of n.outputs) node.string(2, y);
-    node.string(3, n.name ?? `${n.op}_${i}`).string(4, n.op);
+    // Node names are optional in ONNX; left out unless given, they cost bytes in a graph of thousands of small nodes.
+    if (n.name) node.string(3, n.name);
+    node.string(4, n.op);
     for (const [k, v] of Object.entries(n.attrs ?? {})) node.message(5, attribute(k, v));
     if (n.domain) node.string(7, n.domain);
     graph.message(1, node);
