@@ -49,6 +49,8 @@ export interface LabSpec<S extends z.ZodObject = z.ZodObject> {
 export interface RunSummary {
   metrics: Record<string, number>;
   checks: Record<string, boolean>;
+  /** Wall-clock ms per progress phase, in the order the phases ran (the host measures it; a lab does not set it). */
+  phaseMs?: Record<string, number>;
 }
 
 export class ParamsError extends Error {

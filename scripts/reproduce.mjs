@@ -115,6 +115,12 @@ for (const lab of specs) {
   if (checks.length) md += `\nChecks (runs passing / runs): ${checks.map((c) => `\`${c}\` ${ok.filter((r) => r.checks[c]).length}/${ok.length}`).join(', ')}.\n`;
   const durations = ok.map((r) => r.durationMs / 1000);
   if (durations.length) md += `Time per run: ${fmt(durations)} s; peak RSS ${Math.max(...ok.map((r) => r.peakRssMb)).toFixed(0)} MB.\n`;
+  // The profile: each phase's share of the run (mean over seeds), as the host timed it.
+  const profiled = ok.filter((r) => r.phaseMs);
+  if (profiled.length) {
+    const phases = Object.keys(profiled[0].phaseMs);
+    md += `Profile (mean over ${profiled.length} run${profiled.length > 1 ? 's' : ''}): ${phases.map((ph) => `${ph} ${(profiled.reduce((a, r) => a + (r.phaseMs[ph] ?? 0), 0) / profiled.length / 1000).toFixed(0)} s`).join(' · ')}.\n`;
+  }
   for (const sw of entry.sweeps ?? []) {
     md += `\n### ${sw.title}\n\nPreset \`${sw.preset}\`${sw.overrides ? ` with ${Object.entries(sw.overrides).map(([k, v]) => `${k}=${v}`).join(', ')}` : ''}, seed ${sw.seed}, one run per value (${sw.at.slice(0, 10)}). ${sw.note}\n\n`;
     md += `| ${sw.param} | ${sw.metrics.join(' | ')} |\n|${'---|'.repeat(sw.metrics.length + 1)}\n`;

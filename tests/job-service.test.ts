@@ -35,6 +35,17 @@ describe('JobService', () => {
     expect(store.getDetail(run.id)!.metrics.value.map((p) => p.value)).toEqual(Array.from({ length: 20 }, (_, i) => (i + 1) * 2));
   });
 
+  it('times each progress phase of a run (its profile) in the summary', async () => {
+    const { jobs } = setup();
+    const run = jobs.start({ lab: 'fixture-slow', preset: 'smoke', seed: 1, params: { steps: 10, sleepMs: 20, warmMs: 300 } });
+    const done = await jobs.waitFor(run.id);
+    const phases = done.summary!.phaseMs!;
+    expect(Object.keys(phases)).toEqual(['warm-up', 'loop']);
+    expect(phases['warm-up']).toBeGreaterThanOrEqual(290); // timers never fire early; no upper bound on a busy machine
+    expect(phases.loop).toBeGreaterThanOrEqual(9 * 20 - 10);
+    expect(phases['warm-up'] + phases.loop).toBeLessThanOrEqual(done.summary!.durationMs!);
+  });
+
   it('cancel stops a cooperative job promptly', async () => {
     const { jobs } = setup();
     const run = jobs.start({ lab: 'fixture-slow', preset: 'smoke', seed: 1, params: { steps: 100000 } });

@@ -51,6 +51,9 @@ interface Job {
   queries: Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>;
   startedAt: number;
   peakRssMb?: number;
+  /** Wall-clock ms per progress phase so far, and the phase running now (the run's profile). */
+  phaseMs: Record<string, number>;
+  phase?: { name: string; since: number };
 }
 
 
@@ -144,7 +147,7 @@ export class JobService {
     this.opts.store.createRun({ id, lab: req.lab, preset: req.preset, seed: req.seed, params, host: this.opts.host, runDir, sweep });
     const job: Job = {
       spec: { runId: id, labId: req.lab, params, seed: req.seed, runDir, home: this.opts.cacheHome ?? this.opts.home, cores: need, mode: 'run', labModule: extra?.module },
-      need, finished: false, cancelRequested: false, pending: [], lastRelay: 0, waiters: [], queries: new Map(), startedAt: 0,
+      need, finished: false, cancelRequested: false, pending: [], lastRelay: 0, waiters: [], queries: new Map(), startedAt: 0, phaseMs: {},
     };
     this.jobs.set(id, job);
     this.queue.push(id);
@@ -215,7 +218,8 @@ export class JobService {
         break;
       case 'done':
         job.peakRssMb = m.peakRssMb;
-        this.finish(job, 'succeeded', { summary: { ...m.summary, durationMs: Date.now() - job.startedAt, peakRssMb: m.peakRssMb } });
+        this.enterPhase(job, undefined);
+        this.finish(job, 'succeeded', { summary: { ...m.summary, durationMs: Date.now() - job.startedAt, peakRssMb: m.peakRssMb, phaseMs: job.phaseMs } });
         break;
       case 'cancelled':
         this.finish(job, 'cancelled');
@@ -234,9 +238,17 @@ export class JobService {
   }
 
   private record(job: Job, events: LabEvent[]): void {
+    for (const e of events) if (e.type === 'progress' && e.phase !== job.phase?.name) this.enterPhase(job, e.phase);
     const stored = this.opts.store.appendEvents(job.spec.runId, events);
     job.pending.push(...stored);
     this.scheduleRelay(job);
+  }
+
+  /** Closes the running phase's clock (a phase entered twice adds up) and starts the next one's. */
+  private enterPhase(job: Job, name: string | undefined): void {
+    const now = Date.now();
+    if (job.phase) job.phaseMs[job.phase.name] = (job.phaseMs[job.phase.name] ?? 0) + now - job.phase.since;
+    job.phase = name === undefined ? undefined : { name, since: now };
   }
 
   private scheduleRelay(job: Job): void {
