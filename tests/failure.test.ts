@@ -3,7 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../workers/runtime/backend';
-import { describeFailure, isOutOfMemory } from '../workers/runtime/failure';
+import { describeFailure, isOutOfMemory, UserInputError } from '../workers/runtime/failure';
+import { TokenizerInputError } from '../workers/data/bpe-tokenizer';
 
 describe('failure messages', () => {
   it('a real over-4-GB tensor on wasm is named as out of memory, with what to reduce', async () => {
@@ -20,5 +21,9 @@ describe('failure messages', () => {
     const plain = new Error('epochs must be positive');
     expect(describeFailure(plain)).toBe(plain.stack);
     expect(describeFailure(new RangeError('k must be in 1..32'))).not.toMatch(/out of memory/);
+  });
+  it('a problem with the user\'s input is stored as its message alone, without a stack', () => {
+    expect(describeFailure(new UserInputError('text file /no/such.txt does not exist'))).toBe('text file /no/such.txt does not exist');
+    expect(describeFailure(new TokenizerInputError('notes.txt is empty'))).toBe('notes.txt is empty');
   });
 });

@@ -2,6 +2,7 @@
 // pattern, each pre-token's UTF-8 bytes become printable symbols, and learned merges are
 // applied lowest rank first. Trained here on a corpus and written as a Hugging Face
 // `tokenizer.json`, so the Hugging Face libraries read the same ids from our files.
+import { UserInputError } from '../runtime/failure';
 
 /** GPT-2's pre-tokenizer pattern (the one Hugging Face's ByteLevel pre-tokenizer uses). */
 const PRE_TOKEN = /'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+/gu;
@@ -25,7 +26,8 @@ export function symbolsOf(chunk: string): string[] {
   return Array.from(new TextEncoder().encode(chunk), (b) => BYTE_SYMBOL[b]);
 }
 
-export class TokenizerInputError extends Error {
+/** A bad tokenizer file or text file: the user's input, named in the message. */
+export class TokenizerInputError extends UserInputError {
   constructor(message: string) { super(message); this.name = 'TokenizerInputError'; }
 }
 

@@ -9,8 +9,17 @@ export function isOutOfMemory(err: unknown): boolean {
   return err instanceof Error && (err.name === 'RuntimeError' || err instanceof RangeError) && OUT_OF_MEMORY.test(err.message);
 }
 
+/**
+ * A problem with what the user gave (a file, a path, a value only the run can judge): its
+ * message is the whole story, so a failed run stores it without a stack trace.
+ */
+export class UserInputError extends Error {
+  constructor(message: string) { super(message); this.name = 'UserInputError'; }
+}
+
 /** The message stored with a failed run: its first line is what the CLI and the app show. */
 export function describeFailure(err: unknown): string {
+  if (err instanceof UserInputError) return err.message;
   const detail = (err as Error)?.stack ?? String(err);
   if (!isOutOfMemory(err)) return detail;
   return `out of memory: the model needs more than wasm's 4 GB (the backend said "${(err as Error).message}"); ` +

@@ -222,7 +222,10 @@ function ExportVariant({ detail }: { detail: RunDetail }) {
 export function AfmOndevicePanel({ detail }: { detail: RunDetail }) {
   const groups = last(detail, 'groups') ?? [];
   const generations = last(detail, 'generations') ?? [];
-  if (!last(detail, 'variants')) return <div className="panel"><p className="muted">The variants appear when they are trained, palettized, exported and timed (the teacher is trained once and cached).</p></div>;
+  if (!last(detail, 'variants')) {
+    if (['failed', 'cancelled'].includes(detail.run.status)) return null;
+    return <div className="panel"><p className="muted">The variants appear when they are trained, palettized, exported and timed (the teacher is trained once and cached).</p></div>;
+  }
   return (
     <div className="panel panel-afm">
       <Playground detail={detail} />

@@ -21,6 +21,7 @@ import { writeHfFolder } from '../../runtime/hf-folder';
 import { toFp16Array, roundToFp16 } from '../../runtime/fp16';
 import { writeSafetensors } from '../../runtime/safetensors';
 import { writeFileAtomic } from '../../runtime/paths';
+import { UserInputError } from '../../runtime/failure';
 import { trainLm } from '../../train/lm';
 import { decoderConfigOf, storyLmRecipe } from '../../shared-parts/story-lm';
 import { GROUP_COLUMNS } from '../../nn/palettize';
@@ -76,17 +77,17 @@ async function storiesSource(p: AfmOndeviceParams, ctx: RunContext): Promise<Tex
 /** The user's text: tokenizer and teacher trained here, 90 % to train on, the last 10 % to validate. */
 async function fileSource(p: AfmOndeviceParams, ctx: RunContext): Promise<TextSource> {
   const path = p.textFile;
-  if (!existsSync(path)) throw new Error(`text file ${path} does not exist`);
+  if (!existsSync(path)) throw new UserInputError(`text file ${path} does not exist`);
   const st = statSync(path);
-  if (!st.isFile()) throw new Error(`${path} is not a file`);
-  if (st.size > MAX_TEXT_BYTES) throw new Error(`${path} is ${(st.size / 2 ** 20).toFixed(1)} MiB; the lab reads text files up to ${MAX_TEXT_BYTES / 2 ** 20} MiB`);
+  if (!st.isFile()) throw new UserInputError(`${path} is not a file`);
+  if (st.size > MAX_TEXT_BYTES) throw new UserInputError(`${path} is ${(st.size / 2 ** 20).toFixed(1)} MiB; the lab reads text files up to ${MAX_TEXT_BYTES / 2 ** 20} MiB`);
   const text = readUtf8Text(readFileSync(path), path);
   const recipe = storyLmRecipe(p.teacher === 'tiny' ? { dModel: 32, layers: 2, ffnHidden: 64, steps: 40 } : { steps: 1000 });
   const tokenizer = trainBpe(text, recipe.merges);
   const ids = tokenizer.encode(text);
   const L = p.seqLen;
   const cut = Math.floor(ids.length * 0.9);
-  if (cut < 4 * (L + 1) || ids.length - cut < L + 1) throw new RangeError(`${path} gives ${ids.length} tokens; the lab needs at least ${Math.ceil(10 * (L + 1) / 0.9)} (make seqLen smaller or the file longer)`);
+  if (cut < 4 * (L + 1) || ids.length - cut < L + 1) throw new UserInputError(`${path} gives ${ids.length} tokens; the lab needs at least ${Math.ceil(10 * (L + 1) / 0.9)} (make seqLen smaller or the file longer)`);
   const rng = new Rng(p.seed).fork('file-rows');
   const trainRows = (n: number) => Array.from({ length: n }, () => { const s = rng.int(cut - L - 1); return ids.slice(s, s + L + 1); });
   const valRows: number[][] = [];
