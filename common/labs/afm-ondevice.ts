@@ -39,7 +39,7 @@ export const afmOndeviceSamples = {
   reference: z.object({
     entropyFloor: z.number().nullable(), teacher: z.object({ nll: z.number(), top1: z.number().nullable() }),
     distilled: z.object({ nll: z.number(), top1: z.number().nullable() }), scratch: z.object({ nll: z.number(), top1: z.number().nullable() }),
-    randomPlans: z.array(z.object({ nll: z.number(), bpw: z.number() })),
+    randomPlans: z.array(z.object({ nll: z.number(), bpw: z.number(), kl: z.number() })),
   }),
   /** Share of each projection's weights at 2 bits, by layer: the mixed plan and the first random draw. */
   allocation: z.object({ projections: z.array(z.string()), plan: z.array(z.array(z.number())), random: z.array(z.array(z.number())) }),

@@ -100,3 +100,21 @@ export async function ortSpeed(ort: OnnxDecoder, prompt: readonly number[], newT
   }
   return { ttftMsPerPromptToken: ttft / prompt.length, tokensPerSec: tps };
 }
+
+/** Mean KL(ref ‖ d) per token on the validation rows: how far a variant's predictions moved from the model it was made from. */
+export function klFrom(ref: Decoder, d: Decoder, val: ValidationRows, batch = 16): number {
+  let sum = 0, n = 0;
+  for (let b = 0; b < val.rows.length; b += batch) {
+    const rows = val.rows.slice(b, b + batch);
+    const L = rows[0].length - 1;
+    const kl = tf.tidy(() => {
+      const x = tf.tensor2d(rows.map((r) => r.slice(0, L)), undefined, 'int32');
+      const lpRef = tf.logSoftmax(decoderForward(ref, embedTokens(ref, x)).logits);
+      const lp = tf.logSoftmax(decoderForward(d, embedTokens(d, x)).logits);
+      return tf.exp(lpRef).mul(lpRef.sub(lp)).sum(-1).sum();
+    });
+    sum += kl.dataSync()[0]; n += rows.length * L;
+    kl.dispose();
+  }
+  return sum / n;
+}

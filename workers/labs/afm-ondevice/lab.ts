@@ -27,7 +27,7 @@ import { decoderConfigOf, storyLmRecipe } from '../../shared-parts/story-lm';
 import { GROUP_COLUMNS } from '../../nn/palettize';
 import { cloneDecoder, prunedWidth, pruneFfn, setWeight } from './student';
 import { allocation, bitsPerWeightAll, fisherDiagonal, fourBitPlan, mixedPlan, palettizedVariant, planGroups, randomPlan } from './quantize';
-import { maxLogitDiff, ortSpeed, scoreModel, tfjsGenerate, tfjsSpeed, type ValidationRows } from './evaluate';
+import { klFrom, maxLogitDiff, ortSpeed, scoreModel, tfjsGenerate, tfjsSpeed, type ValidationRows } from './evaluate';
 
 const PHASES = {
   teacher: 'teacher', validation: 'validation text', distil: 'distil the pruned student', scratch: 'train the scratch student',
@@ -161,12 +161,12 @@ export const afmOndeviceLab: LabDefinition<typeof afmOndeviceSpec.params> = {
     const vMixed = palettizedVariant(distilled, planInputs, planMixed);
     ctx.progress(PHASES.palettize, 3, phaseSteps);
     ctx.throwIfCancelled();
-    const randomPlans = [] as { nll: number; bpw: number }[];
+    const randomPlans = [] as { nll: number; bpw: number; kl: number }[];
     let firstRandomAllocation: number[][] = [];
     for (let i = 0; i < p.randomDraws; i++) {
       const plan = randomPlan(planInputs, p.targetBpw, rng.fork(`random-plan-${i}`));
       const v = palettizedVariant(distilled, planInputs, plan);
-      randomPlans.push({ nll: scoreModel(v.model, val).nll, bpw: plan.bpw });
+      randomPlans.push({ nll: scoreModel(v.model, val).nll, bpw: plan.bpw, kl: klFrom(distilled, v.model, val) });
       if (i === 0) firstRandomAllocation = allocation(distilled, plan);
       disposeDecoder(v.model);
       ctx.progress(PHASES.palettize, 4 + i, phaseSteps);
@@ -195,6 +195,8 @@ export const afmOndeviceLab: LabDefinition<typeof afmOndeviceSpec.params> = {
     const nll: Record<AfmVariant, number> = { fp32: distilledScores.nll, '4bit': 0, mixed: 0, mixedLora: 0 };
     const top1: Record<AfmVariant, number> = { fp32: distilledScores.top1, '4bit': 0, mixed: 0, mixedLora: 0 };
     for (const v of ['4bit', 'mixed', 'mixedLora'] as const) { const s = scoreModel(variants[v], val); nll[v] = s.nll; top1[v] = s.top1; }
+    // Damage as the variants' distance from the fp32 student: unlike NLL, it cannot improve by chance (a confident model's NLL can fall with noise).
+    const kl = { '4bit': klFrom(distilled, v4.model, val), mixed: klFrom(distilled, vMixed.model, val), mixedLora: klFrom(distilled, withLora, val) };
     const bpw: Record<AfmVariant, number> = { fp32: 32, '4bit': plan4.bpw, mixed: planMixed.bpw, mixedLora: (planMixed.bpw * projectionWeights + 16 * loraParams) / projectionWeights };
 
     // Export every variant; compare logits; measure both engines.
@@ -253,6 +255,8 @@ export const afmOndeviceLab: LabDefinition<typeof afmOndeviceSpec.params> = {
     const metrics: Record<string, number> = {
       nll_fp32: nll.fp32, nll_4bit: nll['4bit'], nll_mixed: nll.mixed, nll_mixedLora: nll.mixedLora, nll_randomPlan: randomNll, entropyFloor: floor ?? NaN,
       nll_teacher: teacherScores.nll, top1_teacher: teacherScores.top1,
+      kl_4bit: kl['4bit'], kl_mixed: kl.mixed, kl_mixedLora: kl.mixedLora, kl_randomPlan: randomPlans.reduce((s, r) => s + r.kl, 0) / randomPlans.length,
+      nll_randomPlanMin: Math.min(...randomPlans.map((r) => r.nll)), nll_randomPlanMax: Math.max(...randomPlans.map((r) => r.nll)),
       bpw_4bit: plan4.bpw, bpw_mixed: planMixed.bpw, bpw_mixedLora: bpw.mixedLora, bpw_randomPlan: randomPlans.reduce((s, r) => s + r.bpw, 0) / randomPlans.length,
       bpw_mixedAll: bitsPerWeightAll(vMixed.model, planInputs, planMixed), bpw_mixedLoraAll: bitsPerWeightAll(vMixed.model, planInputs, planMixed, loraParams),
       loraGapClosedPct: gap > 0 ? (100 * (nll.mixed - nll.mixedLora)) / gap : NaN, loraTokens: loraSteps * loraBatch * (p.seqLen + 1), loraTokensPctOfTeacher: (100 * loraSteps * loraBatch * (p.seqLen + 1)) / src.teacherTokens,
