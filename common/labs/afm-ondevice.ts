@@ -97,6 +97,8 @@ export const afmOndeviceSpec: LabSpec<typeof afmOndeviceParams> = {
     nll_distilled: { label: 'NLL, distilled student (nats)' }, nll_scratch: { label: 'NLL, scratch student (nats)' },
     bpw_mixed: { label: 'Bits per weight, mixed', unit: 'bits' }, bpw_mixedLora: { label: 'Bits per weight, mixed + LoRA (fp16)', unit: 'bits' },
     loraGapClosedPct: { label: 'Palettization gap closed by LoRA', unit: 'percent' },
+    kl_4bit: { label: 'KL from the fp32 student, 4-bit (nats)' }, kl_mixed: { label: 'KL from the fp32 student, mixed (nats)' },
+    kl_mixedLora: { label: 'KL from the fp32 student, mixed + LoRA (nats)' }, kl_randomPlan: { label: 'KL from the fp32 student, random placement (nats)' },
     top1_distilled: { label: 'Top-1 agreement, distilled', unit: 'fraction' }, top1_scratch: { label: 'Top-1 agreement, scratch', unit: 'fraction' },
     onnxMaxAbsDiff: { label: 'Max |logit| difference, onnxruntime vs TF.js' },
     ttftMsPerPromptToken: { label: 'Time to first token per prompt token (onnxruntime, mixed + LoRA)', unit: 'ms' },
