@@ -106,7 +106,7 @@ export const afmOndeviceSpec: LabSpec<typeof afmOndeviceParams> = {
   },
   checkPresets: { bpwInRange: ['smoke', 'default', 'paper'], planBeatsRandom: ['default', 'paper'], loraClosesHalf: ['default', 'paper'], onnxMatches: ['smoke', 'default', 'paper'], distilledBeatsScratch: ['default', 'paper'] },
   codeVersion: 1,
-  defaultTime: '≈ 8 min on 2 cores with the teacher cached (lm:stories:d128 trains once first: ≈ 17 min)',
+  defaultTime: '≈ 7–12 min on 2 cores with the teacher cached, 12 min measured beside another run (lm:stories:d128 trains once first: ≈ 25 min)',
   reproduce: [
     { metric: 'bpw_mixed', paper: '3.5 (report) / 3.7 (blog) bits per weight', note: 'Indices plus fp16 tables over the attention and FFN projections; embeddings and norms stay fp16 (counted in bpw_all).' },
     { metric: 'loraGapClosedPct', paper: 'recovery adapters restore quality (no number given)', note: 'Our check: ≥ 50 % of the NLL gap palettization opened.' },
