@@ -14,7 +14,7 @@ test('afm-ondevice: smoke run, NLL vs bits, allocation, playground in both engin
   await page.getByTestId('seed').fill('29');
   await page.getByTestId('run').click();
   await expect(page.getByTestId('summary')).toBeVisible({ timeout: 110_000 });
-  await expect(page.getByTestId('afm-variants').locator('tbody tr')).toHaveCount(6);
+  await expect(page.getByTestId('afm-variants').locator('tbody tr')).toHaveCount(7); // 4 variants, random placement, teacher, scratch
   await expect(page.getByTestId('afm-nll-bits').locator('.recharts-scatter-symbol').first()).toBeVisible();
   await expect(page.getByTestId('afm-nll-bits')).toContainText('entropy floor');
   await expect(page.getByTestId('afm-alloc-plan').locator('tbody tr')).toHaveCount(2);

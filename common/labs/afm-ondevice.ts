@@ -32,7 +32,7 @@ const variant = z.enum(AFM_VARIANTS);
 export const afmOndeviceSamples = {
   /** Every variant: NLL, bits per weight, top-1 agreement, file bytes and speed in both engines. */
   variants: z.array(z.object({
-    variant, nll: z.number(), bpw: z.number(), top1: z.number().nullable(), onnxBytes: z.number().int().positive(), sessionMb: z.number(),
+    variant, nll: z.number(), bpw: z.number(), top1: z.number().nullable(), /** KL(fp32 student ‖ variant) per token. */ kl: z.number(), onnxBytes: z.number().int().positive(), sessionMb: z.number(),
     ort: z.object({ ttftMsPerPromptToken: z.number(), tokensPerSec: z.number() }), tfjs: z.object({ ttftMsPerPromptToken: z.number(), tokensPerSec: z.number() }),
   })),
   /** The other points of the NLL-vs-bits chart: teacher, students, random plans; and the floor. */

@@ -123,22 +123,27 @@ function VariantsTable({ detail }: { detail: RunDetail }) {
   return (
     <div className="table-scroll">
       <table className="variants" data-testid="afm-variants">
-        <thead><tr><th>variant</th><th>bits / weight</th><th>NLL</th><th>top-1 agreement</th><th>ONNX file</th><th>session memory</th><th>onnxruntime tok/s</th><th>TF.js tok/s</th><th>TTFT / prompt token (ORT · TF.js)</th></tr></thead>
+        <thead><tr><th>variant</th><th>bits / weight</th><th>NLL</th><th title="KL(fp32 student ‖ variant) per token: how far palettization moved the predictions">KL from fp32</th><th>top-1 agreement</th><th>ONNX file</th><th>session memory</th><th>onnxruntime tok/s</th><th>TF.js tok/s</th><th>TTFT / prompt token (ORT · TF.js)</th></tr></thead>
         <tbody>
           {variants.map((v) => (
             <tr key={v.variant}>
-              <td>{AFM_VARIANT_LABELS[v.variant]}</td><td>{num(v.bpw, 2)}</td><td>{num(v.nll)}</td><td>{v.top1 === null ? '—' : `${(v.top1 * 100).toFixed(1)} %`}</td>
+              <td>{AFM_VARIANT_LABELS[v.variant]}</td><td>{num(v.bpw, 2)}</td><td>{num(v.nll)}</td><td>{v.variant === 'fp32' ? '—' : v.kl.toExponential(1)}</td><td>{v.top1 === null ? '—' : `${(v.top1 * 100).toFixed(1)} %`}</td>
               <td>{(v.onnxBytes / 1024).toFixed(0)} KiB</td><td>{num(v.sessionMb, 1)} MB</td><td>{num(v.ort.tokensPerSec, 0)}</td><td>{num(v.tfjs.tokensPerSec, 0)}</td>
               <td>{num(v.ort.ttftMsPerPromptToken, 2)} · {num(v.tfjs.ttftMsPerPromptToken, 2)} ms</td>
             </tr>
           ))}
-          <tr className="muted"><td>teacher</td><td>32</td><td>{num(ref.teacher.nll)}</td><td>{ref.teacher.top1 === null ? '—' : `${(ref.teacher.top1 * 100).toFixed(1)} %`}</td><td colSpan={5} /></tr>
-          <tr className="muted"><td>student trained alone</td><td>32</td><td>{num(ref.scratch.nll)}</td><td>{ref.scratch.top1 === null ? '—' : `${(ref.scratch.top1 * 100).toFixed(1)} %`}</td><td colSpan={5} /></tr>
+          {ref.randomPlans.length > 0 && (
+            <tr className="muted"><td>2-bit groups placed at random (mean of {ref.randomPlans.length})</td><td>{num(ref.randomPlans.reduce((a, r) => a + r.bpw, 0) / ref.randomPlans.length, 2)}</td>
+              <td>{num(ref.randomPlans.reduce((a, r) => a + r.nll, 0) / ref.randomPlans.length)}</td><td>{(ref.randomPlans.reduce((a, r) => a + r.kl, 0) / ref.randomPlans.length).toExponential(1)}</td><td colSpan={6} /></tr>
+          )}
+          <tr className="muted"><td>teacher</td><td>32</td><td>{num(ref.teacher.nll)}</td><td /><td>{ref.teacher.top1 === null ? '—' : `${(ref.teacher.top1 * 100).toFixed(1)} %`}</td><td colSpan={5} /></tr>
+          <tr className="muted"><td>student trained alone</td><td>32</td><td>{num(ref.scratch.nll)}</td><td /><td>{ref.scratch.top1 === null ? '—' : `${(ref.scratch.top1 * 100).toFixed(1)} %`}</td><td colSpan={5} /></tr>
         </tbody>
       </table>
       <p className="muted small">
         Top-1 agreement: the model's most likely token against the grammar's (known exactly), where more than one token was possible.
         {ref.entropyFloor !== null ? ` The text's entropy floor is ${num(ref.entropyFloor)} nats per token: no model can go below it.` : ' A user\'s text has no known floor; top-1 is next-token accuracy there.'}
+        {' '}KL: how far a variant's predictions moved from the fp32 student's (a confident student's NLL can even fall with quantization noise; KL cannot).
         {' '}Session memory: resident memory grown by opening the onnxruntime session (it may expand palettes at load).
       </p>
     </div>

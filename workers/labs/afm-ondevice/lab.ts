@@ -233,7 +233,7 @@ export const afmOndeviceLab: LabDefinition<typeof afmOndeviceSpec.params> = {
     ctx.setLiveModel(live);
 
     const floor = src.floor;
-    sample('variants', AFM_VARIANTS.map((v) => ({ variant: v, nll: nll[v], bpw: bpw[v], top1: top1[v], onnxBytes: onnxBytes[v], sessionMb: sessionMb[v], ort: speed[v].ort, tfjs: speed[v].tfjs })));
+    sample('variants', AFM_VARIANTS.map((v) => ({ variant: v, nll: nll[v], bpw: bpw[v], top1: top1[v], kl: v === 'fp32' ? 0 : kl[v], onnxBytes: onnxBytes[v], sessionMb: sessionMb[v], ort: speed[v].ort, tfjs: speed[v].tfjs })));
     sample('reference', { entropyFloor: floor, teacher: teacherScores, distilled: distilledScores, scratch: scratchScores, randomPlans });
     sample('allocation', { projections: [...PROJECTIONS], plan: allocation(distilled, planMixed), random: firstRandomAllocation });
     sample('groups', groupSamples(distilled, planMixed.bits, vMixed.palettes));
