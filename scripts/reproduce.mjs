@@ -97,6 +97,8 @@ const fmt = (xs) => {
   if (!xs.length) return '—';
   const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
   const std = xs.length > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (xs.length - 1)) : 0;
+  // Small quantities (KL in thousandths of a nat) keep three significant digits.
+  if (mean !== 0 && Math.abs(mean) < 0.001) return `${mean.toPrecision(3)} ± ${std.toPrecision(2)}`;
   const digits = Math.abs(mean) >= 100 ? 1 : 4;
   return `${mean.toFixed(digits)} ± ${std.toFixed(digits)}`;
 };
