@@ -16,16 +16,11 @@ import { sampleStory, storyCorpus } from '../data/stories';
 import { storyRowSource } from '../data/story-tokens';
 import { trainLm } from '../train/lm';
 
-export interface StoryLmRecipe {
+/** The teacher's shape (a shared decoder's) and how it is trained. */
+export interface StoryLmRecipe extends Pick<DecoderConfig, 'dModel' | 'layers' | 'heads' | 'kvHeads' | 'ffnHidden' | 'maxLen'> {
   merges: number;
   /** Stories the tokenizer is trained on. */
   tokenizerStories: number;
-  dModel: number;
-  layers: number;
-  heads: number;
-  kvHeads: number;
-  ffnHidden: number;
-  maxLen: number;
   seqLen: number;
   batch: number;
   steps: number;
