@@ -106,7 +106,7 @@ export const afmOndeviceSpec: LabSpec<typeof afmOndeviceParams> = {
   },
   checkPresets: { bpwInRange: ['smoke', 'default', 'paper'], planBeatsRandom: ['default', 'paper'], loraClosesHalf: ['default', 'paper'], onnxMatches: ['smoke', 'default', 'paper'], distilledBeatsScratch: ['default', 'paper'] },
   codeVersion: 1,
-  defaultTime: '≈ 7–12 min on 2 cores with the teacher cached, 12 min measured beside another run (lm:stories:d128 trains once first: ≈ 25 min)',
+  defaultTime: '≈ 9.5 min on 2 cores with the teacher cached (lm:stories:d128 trains once first: ≈ 25 min)',
   reproduce: [
     { metric: 'entropyFloor', paper: '—', note: 'The grammar\'s own NLL per token on the validation rows (exact).' },
     { metric: 'nll_teacher', paper: '—', note: 'The cached teacher (d 128, FFN 384).' },
