@@ -10,7 +10,7 @@ import { RunView } from './components/RunView';
 import { CompareView } from './components/CompareView';
 import { useRunDetail, useRuns } from './state';
 import { ErrorBoundary } from './components/ErrorBoundary';
-import { useRoute, type Route } from './route';
+import { parseRoute, useRoute, type Route } from './route';
 import { initialPreset, needsConfirmation, presetCost, rememberConfirmation, rememberPreset } from './components/presetCost';
 import { metricLabel, metricUnit } from '../../common/metrics';
 
@@ -35,7 +35,13 @@ function LabPage({ lab, labs, route, navigate }: { lab: LabInfo; labs: LabInfo[]
   const detail = useRunDetail(active);
 
   useEffect(() => { setValues((v) => valuesForPreset(lab, preset, v, edited)); rememberPreset(lab.id, preset); setConfirming(false); }, [lab, preset]);
-  useEffect(() => { if (!active && !comparing && runs.length) setActive(runs[0].id, { replace: true }); }, [runs, active, comparing]);
+  // Show the newest run when none is named — unless the user has meanwhile gone to another lab
+  // (this page's runs can arrive just after a click elsewhere; the URL is the newer truth).
+  useEffect(() => {
+    if (active || comparing || !runs.length) return;
+    const now = parseRoute(location.hash).lab;
+    if (!now || now === lab.id) setActive(runs[0].id, { replace: true });
+  }, [runs, active, comparing]);
 
   const cost = presetCost(lab, preset, runs);
   const start = async (confirmed = false) => {
