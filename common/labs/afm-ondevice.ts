@@ -76,7 +76,8 @@ export const afmOndeviceSpec: LabSpec<typeof afmOndeviceParams> = {
   id: 'afm-ondevice',
   title: 'On-device LM recipe (Apple Foundation Models)',
   paper: { title: 'Apple Intelligence Foundation Language Models (Apple, 2024)', arxiv: '2407.21075' },
-  summary: 'A teacher on seeded stories with an exact entropy floor; an FFN-pruned student distilled on 0.9 · top-1 + 0.1 · label; 2/4-bit palettes with a Fisher-guided mixed plan; a recovery LoRA; ONNX export run in onnxruntime beside TensorFlow.js.',
+  summary: 'A teacher on seeded stories with an exact entropy floor; an FFN-pruned student distilled on 0.9 · top-1 + 0.1 · label; '
+    + '2/4-bit palettes with a Fisher-guided mixed plan; a recovery LoRA; ONNX export run in onnxruntime beside TensorFlow.js.',
   params: afmOndeviceParams,
   samples: afmOndeviceSamples,
   queries: afmOndeviceQueries,

@@ -10,12 +10,37 @@ import type { Rng } from '../runtime/rng';
 export interface StoryChoice { phrases: readonly (readonly string[])[]; probs: readonly number[] }
 type Script = Generator<StoryChoice, void, number>;
 
-const NAMES = ['tom', 'lily', 'sam', 'mia', 'ben', 'zoe', 'max', 'anna', 'leo', 'ella', 'jack', 'rose', 'finn', 'ruby', 'noah', 'ivy', 'luke', 'lucy', 'owen', 'nora', 'eli', 'maya', 'adam', 'lena', 'theo', 'iris', 'omar', 'jade', 'hugo', 'cora'];
-const ANIMALS = ['cat', 'dog', 'bird', 'fox', 'bear', 'rabbit', 'mouse', 'frog', 'duck', 'owl', 'pig', 'horse', 'lion', 'fish', 'goat', 'cow', 'sheep', 'wolf', 'deer', 'bee', 'turtle', 'snail', 'crab', 'whale', 'monkey', 'tiger', 'zebra', 'camel', 'otter', 'badger'];
-const ADJECTIVES = ['little', 'big', 'happy', 'small', 'brave', 'kind', 'old', 'shy', 'funny', 'tiny', 'red', 'blue', 'green', 'young', 'clever', 'quiet', 'sleepy', 'silly', 'gentle', 'busy', 'bright', 'soft', 'lucky', 'proud', 'curious', 'wise', 'fast', 'slow', 'strong', 'gray', 'golden', 'spotted', 'fluffy', 'noisy', 'polite'];
-const PLACES = ['forest', 'garden', 'park', 'house', 'river', 'field', 'barn', 'lake', 'hill', 'town', 'school', 'farm', 'beach', 'cave', 'woods', 'pond', 'yard', 'meadow', 'city', 'valley', 'island', 'kitchen', 'library', 'market', 'mountain', 'desert', 'bridge', 'harbor', 'castle', 'orchard'];
-const OBJECTS = ['ball', 'box', 'hat', 'book', 'kite', 'cake', 'apple', 'stick', 'stone', 'cup', 'shoe', 'boat', 'drum', 'key', 'flower', 'leaf', 'toy', 'coin', 'bell', 'map', 'rope', 'basket', 'shell', 'feather', 'lamp', 'blanket', 'whistle', 'pencil', 'ribbon', 'candle', 'button', 'marble', 'mirror', 'sock', 'spoon', 'jar', 'kettle', 'wagon', 'ladder', 'scarf'];
-const ACTIVITIES = ['play', 'run', 'sing', 'dance', 'swim', 'jump', 'read', 'climb', 'draw', 'hide', 'eat', 'sleep', 'walk', 'fly', 'dig', 'paint', 'laugh', 'explore', 'cook', 'rest', 'whisper', 'skate', 'knit', 'build', 'fish', 'garden', 'wander', 'count', 'bake', 'shout'];
+const NAMES = [
+  'tom', 'lily', 'sam', 'mia', 'ben', 'zoe', 'max', 'anna', 'leo', 'ella', 'jack', 'rose', 'finn', 'ruby',
+  'noah', 'ivy', 'luke', 'lucy', 'owen', 'nora', 'eli', 'maya', 'adam', 'lena', 'theo', 'iris', 'omar',
+  'jade', 'hugo', 'cora',
+];
+const ANIMALS = [
+  'cat', 'dog', 'bird', 'fox', 'bear', 'rabbit', 'mouse', 'frog', 'duck', 'owl', 'pig', 'horse', 'lion',
+  'fish', 'goat', 'cow', 'sheep', 'wolf', 'deer', 'bee', 'turtle', 'snail', 'crab', 'whale', 'monkey',
+  'tiger', 'zebra', 'camel', 'otter', 'badger',
+];
+const ADJECTIVES = [
+  'little', 'big', 'happy', 'small', 'brave', 'kind', 'old', 'shy', 'funny', 'tiny', 'red', 'blue', 'green',
+  'young', 'clever', 'quiet', 'sleepy', 'silly', 'gentle', 'busy', 'bright', 'soft', 'lucky', 'proud',
+  'curious', 'wise', 'fast', 'slow', 'strong', 'gray', 'golden', 'spotted', 'fluffy', 'noisy', 'polite',
+];
+const PLACES = [
+  'forest', 'garden', 'park', 'house', 'river', 'field', 'barn', 'lake', 'hill', 'town', 'school', 'farm',
+  'beach', 'cave', 'woods', 'pond', 'yard', 'meadow', 'city', 'valley', 'island', 'kitchen', 'library',
+  'market', 'mountain', 'desert', 'bridge', 'harbor', 'castle', 'orchard',
+];
+const OBJECTS = [
+  'ball', 'box', 'hat', 'book', 'kite', 'cake', 'apple', 'stick', 'stone', 'cup', 'shoe', 'boat', 'drum',
+  'key', 'flower', 'leaf', 'toy', 'coin', 'bell', 'map', 'rope', 'basket', 'shell', 'feather', 'lamp',
+  'blanket', 'whistle', 'pencil', 'ribbon', 'candle', 'button', 'marble', 'mirror', 'sock', 'spoon', 'jar',
+  'kettle', 'wagon', 'ladder', 'scarf',
+];
+const ACTIVITIES = [
+  'play', 'run', 'sing', 'dance', 'swim', 'jump', 'read', 'climb', 'draw', 'hide', 'eat', 'sleep', 'walk',
+  'fly', 'dig', 'paint', 'laugh', 'explore', 'cook', 'rest', 'whisper', 'skate', 'knit', 'build', 'fish',
+  'garden', 'wander', 'count', 'bake', 'shout',
+];
 const FEELINGS = ['happy', 'sad', 'tired', 'scared', 'excited', 'hungry', 'proud', 'sorry', 'surprised', 'calm', 'angry', 'glad', 'lonely', 'brave', 'curious', 'sleepy'];
 
 /** Zipf-like weights 1/(r+1)^0.9, normalised: the first items of a list are the common ones. */

@@ -29,7 +29,10 @@ export function writeHfFolder(dir: string, f: HfFolderFiles): string[] {
     ['config.json', JSON.stringify(hfConfig(f.config, f.eosTokenId, f.extra), null, 2)],
     ['generation_config.json', JSON.stringify({ bos_token_id: f.eosTokenId, eos_token_id: f.eosTokenId, pad_token_id: f.eosTokenId, max_length: f.config.maxLen }, null, 2)],
     ['tokenizer.json', JSON.stringify(f.tokenizerJson)],
-    ['tokenizer_config.json', JSON.stringify({ tokenizer_class: 'PreTrainedTokenizerFast', model_max_length: f.config.maxLen, eos_token: f.eosToken, bos_token: f.eosToken, pad_token: f.eosToken, add_bos_token: false, add_eos_token: false, clean_up_tokenization_spaces: false }, null, 2)],
+    ['tokenizer_config.json', JSON.stringify({
+      tokenizer_class: 'PreTrainedTokenizerFast', model_max_length: f.config.maxLen, eos_token: f.eosToken, bos_token: f.eosToken, pad_token: f.eosToken,
+      add_bos_token: false, add_eos_token: false, clean_up_tokenization_spaces: false,
+    }, null, 2)],
   ];
   for (const [name, data] of files) writeFileAtomic(join(dir, name), data);
   return files.map(([name]) => join(dir, name));

@@ -102,9 +102,14 @@ function NllVsBits({ detail }: { detail: RunDetail }) {
       <ResponsiveContainer width="100%" height={260}>
         <ScatterChart margin={{ top: 8, right: 24, bottom: 18, left: 10 }}>
           <CartesianGrid strokeDasharray="3 3" />
-          <XAxis dataKey="bpw" type="number" scale="log" domain={[2, 40]} ticks={[2, 3, 4, 8, 16, 32]} tick={{ fontSize: 11 }} label={{ value: 'bits per weight (log scale)', position: 'insideBottom', offset: -10, fontSize: 11 }} />
-          <YAxis dataKey="nll" type="number" domain={[Math.floor((lo - 0.02) * 50) / 50, Math.ceil((hi + 0.02) * 50) / 50]} tick={{ fontSize: 11 }} label={{ value: 'validation NLL (nats / token)', angle: -90, position: 'insideLeft', fontSize: 11, style: { textAnchor: 'middle' } }} />
-          <Tooltip formatter={(v) => Number(v).toPrecision(4)} labelFormatter={() => ''} content={({ payload }) => payload?.[0] ? <div className="tooltip small">{(payload[0].payload as { name: string }).name}: {num((payload[0].payload as { nll: number }).nll)} nats at {num((payload[0].payload as { bpw: number }).bpw, 2)} bits</div> : null} />
+          <XAxis dataKey="bpw" type="number" scale="log" domain={[2, 40]} ticks={[2, 3, 4, 8, 16, 32]} tick={{ fontSize: 11 }}
+            label={{ value: 'bits per weight (log scale)', position: 'insideBottom', offset: -10, fontSize: 11 }} />
+          <YAxis dataKey="nll" type="number" domain={[Math.floor((lo - 0.02) * 50) / 50, Math.ceil((hi + 0.02) * 50) / 50]} tick={{ fontSize: 11 }}
+            label={{ value: 'validation NLL (nats / token)', angle: -90, position: 'insideLeft', fontSize: 11, style: { textAnchor: 'middle' } }} />
+          <Tooltip content={({ payload }) => {
+            const pt = payload?.[0]?.payload as { name: string; nll: number; bpw: number } | undefined;
+            return pt ? <div className="tooltip small">{pt.name}: {num(pt.nll)} nats at {num(pt.bpw, 2)} bits</div> : null;
+          }} />
           <Legend verticalAlign="top" height={24} wrapperStyle={{ fontSize: 11 }} />
           {ref.entropyFloor !== null && <ReferenceLine y={ref.entropyFloor} stroke="#16a34a" strokeDasharray="6 3" label={{ value: `entropy floor ${num(ref.entropyFloor)}`, position: 'insideBottomRight', fontSize: 11, fill: '#16a34a' }} />}
           <Scatter name="variants of the student" data={points} fill="#2563eb" isAnimationActive={false} />
@@ -123,7 +128,10 @@ function VariantsTable({ detail }: { detail: RunDetail }) {
   return (
     <div className="table-scroll">
       <table className="variants" data-testid="afm-variants">
-        <thead><tr><th>variant</th><th>bits / weight</th><th>NLL</th><th title="KL(fp32 student ‖ variant) per token: how far palettization moved the predictions">KL from fp32</th><th>top-1 agreement</th><th>ONNX file</th><th>session memory</th><th>onnxruntime tok/s</th><th>TF.js tok/s</th><th>TTFT / prompt token (ORT · TF.js)</th></tr></thead>
+        <thead><tr>
+          <th>variant</th><th>bits / weight</th><th>NLL</th><th title="KL(fp32 student ‖ variant) per token: how far palettization moved the predictions">KL from fp32</th>
+          <th>top-1 agreement</th><th>ONNX file</th><th>session memory</th><th>onnxruntime tok/s</th><th>TF.js tok/s</th><th>TTFT / prompt token (ORT · TF.js)</th>
+        </tr></thead>
         <tbody>
           {variants.map((v) => (
             <tr key={v.variant}>
@@ -161,7 +169,8 @@ function Allocation({ detail }: { detail: RunDetail }) {
         <thead><tr><th />{a.projections.map((p) => <th key={p}>{p}</th>)}</tr></thead>
         <tbody>{rows.map((r, l) => (
           <tr key={l}><th>layer {l}</th>{r.map((share, j) => (
-            <td key={j} style={{ background: `rgba(220, 38, 38, ${0.08 + 0.8 * share})`, color: share > 0.55 ? '#fff' : undefined }} title={`${(share * 100).toFixed(0)} % of layer ${l} ${a.projections[j]} at 2 bits`}>{(share * 100).toFixed(0)}</td>
+            <td key={j} style={{ background: `rgba(220, 38, 38, ${0.08 + 0.8 * share})`, color: share > 0.55 ? '#fff' : undefined }}
+              title={`${(share * 100).toFixed(0)} % of layer ${l} ${a.projections[j]} at 2 bits`}>{(share * 100).toFixed(0)}</td>
           ))}</tr>
         ))}</tbody>
       </table>
@@ -212,7 +221,10 @@ function ExportVariant({ detail }: { detail: RunDetail }) {
   return (
     <div className="chart-box" data-testid="afm-export">
       <h3>Export a variant</h3>
-      <p className="small muted">Writes a Hugging Face folder (onnx/model.onnx, config.json, generation_config.json, tokenizer.json, tokenizer_config.json; the recovery adapters as lora/adapter_model.safetensors) into an empty or new folder on this machine. transformers.js loads it offline.</p>
+      <p className="small muted">
+        Writes a Hugging Face folder (onnx/model.onnx, config.json, generation_config.json, tokenizer.json, tokenizer_config.json;
+        the recovery adapters as lora/adapter_model.safetensors) into an empty or new folder on this machine. transformers.js loads it offline.
+      </p>
       <div className="row">
         <select value={variant} onChange={(e) => setVariant(e.target.value as AfmVariant)} aria-label="variant to export">{AFM_VARIANTS.map((v) => <option key={v} value={v}>{AFM_VARIANT_LABELS[v]}</option>)}</select>
         <input value={folder} onChange={(e) => setFolder(e.target.value)} placeholder="/absolute/path/to/a/new/folder" className="afm-folder" data-testid="afm-export-folder" aria-label="destination folder" />

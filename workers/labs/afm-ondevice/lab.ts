@@ -93,7 +93,10 @@ async function fileSource(p: AfmOndeviceParams, ctx: RunContext): Promise<TextSo
   const valRows: number[][] = [];
   for (let s = cut; s + L + 1 <= ids.length && valRows.length < 256; s += L + 1) valRows.push(ids.slice(s, s + L + 1));
   const teacher = createDecoder(decoderConfigOf(recipe, tokenizer.vocab.length), new Rng(p.seed).fork('file-teacher'));
-  await trainLm(teacher, { steps: recipe.steps, learningRate: recipe.learningRate, warmup: recipe.warmup, target: { kind: 'label' }, batch: () => trainRows(recipe.batch), report: await reporter(ctx, PHASES.teacher, recipe.steps, 'teacher.loss') }, ctx);
+  await trainLm(teacher, {
+    steps: recipe.steps, learningRate: recipe.learningRate, warmup: recipe.warmup, target: { kind: 'label' },
+    batch: () => trainRows(recipe.batch), report: await reporter(ctx, PHASES.teacher, recipe.steps, 'teacher.loss'),
+  }, ctx);
   return { tokenizer, teacher, teacherTokens: recipe.steps * recipe.batch * (L + 1), trainRows, val: { rows: valRows }, floor: null };
 }
 
