@@ -339,3 +339,40 @@ export function sampleTokens(d: Decoder, prompt: tf.Tensor3D, o: SamplingOptions
   seq?.dispose();
   return { tokens, logProbs };
 }
+
+/**
+ * One prompt continued token by token with the KV cache, awaiting `onToken` between tokens (a UI
+ * streams them; queries keep flowing). Returns the prefill time and the decode rate, as the
+ * onnxruntime engine (runtime/onnx-generate.ts) does.
+ */
+export async function generateStream(d: Decoder, ids: readonly number[], o: Omit<SamplingOptions, 'useCache'> & { stopToken: number }, onToken?: (t: number) => Promise<void>) {
+  const t0 = performance.now();
+  let cache: KvCache | undefined;
+  let last = tf.tidy(() => {
+    const r = decoderForward(d, embedTokens(d, tf.tensor2d([Array.from(ids)], undefined, 'int32')), { returnCache: true });
+    cache = r.cache;
+    return r.logits.slice([0, ids.length - 1, 0], [1, 1, -1]).reshape([-1]);
+  });
+  let logits = last.dataSync() as Float32Array; last.dispose();
+  const ttftMs = performance.now() - t0;
+  const t1 = performance.now();
+  let n = 0;
+  try {
+    for (let step = 0; step < o.maxNewTokens; step++) {
+      const { token } = pickToken(logits, o);
+      n++;
+      await onToken?.(token);
+      if (token === o.stopToken || step === o.maxNewTokens - 1) break;
+      last = tf.tidy(() => {
+        const r = decoderForward(d, embedTokens(d, tf.tensor2d([[token]], undefined, 'int32')), { cache });
+        disposeCache(cache!);
+        cache = r.cache;
+        return r.logits.reshape([-1]);
+      });
+      logits = last.dataSync() as Float32Array; last.dispose();
+    }
+  } finally {
+    if (cache) disposeCache(cache);
+  }
+  return { ttftMs, tokensPerSec: n > 1 ? (n - 1) / ((performance.now() - t1) / 1000) : 0 };
+}

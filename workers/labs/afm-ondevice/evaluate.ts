@@ -2,7 +2,7 @@
 // most likely token on the validation rows, logits in onnxruntime against TensorFlow.js,
 // and generation speed in both engines.
 import * as tf from '@tensorflow/tfjs';
-import { decoderForward, disposeCache, embedTokens, pickToken, type Decoder, type KvCache } from '../../nn/decoder';
+import { decoderForward, embedTokens, generateStream, type Decoder } from '../../nn/decoder';
 import type { ScoredRows } from '../../data/story-tokens';
 import type { OnnxDecoder } from '../../runtime/onnx-generate';
 import { Rng } from '../../runtime/rng';
@@ -47,44 +47,11 @@ export async function maxLogitDiff(d: Decoder, ort: OnnxDecoder, rows: readonly 
 
 export interface Speed { ttftMsPerPromptToken: number; tokensPerSec: number }
 
-/** Token-by-token TF.js generation with the KV cache, yielding between tokens so queries keep flowing. */
-export async function tfjsGenerate(d: Decoder, ids: number[], o: { maxNewTokens: number; temperature: number; topK: number; topP: number; rng: Rng; stopToken: number }, onToken?: (t: number) => Promise<void>) {
-  const t0 = performance.now();
-  let cache: KvCache | undefined;
-  let last = tf.tidy(() => {
-    const r = decoderForward(d, embedTokens(d, tf.tensor2d([ids], undefined, 'int32')), { returnCache: true });
-    cache = r.cache;
-    return r.logits.slice([0, ids.length - 1, 0], [1, 1, -1]).reshape([-1]);
-  });
-  let logits = last.dataSync() as Float32Array; last.dispose();
-  const ttftMs = performance.now() - t0;
-  const t1 = performance.now();
-  let n = 0;
-  try {
-    for (let step = 0; step < o.maxNewTokens; step++) {
-      const { token } = pickToken(logits, o);
-      n++;
-      await onToken?.(token);
-      if (token === o.stopToken || step === o.maxNewTokens - 1) break;
-      last = tf.tidy(() => {
-        const r = decoderForward(d, embedTokens(d, tf.tensor2d([[token]], undefined, 'int32')), { cache });
-        disposeCache(cache!);
-        cache = r.cache;
-        return r.logits.reshape([-1]);
-      });
-      logits = last.dataSync() as Float32Array; last.dispose();
-    }
-  } finally {
-    if (cache) disposeCache(cache);
-  }
-  return { ttftMs, tokensPerSec: n > 1 ? (n - 1) / ((performance.now() - t1) / 1000) : 0 };
-}
-
 /** TensorFlow.js: prefill (time to first token) and cached decoding, greedy; best of `repeats` after a warm-up. */
 export async function tfjsSpeed(d: Decoder, prompt: readonly number[], newTokens: number, repeats = 2): Promise<Speed> {
   let ttft = Infinity, tps = 0;
   for (let r = 0; r <= repeats; r++) {
-    const g = await tfjsGenerate(d, [...prompt], { maxNewTokens: newTokens, temperature: 0, topK: 0, topP: 1, rng: new Rng(0), stopToken: -1 });
+    const g = await generateStream(d, [...prompt], { maxNewTokens: newTokens, temperature: 0, topK: 0, topP: 1, rng: new Rng(0), stopToken: -1 });
     if (r === 0) continue;
     ttft = Math.min(ttft, g.ttftMs); tps = Math.max(tps, g.tokensPerSec);
   }

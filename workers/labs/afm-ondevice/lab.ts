@@ -11,7 +11,7 @@ import { sampleEmitter } from '../../../common/lab-contract';
 import { queryHandlers, type LabDefinition, type RunContext } from '../../runtime/context';
 import { assignCheckpoint, readCheckpoint, saveCheckpoint } from '../../runtime/checkpoint';
 import { Rng } from '../../runtime/rng';
-import { addLora, createDecoder, disposeDecoder, loraVariables, PROJECTIONS, type Decoder, type DecoderConfig } from '../../nn/decoder';
+import { addLora, createDecoder, disposeDecoder, generateStream, loraVariables, PROJECTIONS, type Decoder, type DecoderConfig } from '../../nn/decoder';
 import { exportDecoderOnnx, readDecoderWeights } from '../../nn/decoder-onnx';
 import { fromHuggingFaceJson, readUtf8Text, toHuggingFaceJson, trainBpe, type BpeTokenizer } from '../../data/bpe-tokenizer';
 import { sampleStory } from '../../data/stories';
@@ -27,7 +27,7 @@ import { decoderConfigOf, storyLmRecipe } from '../../shared-parts/story-lm';
 import { GROUP_COLUMNS } from '../../nn/palettize';
 import { cloneDecoder, prunedWidth, pruneFfn, setWeight } from './student';
 import { allocation, bitsPerWeightAll, fisherDiagonal, fourBitPlan, mixedPlan, palettizedVariant, planGroups, randomPlan } from './quantize';
-import { klFrom, maxLogitDiff, ortSpeed, scoreModel, tfjsGenerate, tfjsSpeed, type ValidationRows } from './evaluate';
+import { klFrom, maxLogitDiff, ortSpeed, scoreModel, tfjsSpeed, type ValidationRows } from './evaluate';
 
 const PHASES = {
   teacher: 'teacher', validation: 'validation text', distil: 'distil the pruned student', scratch: 'train the scratch student',
@@ -49,7 +49,7 @@ interface LiveModel {
 
 interface TextSource { tokenizer: BpeTokenizer; teacher: Decoder; teacherTokens: number; trainRows: (n: number) => number[][]; val: ValidationRows; floor: number | null }
 
-async function reporter(ctx: RunContext, phase: string, total: number, metric: string) {
+function reporter(ctx: RunContext, phase: string, total: number, metric: string) {
   return async (step: number, loss: number) => {
     ctx.metric(step, metric, loss);
     ctx.progress(phase, step, total);
@@ -95,7 +95,7 @@ async function fileSource(p: AfmOndeviceParams, ctx: RunContext): Promise<TextSo
   const teacher = createDecoder(decoderConfigOf(recipe, tokenizer.vocab.length), new Rng(p.seed).fork('file-teacher'));
   await trainLm(teacher, {
     steps: recipe.steps, learningRate: recipe.learningRate, warmup: recipe.warmup, target: { kind: 'label' },
-    batch: () => trainRows(recipe.batch), report: await reporter(ctx, PHASES.teacher, recipe.steps, 'teacher.loss'),
+    batch: () => trainRows(recipe.batch), report: reporter(ctx, PHASES.teacher, recipe.steps, 'teacher.loss'),
   }, ctx);
   return { tokenizer, teacher, teacherTokens: recipe.steps * recipe.batch * (L + 1), trainRows, val: { rows: valRows }, floor: null };
 }
@@ -147,8 +147,8 @@ export const afmOndeviceLab: LabDefinition<typeof afmOndeviceSpec.params> = {
     const distilled = pruneFfn(teacher, width);
     const scratch = createDecoder(studentConfig, rng.fork('scratch-init'));
     const common = { steps: p.studentSteps, learningRate: p.learningRate, warmup: Math.min(50, Math.ceil(p.studentSteps / 10)) };
-    await trainLm(distilled, { ...common, target: { kind: p.distillTarget, teacher, labelWeight: 0.1 }, batch: () => src.trainRows(p.batch), report: await reporter(ctx, PHASES.distil, p.studentSteps, 'distilled.loss') }, ctx);
-    await trainLm(scratch, { ...common, target: { kind: 'label' }, batch: () => src.trainRows(p.batch), report: await reporter(ctx, PHASES.scratch, p.studentSteps, 'scratch.loss') }, ctx);
+    await trainLm(distilled, { ...common, target: { kind: p.distillTarget, teacher, labelWeight: 0.1 }, batch: () => src.trainRows(p.batch), report: reporter(ctx, PHASES.distil, p.studentSteps, 'distilled.loss') }, ctx);
+    await trainLm(scratch, { ...common, target: { kind: 'label' }, batch: () => src.trainRows(p.batch), report: reporter(ctx, PHASES.scratch, p.studentSteps, 'scratch.loss') }, ctx);
     const distilledScores = scoreModel(distilled, val), scratchScores = scoreModel(scratch, val);
     disposeDecoder(scratch);
 
@@ -186,7 +186,7 @@ export const afmOndeviceLab: LabDefinition<typeof afmOndeviceSpec.params> = {
     const loraSteps = Math.max(1, Math.floor(loraTokens / (loraBatch * (p.seqLen + 1))));
     await trainLm(withLora, {
       steps: loraSteps, learningRate: p.loraLearningRate, warmup: Math.min(10, Math.ceil(loraSteps / 10)), variables: loraVariables(withLora),
-      target: { kind: 'soft', teacher: distilled, labelWeight: 0 }, batch: () => src.trainRows(loraBatch), report: await reporter(ctx, PHASES.lora, loraSteps, 'lora.loss'), reportEvery: 5,
+      target: { kind: 'soft', teacher: distilled, labelWeight: 0 }, batch: () => src.trainRows(loraBatch), report: reporter(ctx, PHASES.lora, loraSteps, 'lora.loss'), reportEvery: 5,
     }, ctx);
     // The adapters ship at fp16: the model evaluated is the one exported.
     for (const a of Object.values(withLora.lora)) { setWeight(a.A, roundToFp16(a.A.dataSync())); setWeight(a.B, roundToFp16(a.B.dataSync())); }
@@ -347,7 +347,7 @@ function startGeneration(m: LiveModel, a: { variant: AfmVariant; engine: 'ort' |
   const onToken = async (t: number) => { g.tokens.push(t); g.text = m.tokenizer.decode(g.tokens); await new Promise((r) => setImmediate(r)); };
   const work = a.engine === 'ort'
     ? sessionOf(m, a.variant).then((s) => s.generate(ids, o, onToken))
-    : tfjsGenerate(d, ids, o, onToken);
+    : generateStream(d, ids, o, onToken);
   work.then((r) => { g.ttftMs = r.ttftMs; g.tokensPerSec = r.tokensPerSec; }, (e: Error) => { g.error = e.message; }).finally(() => { g.done = true; });
   return { id };
 }
