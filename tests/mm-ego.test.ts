@@ -167,7 +167,10 @@ describe('mm-ego evaluation arithmetic', () => {
     const want = -(Math.log(0.7) + Math.log(0.8) + Math.log(0.9) + Math.log(0.75) + Math.log(0.25) + Math.log(0.5)) / 6;
     const got = glimpseBce(scores, [[0], [1, 2]]);
     expect(got.dataSync()[0]).toBeCloseTo(want, 5);
-    got.dispose(); scores.dispose();
+    const balanced = glimpseBce(scores, [[0], [1, 2]], 'balanced');
+    const wantBalanced = (-Math.log(0.7) - (Math.log(0.8) + Math.log(0.9)) / 2 - (Math.log(0.25) + Math.log(0.5)) / 2 - Math.log(0.75)) / 2;
+    expect(balanced.dataSync()[0]).toBeCloseTo(wantBalanced, 5);
+    got.dispose(); balanced.dispose(); scores.dispose();
   });
 
   it('a left-padded batch of fallback rows answers each question exactly as it would alone', async () => {

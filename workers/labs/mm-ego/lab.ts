@@ -110,7 +110,7 @@ export const mmEgoLab: LabDefinition<typeof mmEgoSpec.params> = {
 
     const rng = new Rng(p.seed);
     const models: EgoModels = { pointer: createEgoModel(modelShape(p), rng.fork('pointer-init')), allFrames: createEgoModel(modelShape(p), rng.fork('all-init')), blind: createEgoModel(modelShape(p), rng.fork('blind-init')) };
-    const opts = (steps: number) => ({ steps, batch: p.batch, learningRate: p.learningRate, maxFrames: p.maxTrainFrames });
+    const opts = (steps: number) => ({ steps, batch: p.batch, learningRate: p.learningRate, maxFrames: p.maxTrainFrames, glimpseLoss: p.glimpseLoss });
     await trainPointerModel(models.pointer, train, opts(p.steps), rng.fork('pointer-train'), reporter(ctx, PHASES.pointer, 'pointer', p.steps));
     await trainAllFramesModel(models.allFrames, train, opts(p.baselineSteps), rng.fork('all-train'), reporter(ctx, PHASES.allFrames, 'allFrames', p.baselineSteps));
     await trainBlindModel(models.blind, train, opts(p.blindSteps), rng.fork('blind-train'), reporter(ctx, PHASES.blind, 'blind', p.blindSteps));

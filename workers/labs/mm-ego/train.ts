@@ -49,7 +49,7 @@ export function trainingFrames(q: EgoQuestion, length: number, maxFrames: number
   return [...keys, ...Array.from(order).slice(0, total - keys.length).map((i) => others[i])];
 }
 
-export interface TrainOptions { steps: number; batch: number; learningRate: number; maxFrames: number }
+export interface TrainOptions { steps: number; batch: number; learningRate: number; maxFrames: number; glimpseLoss: GlimpseLoss }
 export type StepReport = (step: number, losses: Record<string, number>) => Promise<void> | void;
 
 /** Batches of one bin at a time (the glimpse needs one frame count per batch), bins drawn by their share of questions. */
@@ -71,15 +71,25 @@ function answerLoss(m: EgoModel, rows: SeqRow[], qs: readonly EgoQuestion[]): tf
   return tf.losses.softmaxCrossEntropy(tf.oneHot(targets, WORDS.vocab.length), logits) as tf.Scalar;
 }
 
-/** BCE of the glimpse's softmax scores against the key-frame indicator, averaged over frames. */
-export function glimpseBce(scores: tf.Tensor2D, keyFrames: readonly (readonly number[])[]): tf.Scalar {
+export type GlimpseLoss = 'mean' | 'balanced';
+
+/**
+ * BCE of the glimpse's softmax scores against the key-frame indicator. `mean` averages over
+ * every frame (a key frame weighs 1/N); `balanced` averages the key frames' terms and the
+ * other frames' terms separately per clip and adds them, so the pull towards key frames does
+ * not shrink as clips grow.
+ */
+export function glimpseBce(scores: tf.Tensor2D, keyFrames: readonly (readonly number[])[], loss: GlimpseLoss = 'mean'): tf.Scalar {
   const [B, N] = scores.shape;
   const y = new Float32Array(B * N);
   keyFrames.forEach((ks, b) => { for (const f of ks) y[b * N + f] = 1; });
   return tf.tidy(() => {
     const s = scores.clipByValue(1e-7, 1 - 1e-7);
     const t = tf.tensor2d(y, [B, N]);
-    return t.mul(s.log()).add(tf.scalar(1).sub(t).mul(tf.scalar(1).sub(s).log())).mean().neg() as tf.Scalar;
+    const pos = t.mul(s.log()).neg(), neg = tf.scalar(1).sub(t).mul(tf.scalar(1).sub(s).log()).neg();
+    if (loss === 'mean') return pos.add(neg).mean() as tf.Scalar;
+    const keys = t.sum(1).maximum(1), others = tf.scalar(N).sub(t.sum(1)).maximum(1);
+    return pos.sum(1).div(keys).add(neg.sum(1).div(others)).mean() as tf.Scalar;
   });
 }
 
@@ -110,7 +120,7 @@ export function trainPointerModel(m: EgoModel, split: EgoSplit, o: TrainOptions,
     const clips = qs.map((q) => split.clips[q.clip]);
     const words = qs.map((q) => questionTokens(m, q));
     const scores = glimpseScores(m, qs.map((q, b) => glimpseRow(m, clips[b], words[b])));
-    const bce = glimpseBce(scores, qs.map((q) => q.keyFrames));
+    const bce = glimpseBce(scores, qs.map((q) => q.keyFrames), o.glimpseLoss);
     const answer = answerLoss(m, qs.map((q, b) => fallbackRow(m, clips[b], trainingFrames(q, clips[b].length, o.maxFrames, frameRng), words[b])), qs);
     return { bce, answer };
   }, report);
