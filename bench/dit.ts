@@ -9,7 +9,8 @@ import { Rng } from '../workers/runtime/rng';
 import { createDit, ditForward, ditVariables, disposeDit } from '../workers/nn/dit';
 import { ditConfig } from '../workers/labs/ec-dit/lab';
 import { contextTokens } from '../workers/data/class-condition';
-import { sampleImages } from '../workers/train/flow-sampling';
+import { sampleImages, tfjsVelocity } from '../workers/train/flow-sampling';
+import { onnxVelocity } from '../workers/nn/dit-onnx';
 
 export async function ditBench() {
   const backend = await initBackend();
@@ -33,10 +34,20 @@ export async function ditBench() {
     t0 = performance.now();
     for (let i = 0; i < 10; i++) tf.tidy(() => ditForward(m, xs, ts, cs, 2).v.dataSync());
     forwardMs[model] = (performance.now() - t0) / 10;
+    const labels = Int32Array.from({ length: 16 }, (_, i) => i % 10);
     t0 = performance.now();
-    sampleImages(m, p.dataset, Int32Array.from({ length: 16 }, (_, i) => i % 10), p.sampleSteps, p.cfgScale, new Rng(3));
+    await sampleImages(tfjsVelocity(m), p.dataset, labels, p.sampleSteps, p.cfgScale, new Rng(3));
     const samplingImagesPerSec = 16 / ((performance.now() - t0) / 1000);
-    rows[model] = { trainStepsPerSec, samplingImagesPerSec, forwardMsBatch16: forwardMs[model] };
+    // onnxruntime on one intra-op thread (a default job's core budget), export and session creation timed apart.
+    t0 = performance.now();
+    const ort = await onnxVelocity(m, 1);
+    const onnxOpenMs = performance.now() - t0;
+    await sampleImages(ort.field, p.dataset, labels, 2, p.cfgScale, new Rng(3));
+    t0 = performance.now();
+    for (let rep = 0; rep < 3; rep++) await sampleImages(ort.field, p.dataset, labels, p.sampleSteps, p.cfgScale, new Rng(3 + rep), { trace: model !== 'dense' });
+    const samplingImagesPerSecOnnx = (3 * 16) / ((performance.now() - t0) / 1000);
+    await ort.release();
+    rows[model] = { trainStepsPerSec, samplingImagesPerSec, samplingImagesPerSecOnnx, onnxOverTfjs: samplingImagesPerSecOnnx / samplingImagesPerSec, onnxOpenMs, forwardMsBatch16: forwardMs[model] };
     tf.dispose([x, xs]); opt.dispose(); disposeDit(m);
   }
   return {

@@ -56,4 +56,22 @@ describe('ec-dit smoke run', () => {
     await expect(ecDitLab.loadModel!(ctx.runDir, ctx)).rejects.toThrow(/checkpoint missing for the tc model this run trained: .*tc\.ckpt/);
     expect(tf.memory().numTensors).toBe(before);
   }, 120_000);
+
+  it('samples on onnxruntime score as on TF.js: same images, so the same class accuracy and Fréchet distance', async () => {
+    const scored = async (inference: 'onnxruntime' | 'tfjs') => {
+      const p = resolveParams(ecDitSpec, 'smoke', { models: ['ec', 'tc'], inference, samplesPerClass: 4 });
+      const { ctx, live } = await testContext(p.seed);
+      await ctx.require('judge:mnist:tiny');
+      const result = await ecDitLab.run(p, ctx);
+      for (const m of Object.values((live() as { models: Record<string, unknown> }).models)) disposeDit(m as never);
+      return result.metrics;
+    };
+    const onnx = await scored('onnxruntime'), tfjs = await scored('tfjs');
+    for (const model of ['ec', 'tc']) {
+      // 40 samples: one image judged differently moves accuracy by 0.025.
+      expect(Math.abs(onnx[`classAcc_${model}`] - tfjs[`classAcc_${model}`]), model).toBeLessThanOrEqual(0.025);
+      expect(Math.abs(onnx[`fd_${model}`] - tfjs[`fd_${model}`]) / tfjs[`fd_${model}`], model).toBeLessThan(0.01);
+      expect(onnx[`inkExpertSpearman_${model}_lastLayer`]).toBeCloseTo(tfjs[`inkExpertSpearman_${model}_lastLayer`], 2);
+    }
+  }, 120_000);
 });

@@ -27,6 +27,7 @@ export const ecDitParams = z.object({
   cfgScale: z.number().min(0).max(10).default(4).describe('Classifier-free guidance scale s: v = v_null + s·(v_label − v_null)'),
   samplesPerClass: z.number().int().min(1).max(500).default(100).describe('Generated images per class for accuracy and Fréchet distance'),
   sampleBatch: z.number().int().min(2).max(64).default(16).describe('Images generated together: one routing group per branch (conditional, null) at every step'),
+  inference: z.enum(['onnxruntime', 'tfjs']).default('onnxruntime').describe('Sampling engine: the trained DiT exported to ONNX and run natively (fast), or the TF.js model it was trained as (tested equal)'),
   fdReference: z.number().int().min(100).max(10000).default(1000).describe('Test images the Fréchet distance compares against'),
   valImages: z.number().int().min(16).max(10000).default(1000).describe('Test images of the validation flow loss (fixed noise and t)'),
   seed: z.number().int().min(0).max(2 ** 31 - 1).default(1).describe('Seed for init, batches, noise and sampling'),

@@ -4,7 +4,8 @@
 // `present.{i}.key|value`. Palettized projections stay as packed indices + fp16 lookup
 // tables expanded by a Gather; LoRA adapters stay unmerged as a parallel low-rank MatMul,
 // so palettes are intact and adapters can be swapped.
-import { encodeOnnxModel, floatConst, int64Const, OnnxType, type AttrValue, type OnnxInitializer, type OnnxNode, type OnnxValue } from '../runtime/onnx-writer';
+import { encodeOnnxModel, OnnxType, type OnnxValue } from '../runtime/onnx-writer';
+import { GraphBuilder } from '../runtime/onnx-graph';
 import { toFp16Array } from '../runtime/fp16';
 import { GROUP_COLUMNS, type PalettizedMatrix } from './palettize';
 import { headDim, PROJECTIONS, type Decoder, type DecoderConfig, type Projection } from './decoder';
@@ -20,39 +21,6 @@ export interface DecoderWeights {
   lora?: Record<string, { A: Float32Array; B: Float32Array; rank: number; scale: number }>;
   /** Store the embedding, norms and adapters at fp16 (the on-device layout). */
   fp16?: boolean;
-}
-
-class GraphBuilder {
-  nodes: OnnxNode[] = [];
-  initializers: OnnxInitializer[] = [];
-  private n = 0;
-  private consts = new Map<string, string>();
-  op(op: string, inputs: string[], attrs?: Record<string, AttrValue>, output?: string): string {
-    const out = output ?? `t${this.n++}`;
-    this.nodes.push({ op, inputs, outputs: [out], attrs });
-    return out;
-  }
-  init(t: OnnxInitializer): string { this.initializers.push(t); return t.name; }
-  ints(values: number[]): string {
-    const key = `i:${values.join(',')}`;
-    if (!this.consts.has(key)) this.consts.set(key, this.init(int64Const(`const_i64_${this.consts.size}`, values)));
-    return this.consts.get(key)!;
-  }
-  byte(value: number): string {
-    const key = `u8:${value}`;
-    if (!this.consts.has(key)) this.consts.set(key, this.init({ name: `const_u8_${this.consts.size}`, dims: [], data: Uint8Array.of(value) }));
-    return this.consts.get(key)!;
-  }
-  float(value: number): string {
-    const key = `f:${value}`;
-    if (!this.consts.has(key)) this.consts.set(key, this.init(floatConst(`const_f32_${this.consts.size}`, [value], [])));
-    return this.consts.get(key)!;
-  }
-  /** A float weight: fp32, or fp16 cast up at run time. */
-  weight(name: string, data: Float32Array, dims: number[], fp16: boolean): string {
-    if (!fp16) return this.init({ name, dims, data });
-    return this.op('Cast', [this.init({ name: `${name}.fp16`, dims, data: toFp16Array(data) })], { to: OnnxType.FLOAT }, name);
-  }
 }
 
 /** Packs indices of `bits` along the last axis: 8/bits indices per byte, the first in the low bits. */

@@ -62,7 +62,8 @@ export function topTokensPerExpert(probs: Float32Array, S: number, E: number, C:
   return out;
 }
 
-function traceOf(kind: RoutingTrace['kind'], probs: Float32Array, S: number, E: number, capacity: number, expertTokens: number[][], dropped: number): RoutingTrace {
+/** A routing decision as a trace: counts experts per token from the experts' token lists. */
+export function traceOf(kind: RoutingTrace['kind'], probs: Float32Array, S: number, E: number, capacity: number, expertTokens: number[][], dropped: number): RoutingTrace {
   const expertsPerToken = new Int32Array(S);
   for (const list of expertTokens) for (const s of list) expertsPerToken[s]++;
   return { kind, tokens: S, experts: E, capacity, probs, expertsPerToken, expertTokens, droppedAssignments: dropped };

@@ -17,7 +17,8 @@ export class OnnxModelError extends Error {
   constructor(source: string, why: string) { super(`${source} is not a usable ONNX model: ${why}`); this.name = 'OnnxModelError'; }
 }
 
-export async function openOnnxSession(source: string | Uint8Array, opts: { preferCuda?: boolean } = {}): Promise<{ session: Ort.InferenceSession; info: OnnxModelInfo }> {
+/** `threads`: intra-op threads (the job's core budget); onnxruntime's default is every core. */
+export async function openOnnxSession(source: string | Uint8Array, opts: { preferCuda?: boolean; threads?: number } = {}): Promise<{ session: Ort.InferenceSession; info: OnnxModelInfo }> {
   const label = typeof source === 'string' ? source : `the uploaded model (${source.byteLength} bytes)`;
   let bytes: Uint8Array;
   if (typeof source === 'string') {
@@ -29,7 +30,8 @@ export async function openOnnxSession(source: string | Uint8Array, opts: { prefe
   const providers = opts.preferCuda ? ['cuda', 'cpu'] : ['cpu'];
   for (const provider of providers) {
     try {
-      const session = await rt.InferenceSession.create(bytes, { executionProviders: [provider] });
+      const threads = opts.threads ? { intraOpNumThreads: opts.threads, interOpNumThreads: 1 } : {};
+      const session = await rt.InferenceSession.create(bytes, { executionProviders: [provider], ...threads });
       return { session, info: { inputNames: session.inputNames, outputNames: session.outputNames, provider } };
     } catch (err) {
       if (provider === 'cpu') throw new OnnxModelError(label, (err as Error).message.split('\n')[0]);

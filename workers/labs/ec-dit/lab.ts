@@ -14,7 +14,8 @@ import { createDit, ditVariables, parameterCount, tokensPerImage, type Dit, type
 import { ecCapacity, ffnMacsPerToken } from '../../nn/moe';
 import { CONTEXT_VOCAB } from '../../data/class-condition';
 import { trainDit, trainPhase, validationLoss } from '../../train/flow-matching';
-import { sampleImages, type SampleResult } from '../../train/flow-sampling';
+import { sampleImages, tfjsVelocity, type SampleResult, type VelocityField } from '../../train/flow-sampling';
+import { onnxVelocity } from '../../nn/dit-onnx';
 import { inkExpertSpearman } from './ink';
 
 interface LiveModel { models: Partial<Record<DitModelName, Dit>>; params: EcDitParams }
@@ -40,6 +41,12 @@ const buildDit = (p: EcDitParams, model: DitModelName, rng: Rng): Dit => createD
 
 /** Labels of n samples, classes interleaved so every sampling batch mixes classes. */
 const sampleLabels = (n: number) => Int32Array.from({ length: n }, (_, i) => i % 10);
+
+/** The sampling engine the params name, and how to let it go. */
+async function velocityOf(m: Dit, p: EcDitParams, threads: number): Promise<{ field: VelocityField; release: () => Promise<void> }> {
+  if (p.inference !== 'tfjs') return onnxVelocity(m, threads); // runs saved before the option sample on onnxruntime too
+  return { field: tfjsVelocity(m), release: async () => {} };
+}
 
 export const ecDitLab: LabDefinition<typeof ecDitSpec.params> = {
   spec: ecDitSpec,
@@ -120,24 +127,29 @@ async function runWithJudge(p: EcDitParams, ctx: RunContext, judge: Judge): Prom
     const noise = new Rng(p.seed).fork('sampling');
     let rhoSum: number[][] | null = null, rhoBatches = 0, layers: number[] = [];
     const t0 = performance.now();
-    for (let s = 0; s < labels.length; s += p.sampleBatch) {
-      ctx.throwIfCancelled();
-      const batch = labels.subarray(s, Math.min(labels.length, s + p.sampleBatch));
-      const r: SampleResult = sampleImages(m, p.dataset, batch, p.sampleSteps, p.cfgScale, noise.fork(`batch-${s}`), { trace: model !== 'dense' });
-      images.set(r.images, s * PIXELS);
-      if (model === 'ec') for (const f of r.frames) for (const rt of f.routing) {
-        const C = ecCapacity(batch.length * tokensPerImage(m.config), p.experts, p.capacityFactor);
-        if (rt.expertsPerToken.reduce((a, b) => a + b, 0) !== p.experts * C) capacityExact = false;
+    const engine = await velocityOf(m, p, ctx.cores);
+    try {
+      for (let s = 0; s < labels.length; s += p.sampleBatch) {
+        ctx.throwIfCancelled();
+        const batch = labels.subarray(s, Math.min(labels.length, s + p.sampleBatch));
+        const r: SampleResult = await sampleImages(engine.field, p.dataset, batch, p.sampleSteps, p.cfgScale, noise.fork(`batch-${s}`), { trace: model !== 'dense' });
+        images.set(r.images, s * PIXELS);
+        if (model === 'ec') for (const f of r.frames) for (const rt of f.routing) {
+          const C = ecCapacity(batch.length * tokensPerImage(m.config), p.experts, p.capacityFactor);
+          if (rt.expertsPerToken.reduce((a, b) => a + b, 0) !== p.experts * C) capacityExact = false;
+        }
+        if (model !== 'dense' && batch.length === p.sampleBatch) {
+          const sp = inkExpertSpearman(m, r, batch.length);
+          layers = sp.layers;
+          rhoSum = rhoSum ? rhoSum.map((row, i) => row.map((v, j) => v + (Number.isFinite(sp.rho[i][j]) ? sp.rho[i][j] : 0))) : sp.rho.map((row) => row.map((v) => (Number.isFinite(v) ? v : 0)));
+          rhoBatches++;
+        }
+        if (s === 0 && model !== 'dense') sample('routing', routingSample(model, batch, r, p));
+        ctx.progress(`sample ${model}`, Math.min(labels.length, s + p.sampleBatch), labels.length);
+        await new Promise((res) => setImmediate(res));
       }
-      if (model !== 'dense' && batch.length === p.sampleBatch) {
-        const sp = inkExpertSpearman(m, r, batch.length);
-        layers = sp.layers;
-        rhoSum = rhoSum ? rhoSum.map((row, i) => row.map((v, j) => v + (Number.isFinite(sp.rho[i][j]) ? sp.rho[i][j] : 0))) : sp.rho.map((row) => row.map((v) => (Number.isFinite(v) ? v : 0)));
-        rhoBatches++;
-      }
-      if (s === 0 && model !== 'dense') sample('routing', routingSample(model, batch, r, p));
-      ctx.progress(`sample ${model}`, Math.min(labels.length, s + p.sampleBatch), labels.length);
-      await new Promise((res) => setImmediate(res));
+    } finally {
+      await engine.release();
     }
     sampleMs += performance.now() - t0; sampled += labels.length;
     const judged = judge.predict(images, labels.length);
@@ -171,13 +183,14 @@ async function runWithJudge(p: EcDitParams, ctx: RunContext, judge: Judge): Prom
  * The panel's generator: 16 images (a fixed batch, so routing groups are comparable) of the
  * requested classes, cycled, from one seed, by every trained model; frames and routing per step.
  */
-function generateQuery(m: LiveModel, { classes, seed }: z.output<typeof ecDitQueries.generate.args>) {
+async function generateQuery(m: LiveModel, { classes, seed }: z.output<typeof ecDitQueries.generate.args>) {
   const B = m.params.sampleBatch;
   const labels = Int32Array.from({ length: B }, (_, i) => classes[i % classes.length]);
   const out: z.input<typeof ecDitQueries.generate.result>['models'] = {};
   for (const [name, dit] of Object.entries(m.models)) {
     if (!dit) continue;
-    const r = sampleImages(dit, m.params.dataset, labels, m.params.sampleSteps, m.params.cfgScale, new Rng(seed).fork('generate'), { trace: name !== 'dense' });
+    const engine = await velocityOf(dit, m.params, 1);
+    const r = await sampleImages(engine.field, m.params.dataset, labels, m.params.sampleSteps, m.params.cfgScale, new Rng(seed).fork('generate'), { trace: name !== 'dense' }).finally(engine.release);
     out[name] = name === 'dense' ? { model: name, labels: Array.from(labels), images: Array.from(r.images, (v) => Math.round(v * 255)) } : routingSample(name as DitModelName, labels, r, m.params);
   }
   return { labels: Array.from(labels), tokensPerImage: 49, models: out }; // 7 x 7 patches of 4 x 4
