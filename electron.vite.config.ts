@@ -24,6 +24,7 @@ export default defineConfig({
           'lab-worker': resolve(root, 'workers/lab-worker.ts'),
           cli: resolve(root, 'cli/index.ts'),
           'byz-worker': resolve(root, 'workers/labs/byz-momentum/worker-thread.ts'),
+          'task-thread': resolve(root, 'workers/task-thread.ts'),
         },
         output: { format: 'cjs', entryFileNames: '[name].js' },
       },

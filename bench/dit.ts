@@ -7,10 +7,22 @@ import { ecDitSpec, type DitModelName } from '../common/labs/ec-dit';
 import { initBackend } from '../workers/runtime/backend';
 import { Rng } from '../workers/runtime/rng';
 import { createDit, ditForward, ditVariables, disposeDit } from '../workers/nn/dit';
-import { ditConfig } from '../workers/labs/ec-dit/lab';
+import { ditConfig } from '../workers/labs/ec-dit/model';
 import { contextTokens } from '../workers/data/class-condition';
 import { sampleImages, tfjsVelocity } from '../workers/train/flow-sampling';
 import { onnxVelocity } from '../workers/nn/dit-onnx';
+import { runInThreads } from '../workers/runtime/task-threads';
+import type { DitTrainInput } from '../workers/labs/ec-dit/train-task';
+
+/** Two of the lab's trainings (ec, dense; 60 steps each) on one worker thread, then on two: the wall-time ratio. */
+async function trainingThreadScaling(backend: string) {
+  const p = resolveParams(ecDitSpec, 'default', { trainSteps: 60 });
+  const tasks = (['ec', 'dense'] as const).map((model) => ({ kind: 'ec-dit:train', input: { params: p, model } satisfies DitTrainInput }));
+  const hooks = { signal: new AbortController().signal, backend, progress() {}, metric() {}, log() {} };
+  const wall = async (threads: number) => { const t0 = performance.now(); await runInThreads(tasks, threads, hooks); return performance.now() - t0; };
+  const oneMs = await wall(1), twoMs = await wall(2);
+  return { steps: 60, oneThreadMs: oneMs, twoThreadsMs: twoMs, scaling: oneMs / twoMs, note: 'ec and dense, 60 steps each, each in a fresh thread (backend start and dataset load included)' };
+}
 
 export async function ditBench() {
   const backend = await initBackend();
@@ -50,8 +62,9 @@ export async function ditBench() {
     rows[model] = { trainStepsPerSec, samplingImagesPerSec, samplingImagesPerSecOnnx, onnxOverTfjs: samplingImagesPerSecOnnx / samplingImagesPerSec, onnxOpenMs, forwardMsBatch16: forwardMs[model] };
     tf.dispose([x, xs]); opt.dispose(); disposeDit(m);
   }
+  const threads = await trainingThreadScaling(backend.name);
   return {
-    backend: backend.name, model: `d=${p.dModel}, ${p.layers} blocks, E=${p.experts}, f_c=${p.capacityFactor}; train batch ${p.batchSize}, sampling batch 16 × ${p.sampleSteps} steps, CFG (two routing groups per step)`,
+    backend: backend.name, trainingThreads: threads, model: `d=${p.dModel}, ${p.layers} blocks, E=${p.experts}, f_c=${p.capacityFactor}; train batch ${p.batchSize}, sampling batch 16 × ${p.sampleSteps} steps, CFG (two routing groups per step)`,
     ...rows,
     ecRoutingOverheadPct: 100 * (forwardMs.ec / forwardMs.dense - 1),
     tcRoutingOverheadPct: 100 * (forwardMs.tc / forwardMs.dense - 1),

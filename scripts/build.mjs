@@ -1,5 +1,5 @@
 // Builds everything into out/:
-//   out/main/{index,lab-worker,cli,byz-worker}.js   electron-vite's main build (CJS, Node 20 target;
+//   out/main/{index,lab-worker,cli,byz-worker,task-thread}.js   electron-vite's main build (CJS, Node 20 target;
 //                                                    shared modules in out/main/chunks/)
 //   out/preload/index.js                 the sandboxed preload (bundled, electron external)
 //   out/renderer/                        the React app

@@ -74,4 +74,33 @@ describe('ec-dit smoke run', () => {
       expect(onnx[`inkExpertSpearman_${model}_lastLayer`]).toBeCloseTo(tfjs[`inkExpertSpearman_${model}_lastLayer`], 2);
     }
   }, 120_000);
+
+  it('trains its models side by side in worker threads when the job has the cores, to the very weights of one thread; cancel stops the threads', async () => {
+    const p = resolveParams(ecDitSpec, 'smoke', { models: ['ec', 'dense'], samplesPerClass: 2 });
+    const run = async (cores: number) => {
+      const { ctx, events, live } = await testContext(p.seed, { cores });
+      await ctx.require('judge:mnist:tiny');
+      const result = await ecDitLab.run(p, ctx);
+      for (const m of Object.values((live() as { models: Record<string, unknown> }).models)) disposeDit(m as never);
+      return { result, events };
+    };
+    const one = await run(1), two = await run(2);
+    const phases = (events: typeof one.events) => [...new Set(events.flatMap((e) => (e.type === 'progress' && !e.phase.startsWith('train judge') ? [e.phase] : [])))];
+    expect(phases(one.events)).toEqual(['judge', 'train ec', 'train dense', 'sample ec', 'sample dense']);
+    expect(phases(two.events)).toEqual(['judge', 'train ec, dense on 2 threads', 'sample ec', 'sample dense']);
+    const last = two.events.filter((e) => e.type === 'progress' && e.phase.endsWith('threads')).at(-1) as { done: number; total: number };
+    expect(last.done).toBe(2 * p.trainSteps);
+    expect(last.total).toBe(2 * p.trainSteps);
+    // Threads report each model's loss curve as the run's own thread does.
+    const curve = (events: typeof one.events, name: string) => events.filter((e) => e.type === 'metric' && e.name === name).map((e) => (e as { value: number }).value);
+    expect(curve(two.events, 'ec.loss')).toEqual(curve(one.events, 'ec.loss'));
+    for (const k of ['valLoss_ec', 'valLoss_dense', 'classAcc_ec', 'fd_ec', 'fd_dense']) expect(two.result.metrics[k], k).toBe(one.result.metrics[k]);
+
+    const long = resolveParams(ecDitSpec, 'smoke', { models: ['ec', 'dense'], trainSteps: 5000 });
+    const { ctx, controller, events } = await testContext(p.seed, { cores: 2 });
+    const running = ecDitLab.run(long, ctx);
+    while (!events.some((e) => e.type === 'progress' && e.phase.endsWith('threads') && e.done > 0)) await new Promise((r) => setTimeout(r, 50));
+    controller.abort();
+    await expect(running).rejects.toThrow(/cancelled/);
+  }, 180_000);
 });

@@ -10,7 +10,7 @@ import { patchInk } from '../workers/labs/ec-dit/ink';
 import { spearman } from '../workers/runtime/stats';
 import { flowLoss, trainDit } from '../workers/train/flow-matching';
 import { loadDataset } from '../workers/runtime/datasets';
-import { ditConfig } from '../workers/labs/ec-dit/lab';
+import { ditConfig } from '../workers/labs/ec-dit/model';
 import { createDit, disposeDit } from '../workers/nn/dit';
 import { initBackend } from '../workers/runtime/backend';
 import { Rng } from '../workers/runtime/rng';

@@ -91,6 +91,7 @@ export const ecDitSpec: LabSpec<typeof ecDitParams> = {
   metricInfo: { fd_ec: { label: 'Fréchet distance · ec' }, fd_dense: { label: 'Fréchet distance · dense' }, fd_tc: { label: 'Fréchet distance · tc' } },
   checkPresets: { classAccEcAbove0p8: ['default', 'paper'] },
   codeVersion: 1,
+  cores: 3,
   defaultTime: '≈ 45 min (it uses one core): 1,500 training steps each for EC (≈ 13 min), dense (≈ 8 min) and token choice (≈ 11 min), then 1,000 samples each (20 steps with guidance, ≈ 3 min per model)',
   reproduce: [
     { metric: 'valLoss_ec', paper: 'EC lowest training loss (Fig. 4)', note: 'Validation flow loss on test images, fixed noise and t.' },

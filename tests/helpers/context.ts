@@ -11,7 +11,7 @@ import { obtainPart, partCached } from '../../workers/runtime/shared-parts';
 import { writeFileAtomic } from '../../workers/runtime/paths';
 import { sharedPart } from '../../workers/shared-parts';
 
-export async function testContext(seed: number, opts: { home?: string } = {}) {
+export async function testContext(seed: number, opts: { home?: string; cores?: number } = {}) {
   const backend = await initBackend(process.env.BENCHTOP_BACKEND ?? 'wasm');
   const home = opts.home ?? process.env.BENCHTOP_HOME ?? mkdtempSync(join(tmpdir(), 'bt-test-'));
   mkdirSync(home, { recursive: true });
@@ -20,7 +20,7 @@ export async function testContext(seed: number, opts: { home?: string } = {}) {
   const controller = new AbortController();
   let live: unknown;
   const ctx: RunContext = {
-    tf, backend, seed, rng: new Rng(seed), signal: controller.signal, runDir, cores: 1,
+    tf, backend, seed, rng: new Rng(seed), signal: controller.signal, runDir, cores: opts.cores ?? 1,
     emit: (e) => events.push(e),
     metric: (step, name, value) => events.push({ type: 'metric', step, name, value }),
     ...plannedProgress((e) => events.push(e)),

@@ -3,7 +3,7 @@
 // weights), its validation loss at fixed noise and t, and Euler sampling with
 // classifier-free guidance (flow-sampling.ts).
 import * as tf from '@tensorflow/tfjs';
-import type { RunContext } from '../runtime/context';
+import type { TaskIo } from '../runtime/task-threads';
 import type { DatasetName, ImageSet } from '../runtime/datasets';
 import { PIXELS } from '../runtime/datasets';
 import type { Rng } from '../runtime/rng';
@@ -46,7 +46,7 @@ export interface TrainResult { steps: number; ms: number; droppedPct: number }
 /** The progress phase of training the model called `name`. */
 export const trainPhase = (name: string) => `train ${name}`;
 
-export async function trainDit(m: Dit, name: string, set: ImageSet, p: FlowTrainOptions, ctx: RunContext, rng: Rng, onStep?: (step: number) => void): Promise<TrainResult> {
+export async function trainDit(m: Dit, name: string, set: ImageSet, p: FlowTrainOptions, ctx: TaskIo, rng: Rng, onStep?: (step: number) => void): Promise<TrainResult> {
   const vars = Object.values(ditVariables(m));
   const opt = tf.train.adam(p.learningRate, 0.9, 0.99);
   const warm = Math.min(50, Math.floor(p.trainSteps / 4));

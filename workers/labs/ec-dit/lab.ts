@@ -10,10 +10,12 @@ import { loadDataset, PIXELS, batchFloats } from '../../runtime/datasets';
 import { frechetDistance } from '../../runtime/frechet';
 import { Rng } from '../../runtime/rng';
 import type { Judge } from '../../shared-parts/judge';
-import { createDit, ditVariables, parameterCount, tokensPerImage, type Dit, type DitConfig, type FfnKind } from '../../nn/dit';
+import { ditVariables, parameterCount, tokensPerImage, type Dit } from '../../nn/dit';
 import { ecCapacity, ffnMacsPerToken } from '../../nn/moe';
-import { CONTEXT_VOCAB } from '../../data/class-condition';
-import { trainDit, trainPhase, validationLoss } from '../../train/flow-matching';
+import { trainPhase, validationLoss } from '../../train/flow-matching';
+import { runInThreads } from '../../runtime/task-threads';
+import { buildDit, denseAtMoeHidden } from './model';
+import { trainDitTask, type DitTrainInput, type DitTrainOutput } from './train-task';
 import { sampleImages, tfjsVelocity, type SampleResult, type VelocityField } from '../../train/flow-sampling';
 import { onnxVelocity } from '../../nn/dit-onnx';
 import { inkExpertSpearman } from './ink';
@@ -22,22 +24,33 @@ interface LiveModel { models: Partial<Record<DitModelName, Dit>>; params: EcDitP
 
 const judgeKey = (p: EcDitParams): JudgeKey => (p.judge === 'tiny' ? `judge:${p.dataset}:tiny` as const : `judge:${p.dataset}` as const);
 
-/** The dense model's MoE-position FFN: f_c experts wide, plus the router's d·E multiply-adds (d·E / 2d hidden units). */
-function denseAtMoeHidden(p: EcDitParams) { return Math.round(p.capacityFactor * p.expertHidden + p.experts / 2); }
+const modelsOf = (p: EcDitParams) => DIT_MODELS.filter((x) => p.models.includes(x));
+/** Threads the trainings get: one per model, as many as the job's cores. */
+const trainingThreads = (p: EcDitParams, cores: number) => Math.min(cores, modelsOf(p).length);
+const parallelPhase = (p: EcDitParams, threads: number) => `train ${modelsOf(p).join(', ')} on ${threads} threads`;
+const trainingPhases = (p: EcDitParams, cores: number) => {
+  const threads = trainingThreads(p, cores);
+  return threads > 1 ? [parallelPhase(p, threads)] : modelsOf(p).map(trainPhase);
+};
 
-/** Blocks 1, 3, … (0-based; the paper's "every other layer") hold the MoE; the dense model has an FFN there as wide as f_c experts plus the router's compute. */
-export function ditConfig(p: EcDitParams, model: DitModelName): DitConfig {
-  const moeKind: FfnKind = model === 'dense' ? 'dense' : model;
-  const atMoe = (i: number) => i % 2 === 1;
-  return {
-    image: 28, patch: 4, dModel: p.dModel, heads: p.heads, layers: p.layers, contextVocab: CONTEXT_VOCAB,
-    ffn: Array.from({ length: p.layers }, (_, i) => (atMoe(i) ? moeKind : 'dense')),
-    ffnHidden: Array.from({ length: p.layers }, (_, i) => (atMoe(i) ? denseAtMoeHidden(p) : 4 * p.dModel)),
-    experts: p.experts, expertHidden: p.expertHidden, capacityFactor: p.capacityFactor, tcCapacityFactor: p.tcCapacityFactor,
-  };
+/**
+ * Every model's training: one after another in this thread, or side by side in worker
+ * threads when the job has the cores (one progress phase over all their steps).
+ */
+async function trainModels(p: EcDitParams, ctx: RunContext): Promise<DitTrainOutput[]> {
+  const models = modelsOf(p), threads = trainingThreads(p, ctx.cores);
+  if (threads <= 1) {
+    const out: DitTrainOutput[] = [];
+    for (const model of models) out.push(await trainDitTask({ params: p, model }, ctx));
+    return out;
+  }
+  const done = new Array<number>(models.length).fill(0), phase = parallelPhase(p, threads);
+  ctx.log(`training ${models.join(', ')} on ${threads} threads`);
+  return runInThreads<DitTrainOutput>(models.map((model) => ({ kind: 'ec-dit:train', input: { params: p, model } satisfies DitTrainInput })), threads, {
+    signal: ctx.signal, backend: ctx.backend.name, metric: ctx.metric, log: ctx.log,
+    progress(i, n) { done[i] = n; ctx.progress(phase, done.reduce((a, b) => a + b, 0), models.length * p.trainSteps); },
+  });
 }
-
-const buildDit = (p: EcDitParams, model: DitModelName, rng: Rng): Dit => createDit(ditConfig(p, model), rng);
 
 /** Labels of n samples, classes interleaved so every sampling batch mixes classes. */
 const sampleLabels = (n: number) => Int32Array.from({ length: n }, (_, i) => i % 10);
@@ -51,7 +64,7 @@ async function velocityOf(m: Dit, p: EcDitParams, threads: number): Promise<{ fi
 export const ecDitLab: LabDefinition<typeof ecDitSpec.params> = {
   spec: ecDitSpec,
   async run(p, ctx) {
-    ctx.plan(['judge', ...DIT_MODELS.filter((x) => p.models.includes(x)).flatMap((model) => [trainPhase(model), `sample ${model}`])]);
+    ctx.plan(['judge', ...trainingPhases(p, ctx.cores), ...modelsOf(p).map((model) => `sample ${model}`)]);
     ctx.progress('judge', 0, 1);
     const judge = await ctx.require(judgeKey(p));
     ctx.progress('judge', 1, 1);
@@ -111,10 +124,12 @@ async function runWithJudge(p: EcDitParams, ctx: RunContext, judge: Judge): Prom
   const sample = sampleEmitter(ecDitSamples, ctx.emit);
   const metrics: Record<string, number> = {};
   let capacityExact = true, trainSteps = 0, trainMs = 0, sampleMs = 0, sampled = 0;
-  for (const model of DIT_MODELS.filter((x) => p.models.includes(x))) {
+  const trained = await trainModels(p, ctx);
+  for (const [k, model] of modelsOf(p).entries()) {
+    const { weights, stats } = trained[k];
     const m = buildDit(p, model, new Rng(p.seed).fork('init'));
     ctx.log(`${model}: ${parameterCount(m)} parameters, ${activatedMacs(p, model).toLocaleString()} activated FFN multiply-adds per image`);
-    const stats = await trainDit(m, model, ds.train, p, ctx, new Rng(p.seed).fork('batches'));
+    for (const [name, v] of Object.entries(ditVariables(m))) ctx.tf.tidy(() => v.assign(ctx.tf.tensor(weights[name], v.shape)));
     trainSteps += stats.steps; trainMs += stats.ms;
     saveCheckpoint(ctx.checkpointPath(model), ditVariables(m), { params: p, model });
     live.models[model] = m;
