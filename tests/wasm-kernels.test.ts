@@ -71,6 +71,22 @@ describe('wasm kernel fixes equal cpu', () => {
     const x = rand(6 * 4);
     await same(() => tf.unsortedSegmentSum(tf.tensor2d(x, [6, 4]), tf.tensor1d([2, 0, 2, 1, 0, 2], 'int32'), 4));
   });
+  it('GatherV2 of rows (2-D and 3-D tables, 2-D ids, int32 values) and along other axes', async () => {
+    const t = rand(10 * 6), c = rand(4 * 3 * 5);
+    await same(() => tf.gather(tf.tensor2d(t, [10, 6]), tf.tensor1d([9, 0, 3, 3, 7], 'int32')));
+    await same(() => tf.gather(tf.tensor3d(c, [4, 3, 5]), tf.tensor2d([[3, 1], [0, 0], [2, 3]], [3, 2], 'int32')));
+    await same(() => tf.gather(tf.tensor2d(Int32Array.from({ length: 12 }, (_, i) => i * 7 - 20), [4, 3], 'int32'), tf.tensor1d([2, 0], 'int32')).toFloat());
+    await same(() => tf.gather(tf.tensor3d(c, [4, 3, 5]), tf.tensor1d([4, 0, 2], 'int32'), 2));
+    expect(() => tf.gather(tf.tensor2d(t, [10, 6]), tf.tensor1d([10], 'int32'))).toThrow(/index 10 is not in \[0, 9\]/);
+  });
+  it('LogicalAnd broadcast both ways and at equal shapes', async () => {
+    const bits = (n: number) => Array.from({ length: n }, () => rng.next() < 0.5);
+    const [p, q, r] = [bits(6), bits(6 * 4), bits(4)];
+    await same(() => tf.logicalAnd(tf.tensor2d(p, [6, 1], 'bool'), tf.tensor2d(q, [6, 4], 'bool')).toFloat());
+    await same(() => tf.logicalAnd(tf.tensor2d(q, [6, 4], 'bool'), tf.tensor1d(r, 'bool')).toFloat());
+    await same(() => tf.logicalAnd(tf.tensor3d(p, [1, 6, 1], 'bool'), tf.tensor2d(r, [1, 4], 'bool')).toFloat());
+    await same(() => tf.logicalAnd(tf.tensor2d(q, [6, 4], 'bool'), tf.tensor2d(q.map((v) => !v), [6, 4], 'bool')).toFloat());
+  });
   it('the gradient of gather (embeddings) trains on wasm', async () => {
     const table = rand(10 * 6);
     await same(() => tf.grad((t: tf.Tensor) => tf.gather(t, tf.tensor1d([1, 3, 3, 9, 0], 'int32')).mul(tf.range(0, 30).reshape([5, 6])).sum())(tf.tensor2d(table, [10, 6])));
