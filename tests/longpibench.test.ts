@@ -1,0 +1,85 @@
+// LongPiBench's generator, strictly: over many seeds, every level of both kinds and several
+// context sizes, exactly n relevant pieces, their measured mean location or spacing within
+// one unit of the formula's feasible target, and the answer key right; the positions of the
+// paper's L = 160, n = 10, N = 16 by hand; the retrieval score by hand.
+import { describe, expect, it } from 'vitest';
+import { Rng } from '../workers/runtime/rng';
+import {
+  absoluteTarget, instancesJsonl, meanLocation, meanSpacing, piecePositions, relativeTarget, scoreRetrieval, tableInstance, PLACEMENTS, type LevelKind,
+} from '../workers/labs/longpibench/generator';
+
+const paper = { L: 160, n: 10, N: 16 };
+
+describe('longpibench generator', () => {
+  it('places the pieces where the formulas say, by hand at L = 160, n = 10, N = 16', () => {
+    const rng = new Rng(1);
+    expect(piecePositions('absolute', 1, paper, rng)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(piecePositions('absolute', 16, paper, rng)).toEqual([150, 151, 152, 153, 154, 155, 156, 157, 158, 159]);
+    // (8 − 1)/15 · 160 = 74.67: start round(74.67 − 4.5) = 70, mean location 74.5.
+    expect(piecePositions('absolute', 8, paper, rng)[0]).toBe(70);
+    // Relative level 16: step 160/9 = 17.78 clamped to 159/9 = 17.67; offsets round half up; only start 0 fits.
+    expect(piecePositions('relative', 16, paper, rng)).toEqual([0, 18, 35, 53, 71, 88, 106, 124, 141, 159]);
+    // Level 2: step 160/9 · 1/15 = 1.185.
+    const two = piecePositions('relative', 2, paper, rng);
+    expect(two.map((p) => p - two[0])).toEqual([0, 1, 2, 4, 5, 6, 7, 8, 9, 11]);
+    const one = piecePositions('relative', 1, paper, rng);
+    expect(one.map((p) => p - one[0])).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(() => piecePositions('relative', 17, paper, rng)).toThrow(/level 17 is not in 1\.\.16/);
+  });
+
+  it('every instance has exactly n relevant rows within one unit of its target, and the right answer key (many seeds, levels and sizes)', () => {
+    for (const shape of [paper, { L: 97, n: 10, N: 16 }, { L: 480, n: 10, N: 16 }, { L: 40, n: 4, N: 8 }]) {
+      for (let seed = 1; seed <= 12; seed++) {
+        const rng = new Rng(seed);
+        for (const kind of ['absolute', 'relative'] as LevelKind[]) for (let level = 1; level <= shape.N; level++) {
+          const x = tableInstance(kind, level, PLACEMENTS[level % 3], shape, { keys: 32, values: 100 }, rng);
+          expect(x.rows).toHaveLength(shape.L);
+          const relevant = x.rows.flatMap((r, i) => (r.key === x.key ? [i] : []));
+          expect(relevant).toEqual(x.positions);
+          expect(relevant).toHaveLength(shape.n);
+          expect(x.answer).toEqual(relevant.map((i) => x.rows[i].value));
+          expect(new Set(x.answer).size).toBe(shape.n);
+          if (kind === 'absolute') {
+            expect(Math.abs(meanLocation(x.positions) - absoluteTarget(level, shape))).toBeLessThanOrEqual(1);
+            expect(meanSpacing(x.positions)).toBe(1);
+          } else {
+            expect(Math.abs(meanSpacing(x.positions) - relativeTarget(level, shape))).toBeLessThanOrEqual(1);
+            expect(x.positions[0]).toBeGreaterThanOrEqual(0);
+            expect(x.positions[shape.n - 1]).toBeLessThan(shape.L);
+          }
+        }
+      }
+    }
+  });
+
+  it('draws the relative start uniformly over every position where the pieces fit', () => {
+    const rng = new Rng(5), starts = new Map<number, number>();
+    for (let i = 0; i < 6000; i++) { const p = piecePositions('relative', 2, paper, rng); starts.set(p[0], (starts.get(p[0]) ?? 0) + 1); }
+    // Span 11: starts 0..148, 149 of them, about 40 draws each.
+    expect(Math.min(...starts.keys())).toBe(0);
+    expect(Math.max(...starts.keys())).toBe(148);
+    expect(starts.size).toBe(149);
+    for (const n of starts.values()) expect(n).toBeGreaterThan(10);
+  });
+
+  it('scores recall, precision and F1 by hand; an answer longer than 1.5× the key is malformed', () => {
+    const key = [4, 8, 15, 16, 23, 42, 7, 9, 11, 13];
+    expect(scoreRetrieval(key, key)).toEqual({ recall: 1, precision: 1, f1: 1, malformed: false });
+    const half = scoreRetrieval([4, 8, 15, 16, 23, 99, 98], key);
+    expect(half.recall).toBeCloseTo(0.5);
+    expect(half.precision).toBeCloseTo(5 / 7);
+    expect(half.f1).toBeCloseTo((2 * 0.5 * (5 / 7)) / (0.5 + 5 / 7));
+    expect(scoreRetrieval([4, 4, 4], key).recall).toBeCloseTo(0.1); // a repeat counts once
+    expect(scoreRetrieval([...key, 1, 2, 3, 5, 6], key).malformed).toBe(false); // 15 = 1.5 × 10
+    expect(scoreRetrieval([...key, 1, 2, 3, 5, 6, 10], key)).toEqual({ recall: 0, precision: 0, f1: 0, malformed: true });
+    expect(scoreRetrieval([], key)).toEqual({ recall: 0, precision: 0, f1: 0, malformed: false });
+  });
+
+  it('exports instances as JSON Lines that read back whole', () => {
+    const rng = new Rng(3);
+    const xs = [tableInstance('absolute', 3, 'head', paper, { keys: 32, values: 100 }, rng), tableInstance('relative', 9, 'both', paper, { keys: 32, values: 100 }, rng)];
+    const lines = instancesJsonl(xs).trimEnd().split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines.map((l) => JSON.parse(l))).toEqual(xs);
+  });
+});
