@@ -2,9 +2,11 @@
 // asserted in tests. Sections: every lab's smoke and default runs (steps/s, peak RSS,
 // backend), wasm kernel fixes before/after, ec-dit and byz-momentum speeds, JobService relay and cancel latency, and the
 // renderer's frame time while a job runs (Chromium through the browser host).
+// `npm run bench -- --only dit,labs` re-measures some sections; each section's last
+// figures stay under `previous` (before / after).
 import { parseJson, stringifyJson } from '../common/json';
 import { spawnSync, spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LAB_SPECS } from '../common/labs';
@@ -88,38 +90,45 @@ async function uiFrameTime() {
   } finally { server.kill(); }
 }
 
+/** The bench's sections in order; `--only a,b` runs some of them and keeps the rest of bench/results.json. */
+const SECTIONS: Record<string, { what: string; run: () => unknown }> = {
+  wasmKernels: { what: 'kernels: wasm with and without our fixes', run: () => ({ withFixes: kernels(true), stock: kernels(false) }) },
+  coders: { what: 'coders vs zlib', run: () => coderBench() },
+  codec: { what: 'learned codec encode/decode', run: () => codecBench() },
+  decoder: { what: 'decoder: sampled tokens/s with and without the KV cache', run: () => decoderBench() },
+  dit: { what: 'ec-dit: training steps/s and by op, sampling images/s on TF.js and onnxruntime, routing overhead, training threads', run: () => ditBench() },
+  byz: { what: 'byz-momentum: rounds/s on 1 and 2 threads, aggregator cost vs n and d', run: () => byzBench() },
+  idempotent: { what: 'idempotent-codec: decode s/image vs steps, anchors images/s', run: () => idempotentBench() },
+  ego: { what: 'mm-ego: questions/s, pointer (glimpse + fallback) vs all frames, by clip length', run: () => egoBench() },
+  ondevice: { what: 'afm-ondevice: bytes, session memory and tokens/s per variant, onnxruntime vs TF.js', run: () => ondeviceBench() },
+  jobs: { what: 'job service: relay and cancel latency', run: () => jobLatencies() },
+  labs: {
+    what: 'every lab\'s smoke and default run (CLI)',
+    run: () => Object.fromEntries(LAB_SPECS.map((spec) => { log(`lab ${spec.id}`); return [spec.id, quick ? [runLab(spec.id, 'smoke')] : [runLab(spec.id, 'smoke'), runLab(spec.id, 'default')]]; })),
+  },
+  uiFrameTime: { what: 'ui frame time while a job runs', run: () => uiFrameTime().catch((e: Error) => ({ error: e.message })) },
+};
+
 async function main() {
-  const results: Record<string, unknown> = { at: new Date().toISOString(), node: process.version, cores: require('node:os').availableParallelism() };
-  log('kernels: wasm with and without our fixes');
-  results.wasmKernels = { withFixes: kernels(true), stock: kernels(false) };
-  log('coders vs zlib');
-  results.coders = coderBench();
-  log('learned codec encode/decode');
-  results.codec = await codecBench();
-  log('decoder: sampled tokens/s with and without the KV cache');
-  results.decoder = await decoderBench();
-  log('ec-dit: training steps/s, sampling images/s, routing overhead');
-  results.dit = await ditBench();
-  log('byz-momentum: rounds/s on 1 and 2 threads, aggregator cost vs n and d');
-  results.byz = await byzBench();
-  log('idempotent-codec: decode s/image vs steps, anchors images/s');
-  results.idempotent = await idempotentBench();
-  log('mm-ego: questions/s, pointer (glimpse + fallback) vs all frames, by clip length');
-  results.ego = await egoBench();
-  log('afm-ondevice: bytes, session memory and tokens/s per variant, onnxruntime vs TF.js');
-  results.ondevice = await ondeviceBench();
-  log('job service: relay and cancel latency');
-  results.jobs = await jobLatencies();
-  results.labs = {};
-  for (const spec of LAB_SPECS) {
-    log(`lab ${spec.id}`);
-    (results.labs as Record<string, unknown>)[spec.id] = quick ? [runLab(spec.id, 'smoke')] : [runLab(spec.id, 'smoke'), runLab(spec.id, 'default')];
+  const file = join(root, 'bench', 'results.json');
+  const onlyArg = process.argv.indexOf('--only');
+  const only = onlyArg > 0 ? (process.argv[onlyArg + 1] ?? '').split(',').filter(Boolean) : Object.keys(SECTIONS);
+  const unknown = only.filter((k) => !SECTIONS[k]);
+  if (unknown.length || !only.length) { console.error(`--only wants sections among ${Object.keys(SECTIONS).join(', ')}; not ${unknown.join(', ') || '(none)'}`); process.exit(2); }
+  const before = existsSync(file) ? (parseJson(readFileSync(file, 'utf8')) as Record<string, unknown>) : {};
+  const results: Record<string, unknown> = { ...before, at: new Date().toISOString(), node: process.version, cores: require('node:os').availableParallelism() };
+  // What each section measured last time stays beside the new figures (before / after).
+  const previous = { ...((before.previous as Record<string, unknown>) ?? {}) };
+  for (const key of only) {
+    log(SECTIONS[key].what);
+    if (before[key] !== undefined) previous[key] = { at: (before.sectionAt as Record<string, string> | undefined)?.[key] ?? before.at, value: before[key] };
+    results[key] = await SECTIONS[key].run();
   }
-  log('ui frame time while a job runs');
-  try { results.uiFrameTime = await uiFrameTime(); } catch (e) { results.uiFrameTime = { error: (e as Error).message }; }
+  results.sectionAt = { ...((before.sectionAt as Record<string, string>) ?? {}), ...Object.fromEntries(only.map((k) => [k, results.at as string])) };
+  results.previous = previous;
   mkdirSync(join(root, 'bench'), { recursive: true });
-  writeFileSync(join(root, 'bench', 'results.json'), stringifyJson(results, 2) + '\n');
-  log('wrote bench/results.json');
+  writeFileSync(file, stringifyJson(results, 2) + '\n');
+  log(`wrote bench/results.json (${only.join(', ')})`);
 }
 
 main().catch((e) => { console.error(e); process.exit(1); });

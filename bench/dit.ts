@@ -24,6 +24,22 @@ async function trainingThreadScaling(backend: string) {
   return { steps: 60, oneThreadMs: oneMs, twoThreadsMs: twoMs, scaling: oneMs / twoMs, note: 'ec and dense, 60 steps each, each in a fresh thread (backend start and dataset load included)' };
 }
 
+/** One training step split by kernel: the ten costliest kernels (calls, ms) and the total, from tf.profile. */
+async function trainStepByOp(step: () => void) {
+  const info = await tf.profile(() => { step(); });
+  const by = new Map<string, { calls: number; ms: number }>();
+  let totalMs = 0;
+  for (const k of info.kernels) {
+    const ms = typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
+    totalMs += ms;
+    const e = by.get(k.name) ?? { calls: 0, ms: 0 };
+    e.calls++; e.ms += ms;
+    by.set(k.name, e);
+  }
+  const top = [...by.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, 10).map(([kernel, e]) => ({ kernel, calls: e.calls, ms: Math.round(e.ms * 10) / 10 }));
+  return { kernels: info.kernels.length, totalMs: Math.round(totalMs), top };
+}
+
 export async function ditBench() {
   const backend = await initBackend();
   const p = resolveParams(ecDitSpec, 'default');
@@ -41,6 +57,7 @@ export async function ditBench() {
     let t0 = performance.now();
     for (let i = 0; i < 5; i++) step();
     const trainStepsPerSec = 5 / ((performance.now() - t0) / 1000);
+    const byOp = await trainStepByOp(step);
     const xs = tf.tensor2d(rng.normalArray(16 * 784), [16, 784]), ts = new Float32Array(16).fill(0.5), cs = contextTokens(p.dataset, Int32Array.from({ length: 16 }, (_, i) => i % 10));
     tf.tidy(() => ditForward(m, xs, ts, cs, 2).v.dataSync());
     t0 = performance.now();
@@ -59,7 +76,7 @@ export async function ditBench() {
     for (let rep = 0; rep < 3; rep++) await sampleImages(ort.field, p.dataset, labels, p.sampleSteps, p.cfgScale, new Rng(3 + rep), { trace: model !== 'dense' });
     const samplingImagesPerSecOnnx = (3 * 16) / ((performance.now() - t0) / 1000);
     await ort.release();
-    rows[model] = { trainStepsPerSec, samplingImagesPerSec, samplingImagesPerSecOnnx, onnxOverTfjs: samplingImagesPerSecOnnx / samplingImagesPerSec, onnxOpenMs, forwardMsBatch16: forwardMs[model] };
+    rows[model] = { trainStepsPerSec, trainStepByOp: byOp, samplingImagesPerSec, samplingImagesPerSecOnnx, onnxOverTfjs: samplingImagesPerSecOnnx / samplingImagesPerSec, onnxOpenMs, forwardMsBatch16: forwardMs[model] };
     tf.dispose([x, xs]); opt.dispose(); disposeDit(m);
   }
   const threads = await trainingThreadScaling(backend.name);
