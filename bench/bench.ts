@@ -2,7 +2,7 @@
 // asserted in tests. Sections: every lab's smoke and default runs (steps/s, peak RSS,
 // backend), wasm kernel fixes before/after, ec-dit and byz-momentum speeds, JobService relay and cancel latency, and the
 // renderer's frame time while a job runs (Chromium through the browser host).
-// `npm run bench -- --only dit,labs` re-measures some sections; each section's last
+// `npm run bench -- --only dit,labs [--labs a,b]` re-measures some sections; each section's last
 // figures stay under `previous` (before / after).
 import { parseJson, stringifyJson } from '../common/json';
 import { spawnSync, spawn } from 'node:child_process';
@@ -31,8 +31,8 @@ function runLab(lab: string, preset: string) {
   // Runs go to a scratch store (--out); trained shared parts come from the user's cache.
   const r = spawnSync(process.execPath, [cli, 'run', lab, '--preset', preset, '--seed', '1', '--json', '--out', join(home, 'runs-store')], { encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
   if (r.status !== 0) return { preset, error: r.stderr.split('\n').slice(-3).join(' ') };
-  const out = parseJson(r.stdout) as { backend: string; durationMs: number; peakRssMb: number; metrics: Record<string, number> };
-  return { preset, backend: out.backend, durationMs: out.durationMs, peakRssMb: out.peakRssMb, stepsPerSec: out.metrics.stepsPerSec ?? null, metrics: out.metrics };
+  const out = parseJson(r.stdout) as { backend: string; durationMs: number; phaseMs?: Record<string, number>; peakRssMb: number; metrics: Record<string, number> };
+  return { preset, backend: out.backend, durationMs: out.durationMs, phaseMs: out.phaseMs, peakRssMb: out.peakRssMb, stepsPerSec: out.metrics.stepsPerSec ?? null, metrics: out.metrics };
 }
 
 function kernels(fixes: boolean) {
@@ -90,6 +90,11 @@ async function uiFrameTime() {
   } finally { server.kill(); }
 }
 
+const file = join(root, 'bench', 'results.json');
+const before = existsSync(file) ? (parseJson(readFileSync(file, 'utf8')) as Record<string, unknown>) : {};
+const labsArg = process.argv.indexOf('--labs');
+const labIds = labsArg > 0 ? (process.argv[labsArg + 1] ?? '').split(',').filter(Boolean) : LAB_SPECS.map((s) => s.id);
+
 /** The bench's sections in order; `--only a,b` runs some of them and keeps the rest of bench/results.json. */
 const SECTIONS: Record<string, { what: string; run: () => unknown }> = {
   wasmKernels: { what: 'kernels: wasm with and without our fixes', run: () => ({ withFixes: kernels(true), stock: kernels(false) }) },
@@ -103,19 +108,22 @@ const SECTIONS: Record<string, { what: string; run: () => unknown }> = {
   ondevice: { what: 'afm-ondevice: bytes, session memory and tokens/s per variant, onnxruntime vs TF.js', run: () => ondeviceBench() },
   jobs: { what: 'job service: relay and cancel latency', run: () => jobLatencies() },
   labs: {
-    what: 'every lab\'s smoke and default run (CLI)',
-    run: () => Object.fromEntries(LAB_SPECS.map((spec) => { log(`lab ${spec.id}`); return [spec.id, quick ? [runLab(spec.id, 'smoke')] : [runLab(spec.id, 'smoke'), runLab(spec.id, 'default')]]; })),
+    what: 'every lab\'s smoke and default run (CLI; `--labs a,b` for some of them, the others kept)',
+    run: () => ({
+      ...(before.labs as Record<string, unknown> | undefined),
+      ...Object.fromEntries(labIds.map((id) => { log(`lab ${id}`); return [id, quick ? [runLab(id, 'smoke')] : [runLab(id, 'smoke'), runLab(id, 'default')]]; })),
+    }),
   },
   uiFrameTime: { what: 'ui frame time while a job runs', run: () => uiFrameTime().catch((e: Error) => ({ error: e.message })) },
 };
 
 async function main() {
-  const file = join(root, 'bench', 'results.json');
   const onlyArg = process.argv.indexOf('--only');
   const only = onlyArg > 0 ? (process.argv[onlyArg + 1] ?? '').split(',').filter(Boolean) : Object.keys(SECTIONS);
   const unknown = only.filter((k) => !SECTIONS[k]);
   if (unknown.length || !only.length) { console.error(`--only wants sections among ${Object.keys(SECTIONS).join(', ')}; not ${unknown.join(', ') || '(none)'}`); process.exit(2); }
-  const before = existsSync(file) ? (parseJson(readFileSync(file, 'utf8')) as Record<string, unknown>) : {};
+  const badLabs = labIds.filter((id) => !LAB_SPECS.some((s) => s.id === id));
+  if (badLabs.length || !labIds.length) { console.error(`--labs wants lab ids among ${LAB_SPECS.map((s) => s.id).join(', ')}; not ${badLabs.join(', ') || '(none)'}`); process.exit(2); }
   const results: Record<string, unknown> = { ...before, at: new Date().toISOString(), node: process.version, cores: require('node:os').availableParallelism() };
   // What each section measured last time stays beside the new figures (before / after).
   const previous = { ...((before.previous as Record<string, unknown>) ?? {}) };
