@@ -7,6 +7,7 @@ import { Rng } from '../workers/runtime/rng';
 import {
   absoluteTarget, instancesJsonl, meanLocation, meanSpacing, piecePositions, relativeTarget, scoreRetrieval, tableInstance, PLACEMENTS, type LevelKind,
 } from '../workers/labs/longpibench/generator';
+import { decodeAnswer, encodeTable, parseTextAnswer, tableText, tableTokens, TOKEN } from '../workers/labs/longpibench/format';
 
 const paper = { L: 160, n: 10, N: 16 };
 
@@ -81,5 +82,29 @@ describe('longpibench generator', () => {
     const lines = instancesJsonl(xs).trimEnd().split('\n');
     expect(lines).toHaveLength(2);
     expect(lines.map((l) => JSON.parse(l))).toEqual(xs);
+  });
+
+  it('reads an instance as tokens (3 a row, the query where its placement says) and as text, and reads answers back', () => {
+    const vocab = { keys: 32, values: 100 }, t = tableTokens(vocab), rng = new Rng(9);
+    const lengths = PLACEMENTS.map((placement) => {
+      const x = tableInstance('relative', 5, placement, paper, vocab, rng);
+      const { prompt, answer } = encodeTable(x, t);
+      const find = prompt.flatMap((tok, i) => (tok === TOKEN.find ? [i] : []));
+      expect(find).toEqual({ head: [1], tail: [prompt.length - 3], both: [1, prompt.length - 3] }[placement]);
+      expect(prompt[find[0] + 1]).toBe(t.keyToken(x.key));
+      expect(prompt.at(-1)).toBe(TOKEN['=>']);
+      expect(decodeAnswer(answer, t)).toEqual(x.answer);
+      expect(Math.max(...prompt, ...answer)).toBeLessThan(t.vocab);
+      const text = tableText(x);
+      expect(text.split('\n').filter((l) => /^K\d\d: \d+$/.test(l))).toHaveLength(paper.L);
+      expect(text.split('Question:').length - 1).toBe(placement === 'both' ? 2 : 1);
+      expect(parseTextAnswer(x.answer.map((v) => String(100 + v)).join(', '), vocab)).toEqual(x.answer);
+      return prompt.length;
+    });
+    expect(lengths).toEqual([1 + 2 + 3 * paper.L + 1, 1 + 3 * paper.L + 2 + 1, 1 + 2 + 3 * paper.L + 2 + 1]);
+    // A stray token or number costs precision: it is kept, as NaN.
+    expect(decodeAnswer([t.valueToken(4), TOKEN[';'], t.valueToken(7), TOKEN['<eos>'], t.valueToken(9)], t)).toEqual([4, Number.NaN, 7]);
+    expect(parseTextAnswer('104, 7, 1000 and 199', vocab)).toEqual([4, Number.NaN, Number.NaN, 99]);
+    expect(scoreRetrieval([4, Number.NaN, 7], [4, 7]).precision).toBeCloseTo(2 / 3);
   });
 });
