@@ -77,4 +77,26 @@ describe('mm-ego lab (smoke)', () => {
     expect(() => resolveParams(mmEgoSpec, 'smoke', { k: 16 })).toThrow(/k must be below/);
     expect(() => resolveParams(mmEgoSpec, 'smoke', { frameSize: 40 })).toThrow(/frameSize.*32 or 48 pixels wide/);
   }, 240_000);
+
+  it('trains its three models side by side in worker threads when the job has the cores, to the very results of one thread', async () => {
+    const p = resolveParams(mmEgoSpec, 'smoke', {});
+    const run = async (cores: number) => {
+      const { ctx, events, live } = await testContext(4, { cores });
+      const r = await mmEgoLab.run(p, ctx);
+      const m = live() as { models: Record<string, EgoModel>; encoder: FrameEncoder };
+      for (const model of Object.values(m.models)) disposeEgoModel(model);
+      disposeFrameEncoder(m.encoder);
+      return { r, events };
+    };
+    const one = await run(1), two = await run(2);
+    const phases = (events: typeof one.events) => [...new Set(events.flatMap((e) => (e.type === 'progress' ? [e.phase] : [])))];
+    expect(phases(one.events)).toContain('train the pointer model');
+    expect(phases(two.events)).toContain('train the three models on 2 threads');
+    expect(phases(two.events)).not.toContain('train the pointer model');
+    const curve = (events: typeof one.events, name: string) => events.filter((e) => e.type === 'metric' && e.name === name).map((e) => (e as { value: number }).value);
+    expect(curve(two.events, 'pointer.bce').length).toBeGreaterThan(0);
+    expect(curve(two.events, 'pointer.bce')).toEqual(curve(one.events, 'pointer.bce'));
+    expect(curve(two.events, 'allFrames.answer')).toEqual(curve(one.events, 'allFrames.answer'));
+    for (const k of ['mda_pointer', 'mda_uniform', 'mda_allFrames', 'blindAcc', 'keyFrameRecallAtK']) expect(two.r.metrics[k], k).toBe(one.r.metrics[k]);
+  }, 180_000);
 });

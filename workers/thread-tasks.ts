@@ -1,7 +1,9 @@
 // What a run may hand to a worker thread, by kind (workers/runtime/task-threads.ts).
 import type { TaskHandler } from './runtime/task-threads';
 import { trainDitTask } from './labs/ec-dit/train-task';
+import { trainEgoTask } from './labs/mm-ego/train-task';
 
 export const THREAD_TASKS: Record<string, TaskHandler> = {
   'ec-dit:train': trainDitTask as TaskHandler,
+  'mm-ego:train': trainEgoTask as TaskHandler,
 };

@@ -15,19 +15,44 @@ import { parseEgo4dNarrations, parseNarration, NarrationFileError } from '../../
 import { addOptions, answerMarginals, draftQuestions, questionText, QA_KINDS, type AnswerType, type QaDraft } from '../../data/ego/qa-writer';
 import { buildSplit, clipFromSeed, FRAME_HEADS, LENGTH_BINS, pretrainFrames, type EgoSplit, type LengthBin } from './data';
 import { createEgoModel, egoModelTensors } from './model';
-import { trainAllFramesModel, trainBlindModel, trainPointerModel, type StepReport } from './train';
+import { EGO_MODELS, modelShape, stepsOf, TOKEN_DIM, trainEgoModel, TRAIN_PHASES, type EgoTrainInput } from './train-task';
+import { runInThreads } from '../../runtime/task-threads';
 import { answerQuestions, mdaDifferenceSe, pointerAnswers, scoreAnswers, uniformFrames, type EgoModels } from './evaluate';
-
-const TOKEN_DIM = 32;
 
 interface LiveModel { params: MmEgoParams; encoder: FrameEncoder; models: EgoModels; test: EgoSplit; fashion: ImageSet; marginals: Record<AnswerType, Map<string, number>> }
 
-const PHASES = { encoder: 'pre-train the frame encoder', data: 'clips, narrations and questions', pointer: 'train the pointer model', allFrames: 'train the all-frames model', blind: 'train the blind model', evaluate: 'evaluate' } as const;
+const PHASES = { encoder: 'pre-train the frame encoder', data: 'clips, narrations and questions', evaluate: 'evaluate' } as const;
+/** Threads the trainings get: one per model, as many as the job's cores. */
+const trainingThreads = (cores: number) => Math.min(cores, EGO_MODELS.length);
+const parallelPhase = (threads: number) => `train the three models on ${threads} threads`;
+const planOf = (cores: number) => [PHASES.encoder, PHASES.data, ...(trainingThreads(cores) > 1 ? [parallelPhase(trainingThreads(cores))] : EGO_MODELS.map((who) => TRAIN_PHASES[who])), PHASES.evaluate];
+
+/**
+ * The pointer, all-frames and blind models: one after another here, or side by side in
+ * worker threads when the job has the cores (one progress phase over all their steps).
+ */
+async function trainModels(p: MmEgoParams, train: EgoSplit, ctx: RunContext): Promise<EgoModels> {
+  const threads = trainingThreads(ctx.cores);
+  if (threads <= 1) {
+    const out: Partial<EgoModels> = {};
+    for (const who of EGO_MODELS) out[who] = await trainEgoModel(p, who, train, ctx);
+    return out as EgoModels;
+  }
+  const done = EGO_MODELS.map(() => 0), total = EGO_MODELS.reduce((s, who) => s + stepsOf(p, who), 0), phase = parallelPhase(threads);
+  const weights = await runInThreads<Record<string, Float32Array>>(EGO_MODELS.map((who) => ({ kind: 'mm-ego:train', input: { params: p, who, train } satisfies EgoTrainInput })), threads, {
+    signal: ctx.signal, backend: ctx.backend.name, metric: ctx.metric, log: ctx.log,
+    progress(i, n) { done[i] = n; ctx.progress(phase, done.reduce((a, b) => a + b, 0), total); },
+  });
+  const out: Partial<EgoModels> = {};
+  EGO_MODELS.forEach((who, i) => {
+    const m = createEgoModel(modelShape(p), new Rng(0));
+    for (const [k, v] of Object.entries(egoModelTensors(m))) tf.tidy(() => v.assign(tf.tensor(weights[i][k], v.shape)));
+    out[who] = m;
+  });
+  return out as EgoModels;
+}
 
 const lengthsOf = (p: MmEgoParams): Record<LengthBin, number> => ({ short: p.shortFrames, medium: p.mediumFrames, long: p.longFrames });
-/** Longest input: a glimpse over the longest clip, or a fallback over the most frames, plus the question with its options. */
-const maxLenOf = (p: MmEgoParams) => Math.max(p.longFrames, 4 * Math.max(p.k, p.maxTrainFrames, ...p.kSweep)) + 24;
-const modelShape = (p: MmEgoParams) => ({ dModel: p.dModel, layers: p.layers, heads: 4, kvHeads: 2, tokenDim: TOKEN_DIM, maxLen: maxLenOf(p), answerFormat: p.answerFormat });
 const encoderShape = (p: MmEgoParams) => ({ size: p.frameSize, channels: 16, tokenDim: TOKEN_DIM, heads: FRAME_HEADS });
 
 async function pretrainEncoder(p: MmEgoParams, fashion: ImageSet, ctx: RunContext): Promise<FrameEncoder> {
@@ -50,17 +75,6 @@ async function pretrainEncoder(p: MmEgoParams, fashion: ImageSet, ctx: RunContex
     await new Promise((res) => setImmediate(res));
   }
   return encoder;
-}
-
-function reporter(ctx: RunContext, phase: string, prefix: string, total: number): StepReport {
-  return async (step, losses) => {
-    if (step % 10 === 0 || step === total) {
-      for (const [k, v] of Object.entries(losses)) ctx.metric(step, `${prefix}.${k}`, v);
-      ctx.progress(phase, step, total);
-      ctx.throwIfCancelled();
-      await new Promise((res) => setImmediate(res));
-    }
-  };
 }
 
 function countByKind(split: EgoSplit): Record<string, number> {
@@ -93,7 +107,7 @@ export const mmEgoLab: LabDefinition<typeof mmEgoSpec.params> = {
   spec: mmEgoSpec,
   async run(p, ctx) {
     const sample = sampleEmitter(mmEgoSamples, ctx.emit);
-    ctx.plan(Object.values(PHASES));
+    ctx.plan(planOf(ctx.cores));
     const fashion = loadDataset('fashion-mnist').train;
     ctx.progress(PHASES.encoder, 0, p.encoderSteps);
     const encoder = await pretrainEncoder(p, fashion, ctx);
@@ -108,12 +122,7 @@ export const mmEgoLab: LabDefinition<typeof mmEgoSpec.params> = {
     sample('dataset', { train: countByKind(train), test: countByKind(test), letters, trainQuestions: train.questions.length, testQuestions: test.questions.length });
     ctx.log(`data engine: ${train.questions.length} training and ${test.questions.length} test questions from ${total} clips`);
 
-    const rng = new Rng(p.seed);
-    const models: EgoModels = { pointer: createEgoModel(modelShape(p), rng.fork('pointer-init')), allFrames: createEgoModel(modelShape(p), rng.fork('all-init')), blind: createEgoModel(modelShape(p), rng.fork('blind-init')) };
-    const opts = (steps: number) => ({ steps, batch: p.batch, learningRate: p.learningRate, maxFrames: p.maxTrainFrames, glimpseLoss: p.glimpseLoss });
-    await trainPointerModel(models.pointer, train, opts(p.steps), rng.fork('pointer-train'), reporter(ctx, PHASES.pointer, 'pointer', p.steps));
-    await trainAllFramesModel(models.allFrames, train, opts(p.baselineSteps), rng.fork('all-train'), reporter(ctx, PHASES.allFrames, 'allFrames', p.baselineSteps));
-    await trainBlindModel(models.blind, train, opts(p.blindSteps), rng.fork('blind-train'), reporter(ctx, PHASES.blind, 'blind', p.blindSteps));
+    const models = await trainModels(p, train, ctx);
     const marginals = answerMarginals(test.questions);
     ctx.setLiveModel({ params: p, encoder, models, test, fashion, marginals } satisfies LiveModel);
 
