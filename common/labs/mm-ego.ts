@@ -114,7 +114,7 @@ export const mmEgoSpec: LabSpec<typeof mmEgoParams> = {
   checkPresets: { blindNearChance: ['default', 'paper'], recallAboveChance: ['default', 'paper'], pointerBeatsUniform: ['default', 'paper'] },
   codeVersion: 2,
   cores: 3,
-  defaultTime: '≈ 13 min on 2 cores, over the 10-minute target: the glimpse needs its 800 steps (profile in docs/notes/mm-ego.md)',
+  defaultTime: '≈ 9.5 min on 2 cores (seed 15: 566 s beside another run): the pointer model trains beside the all-frames and blind models',
   reproduce: [
     { metric: 'mda_pointer', paper: 'MM-Ego MDA 61.27 (raw 79.56), EgoMemoria', note: 'De-biased accuracy over M = {pointer, uniform-k, all-frames, blind}, test questions of all bins.' },
     { metric: 'mda_uniform', paper: '— (Ego-SFT without the pointer: 55.97)', note: 'The same fallback weights on k uniformly spaced frames.' },
