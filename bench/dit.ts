@@ -81,7 +81,9 @@ export async function ditBench() {
   }
   const threads = await trainingThreadScaling(backend.name);
   return {
-    backend: backend.name, trainingThreads: threads, model: `d=${p.dModel}, ${p.layers} blocks, E=${p.experts}, f_c=${p.capacityFactor}; train batch ${p.batchSize}, sampling batch 16 × ${p.sampleSteps} steps, CFG (two routing groups per step)`,
+    backend: backend.name,
+    trainingThreads: threads,
+    model: `d=${p.dModel}, ${p.layers} blocks, E=${p.experts}, f_c=${p.capacityFactor}; train batch ${p.batchSize}, sampling batch 16 × ${p.sampleSteps} steps, CFG (two routing groups per step)`,
     ...rows,
     ecRoutingOverheadPct: 100 * (forwardMs.ec / forwardMs.dense - 1),
     tcRoutingOverheadPct: 100 * (forwardMs.tc / forwardMs.dense - 1),

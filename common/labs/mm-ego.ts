@@ -26,7 +26,8 @@ export const mmEgoParams = z.object({
   batch: z.number().int().min(2).max(256).default(32).describe('Questions per step'),
   learningRate: z.number().min(1e-5).max(0.1).default(0.002).describe('Adam learning rate (50 warm-up steps, cosine decay)'),
   maxTrainFrames: z.number().int().min(1).max(16).default(8).describe('Most frames the fallback sees in training (the key frames, then others)'),
-  glimpseLoss: z.enum(['balanced', 'mean']).default('balanced').describe('Glimpse BCE over frames — balanced: key frames\' and other frames\' terms averaged apart; mean: every frame weighs 1/N, so a key frame\'s pull shrinks as clips grow (no pointing at 256 frames)'),
+  glimpseLoss: z.enum(['balanced', 'mean']).default('balanced').describe('Glimpse BCE over frames — balanced: key frames\' and other frames\' terms averaged apart; '
+    + 'mean: every frame weighs 1/N, so a key frame\'s pull shrinks as clips grow (no pointing at 256 frames)'),
   k: z.number().int().min(1).max(16).default(4).describe('Frames the glimpse keeps for the answer (the token budget is 4 per frame)'),
   alpha: z.number().min(0).max(1).default(0.1).describe('α, the uniform prior added at round(linspace(0, N−1, k))'),
   kSweep: z.array(z.number().int().min(1).max(16)).max(4).default([2, 8]).describe('Other k to evaluate the pointer and uniform selection at (MDA drop from the largest to the smallest)'),
