@@ -92,7 +92,7 @@ export const ecDitSpec: LabSpec<typeof ecDitParams> = {
   checkPresets: { classAccEcAbove0p8: ['default', 'paper'] },
   codeVersion: 1,
   cores: 3,
-  defaultTime: '≈ 35 min measured beside two other runs (seed 1; ≈ 20 min expected alone): the three 1,500-step trainings two at a time on 2 cores, then 1,000 samples a model on onnxruntime (≈ 25 s each)',
+  defaultTime: '≈ 22 min on a quiet 2-core machine (seed 4: 1,299 s): the three 1,500-step trainings two at a time (20 min), then 1,000 samples a model on onnxruntime (≈ 27 s each)',
   reproduce: [
     { metric: 'valLoss_ec', paper: 'EC lowest training loss (Fig. 4)', note: 'Validation flow loss on test images, fixed noise and t.' },
     { metric: 'valLoss_dense', paper: '—', note: 'Dense FFN as wide as f_c experts (+ router compute).' },
