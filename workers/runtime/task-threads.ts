@@ -87,3 +87,26 @@ export function runInThreads<O>(tasks: readonly ThreadTask[], threads: number, h
     for (let i = 0; i < Math.max(1, threads); i++) start();
   });
 }
+
+/** Threads a run's independent tasks get: one per task, as many as the job's cores. */
+export const taskThreadCount = (cores: number, tasks: number) => Math.min(cores, tasks);
+
+/**
+ * A run's independent tasks of one kind: one after another in the run's own thread when the
+ * job has one core, else side by side in worker threads under one progress phase over all
+ * their units (each task's progress calls report its own `done`).
+ */
+export async function runTasks<O>(ctx: RunContext, tasks: readonly ThreadTask[], handler: (input: never, io: TaskIo) => Promise<O>, o: { phase: string; units: number }): Promise<O[]> {
+  const threads = taskThreadCount(ctx.cores, tasks.length);
+  if (threads <= 1) {
+    const out: O[] = [];
+    for (const t of tasks) out.push(await handler(t.input as never, ctx));
+    return out;
+  }
+  const done = tasks.map(() => 0);
+  return runInThreads<O>(tasks, threads, {
+    signal: ctx.signal, backend: ctx.backend.name, metric: ctx.metric, log: ctx.log,
+    progress(i, n) { done[i] = n; ctx.progress(o.phase, done.reduce((a, b) => a + b, 0), o.units); },
+  });
+}
+

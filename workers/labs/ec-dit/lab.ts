@@ -13,7 +13,7 @@ import type { Judge } from '../../shared-parts/judge';
 import { ditVariables, parameterCount, tokensPerImage, type Dit } from '../../nn/dit';
 import { ecCapacity, ffnMacsPerToken } from '../../nn/moe';
 import { trainPhase, validationLoss } from '../../train/flow-matching';
-import { runInThreads } from '../../runtime/task-threads';
+import { runTasks, taskThreadCount } from '../../runtime/task-threads';
 import { buildDit, denseAtMoeHidden } from './model';
 import { trainDitTask, type DitTrainInput, type DitTrainOutput } from './train-task';
 import { sampleImages, tfjsVelocity, type SampleResult, type VelocityField } from '../../train/flow-sampling';
@@ -25,31 +25,17 @@ interface LiveModel { models: Partial<Record<DitModelName, Dit>>; params: EcDitP
 const judgeKey = (p: EcDitParams): JudgeKey => (p.judge === 'tiny' ? `judge:${p.dataset}:tiny` as const : `judge:${p.dataset}` as const);
 
 const modelsOf = (p: EcDitParams) => DIT_MODELS.filter((x) => p.models.includes(x));
-/** Threads the trainings get: one per model, as many as the job's cores. */
-const trainingThreads = (p: EcDitParams, cores: number) => Math.min(cores, modelsOf(p).length);
 const parallelPhase = (p: EcDitParams, threads: number) => `train ${modelsOf(p).join(', ')} on ${threads} threads`;
 const trainingPhases = (p: EcDitParams, cores: number) => {
-  const threads = trainingThreads(p, cores);
+  const threads = taskThreadCount(cores, modelsOf(p).length);
   return threads > 1 ? [parallelPhase(p, threads)] : modelsOf(p).map(trainPhase);
 };
 
-/**
- * Every model's training: one after another in this thread, or side by side in worker
- * threads when the job has the cores (one progress phase over all their steps).
- */
-async function trainModels(p: EcDitParams, ctx: RunContext): Promise<DitTrainOutput[]> {
-  const models = modelsOf(p), threads = trainingThreads(p, ctx.cores);
-  if (threads <= 1) {
-    const out: DitTrainOutput[] = [];
-    for (const model of models) out.push(await trainDitTask({ params: p, model }, ctx));
-    return out;
-  }
-  const done = new Array<number>(models.length).fill(0), phase = parallelPhase(p, threads);
-  ctx.log(`training ${models.join(', ')} on ${threads} threads`);
-  return runInThreads<DitTrainOutput>(models.map((model) => ({ kind: 'ec-dit:train', input: { params: p, model } satisfies DitTrainInput })), threads, {
-    signal: ctx.signal, backend: ctx.backend.name, metric: ctx.metric, log: ctx.log,
-    progress(i, n) { done[i] = n; ctx.progress(phase, done.reduce((a, b) => a + b, 0), models.length * p.trainSteps); },
-  });
+/** Every model's training: one after another here, or side by side in worker threads when the job has the cores. */
+function trainModels(p: EcDitParams, ctx: RunContext): Promise<DitTrainOutput[]> {
+  const models = modelsOf(p);
+  const tasks = models.map((model) => ({ kind: 'ec-dit:train', input: { params: p, model } satisfies DitTrainInput }));
+  return runTasks(ctx, tasks, trainDitTask, { phase: parallelPhase(p, taskThreadCount(ctx.cores, models.length)), units: models.length * p.trainSteps });
 }
 
 /** Labels of n samples, classes interleaved so every sampling batch mixes classes. */

@@ -15,34 +15,24 @@ import { parseEgo4dNarrations, parseNarration, NarrationFileError } from '../../
 import { addOptions, answerMarginals, draftQuestions, questionText, QA_KINDS, type AnswerType, type QaDraft } from '../../data/ego/qa-writer';
 import { buildSplit, clipFromSeed, FRAME_HEADS, LENGTH_BINS, pretrainFrames, type EgoSplit, type LengthBin } from './data';
 import { createEgoModel, egoModelTensors } from './model';
-import { EGO_MODELS, modelShape, stepsOf, TOKEN_DIM, trainEgoModel, TRAIN_PHASES, type EgoTrainInput } from './train-task';
-import { runInThreads } from '../../runtime/task-threads';
+import { EGO_MODELS, modelShape, stepsOf, TOKEN_DIM, trainEgoTask, TRAIN_PHASES, type EgoTrainInput } from './train-task';
+import { runTasks, taskThreadCount } from '../../runtime/task-threads';
 import { answerQuestions, mdaDifferenceSe, pointerAnswers, scoreAnswers, uniformFrames, type EgoModels } from './evaluate';
 
 interface LiveModel { params: MmEgoParams; encoder: FrameEncoder; models: EgoModels; test: EgoSplit; fashion: ImageSet; marginals: Record<AnswerType, Map<string, number>> }
 
 const PHASES = { encoder: 'pre-train the frame encoder', data: 'clips, narrations and questions', evaluate: 'evaluate' } as const;
-/** Threads the trainings get: one per model, as many as the job's cores. */
-const trainingThreads = (cores: number) => Math.min(cores, EGO_MODELS.length);
 const parallelPhase = (threads: number) => `train the three models on ${threads} threads`;
-const planOf = (cores: number) => [PHASES.encoder, PHASES.data, ...(trainingThreads(cores) > 1 ? [parallelPhase(trainingThreads(cores))] : EGO_MODELS.map((who) => TRAIN_PHASES[who])), PHASES.evaluate];
+const planOf = (cores: number) => {
+  const threads = taskThreadCount(cores, EGO_MODELS.length);
+  return [PHASES.encoder, PHASES.data, ...(threads > 1 ? [parallelPhase(threads)] : EGO_MODELS.map((who) => TRAIN_PHASES[who])), PHASES.evaluate];
+};
 
-/**
- * The pointer, all-frames and blind models: one after another here, or side by side in
- * worker threads when the job has the cores (one progress phase over all their steps).
- */
+/** The pointer, all-frames and blind models: one after another here, or side by side in worker threads when the job has the cores. */
 async function trainModels(p: MmEgoParams, train: EgoSplit, ctx: RunContext): Promise<EgoModels> {
-  const threads = trainingThreads(ctx.cores);
-  if (threads <= 1) {
-    const out: Partial<EgoModels> = {};
-    for (const who of EGO_MODELS) out[who] = await trainEgoModel(p, who, train, ctx);
-    return out as EgoModels;
-  }
-  const done = EGO_MODELS.map(() => 0), total = EGO_MODELS.reduce((s, who) => s + stepsOf(p, who), 0), phase = parallelPhase(threads);
-  const weights = await runInThreads<Record<string, Float32Array>>(EGO_MODELS.map((who) => ({ kind: 'mm-ego:train', input: { params: p, who, train } satisfies EgoTrainInput })), threads, {
-    signal: ctx.signal, backend: ctx.backend.name, metric: ctx.metric, log: ctx.log,
-    progress(i, n) { done[i] = n; ctx.progress(phase, done.reduce((a, b) => a + b, 0), total); },
-  });
+  const tasks = EGO_MODELS.map((who) => ({ kind: 'mm-ego:train', input: { params: p, who, train } satisfies EgoTrainInput }));
+  const units = EGO_MODELS.reduce((s, who) => s + stepsOf(p, who), 0);
+  const weights = await runTasks(ctx, tasks, trainEgoTask, { phase: parallelPhase(taskThreadCount(ctx.cores, EGO_MODELS.length)), units });
   const out: Partial<EgoModels> = {};
   EGO_MODELS.forEach((who, i) => {
     const m = createEgoModel(modelShape(p), new Rng(0));

@@ -40,7 +40,7 @@ function reporter(io: TaskIo, who: EgoModelName, total: number): StepReport {
 }
 
 /** Trains one model from its seeded init; the caller owns the model. */
-export async function trainEgoModel(p: MmEgoParams, who: EgoModelName, train: EgoSplit, io: TaskIo): Promise<EgoModel> {
+async function trainEgoModel(p: MmEgoParams, who: EgoModelName, train: EgoSplit, io: TaskIo): Promise<EgoModel> {
   const rngs = egoModelRngs(p.seed)[who];
   const m = createEgoModel(modelShape(p), rngs.init);
   const o = { steps: stepsOf(p, who), batch: p.batch, learningRate: p.learningRate, maxFrames: p.maxTrainFrames, glimpseLoss: p.glimpseLoss };

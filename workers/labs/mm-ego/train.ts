@@ -79,7 +79,7 @@ export type GlimpseLoss = 'mean' | 'balanced';
  * other frames' terms separately per clip and adds them, so the pull towards key frames does
  * not shrink as clips grow.
  */
-export function glimpseBce(scores: tf.Tensor2D, keyFrames: readonly (readonly number[])[], loss: GlimpseLoss = 'mean'): tf.Scalar {
+export function glimpseBce(scores: tf.Tensor2D, keyFrames: readonly (readonly number[])[], loss: GlimpseLoss): tf.Scalar {
   const [B, N] = scores.shape;
   const y = new Float32Array(B * N);
   keyFrames.forEach((ks, b) => { for (const f of ks) y[b * N + f] = 1; });
