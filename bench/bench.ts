@@ -20,6 +20,7 @@ import { byzBench } from './byz';
 import { idempotentBench } from './idempotent';
 import { egoBench } from './ego';
 import { ondeviceBench } from './ondevice';
+import { longpiBench } from './longpi';
 
 const root = join(__dirname, '..');
 const cli = join(root, 'bin', 'benchtop.js');
@@ -106,6 +107,7 @@ const SECTIONS: Record<string, { what: string; run: () => unknown }> = {
   idempotent: { what: 'idempotent-codec: decode s/image vs steps, anchors images/s', run: () => idempotentBench() },
   ego: { what: 'mm-ego: questions/s, pointer (glimpse + fallback) vs all frames, by clip length', run: () => egoBench() },
   ondevice: { what: 'afm-ondevice: bytes, session memory and tokens/s per variant, onnxruntime vs TF.js', run: () => ondeviceBench() },
+  longpi: { what: 'longpibench: instances/s of the built-in decoder (TF.js batched and single, onnxruntime), prompt tokens/s', run: () => longpiBench() },
   jobs: { what: 'job service: relay and cancel latency', run: () => jobLatencies() },
   labs: {
     what: 'every lab\'s smoke and default run (CLI; `--labs a,b` for some of them, the others kept)',

@@ -5,9 +5,9 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../workers/runtime/rng';
 import {
-  absoluteTarget, instancesJsonl, meanLocation, meanSpacing, piecePositions, relativeTarget, scoreRetrieval, tableInstance, PLACEMENTS, type LevelKind,
-} from '../workers/labs/longpibench/generator';
-import { decodeAnswer, encodeTable, parseTextAnswer, tableText, tableTokens, TOKEN } from '../workers/labs/longpibench/format';
+  absoluteTarget, instanceProblem, instancesJsonl, meanLocation, meanSpacing, piecePositions, relativeTarget, scoreRetrieval, tableInstance, PLACEMENTS, type LevelKind,
+} from '../workers/data/longpi/generator';
+import { decodeAnswer, encodeTable, parseTextAnswer, tableText, tableTokens, TOKEN } from '../workers/data/longpi/format';
 
 const paper = { L: 160, n: 10, N: 16 };
 
@@ -40,6 +40,7 @@ describe('longpibench generator', () => {
           expect(relevant).toHaveLength(shape.n);
           expect(x.answer).toEqual(relevant.map((i) => x.rows[i].value));
           expect(new Set(x.answer).size).toBe(shape.n);
+          expect(instanceProblem(x, shape)).toBeNull();
           if (kind === 'absolute') {
             expect(Math.abs(meanLocation(x.positions) - absoluteTarget(level, shape))).toBeLessThanOrEqual(1);
             expect(meanSpacing(x.positions)).toBe(1);
@@ -50,6 +51,27 @@ describe('longpibench generator', () => {
           }
         }
       }
+    }
+  });
+
+  it('instanceProblem (the run\'s generatorExact check) names each kind of broken instance; random positions are n distinct units', () => {
+    const rng = new Rng(21), vocab = { keys: 16, values: 64 };
+    const x = tableInstance('absolute', 8, 'both', paper, vocab, rng);
+    const extra = structuredClone(x); extra.rows[x.positions[0] === 0 ? 159 : 0] = { key: x.key, value: 1 };
+    expect(instanceProblem(extra, paper)).toMatch(/11 relevant rows/);
+    const moved = structuredClone(x); moved.positions = x.positions.map((p) => p + 2);
+    expect(instanceProblem(moved, paper)).toMatch(/recorded at/);
+    const swapped = structuredClone(x); swapped.answer = [...x.answer].reverse();
+    expect(instanceProblem(swapped, paper)).toMatch(/answer key/);
+    const far = structuredClone(x); far.level = 10;
+    expect(instanceProblem(far, paper)).toMatch(/mean location .* more than one unit/);
+    const rel = tableInstance('relative', 16, 'head', paper, vocab, rng), wrongLevel = { ...rel, level: 3 };
+    expect(instanceProblem(rel, paper)).toBeNull();
+    expect(instanceProblem(wrongLevel, paper)).toMatch(/mean spacing/);
+    for (let i = 0; i < 200; i++) {
+      const r = tableInstance('random', 0, 'both', paper, vocab, rng);
+      expect(new Set(r.positions).size).toBe(10);
+      expect(instanceProblem(r, paper)).toBeNull();
     }
   });
 
@@ -84,7 +106,7 @@ describe('longpibench generator', () => {
     expect(lines.map((l) => JSON.parse(l))).toEqual(xs);
   });
 
-  it('reads an instance as tokens (3 a row, the query where its placement says) and as text, and reads answers back', () => {
+  it('reads an instance as tokens (one a row, the query where its placement says) and as text, and reads answers back', () => {
     const vocab = { keys: 32, values: 100 }, t = tableTokens(vocab), rng = new Rng(9);
     const lengths = PLACEMENTS.map((placement) => {
       const x = tableInstance('relative', 5, placement, paper, vocab, rng);
@@ -93,18 +115,21 @@ describe('longpibench generator', () => {
       expect(find).toEqual({ head: [1], tail: [prompt.length - 3], both: [1, prompt.length - 3] }[placement]);
       expect(prompt[find[0] + 1]).toBe(t.keyToken(x.key));
       expect(prompt.at(-1)).toBe(TOKEN['=>']);
-      expect(decodeAnswer(answer, t)).toEqual(x.answer);
+      expect(decodeAnswer(answer, t, x.key)).toEqual(x.answer);
+      expect(prompt.filter((tok) => t.rowOf(tok)).map((tok) => t.rowOf(tok))).toEqual(x.rows);
       expect(Math.max(...prompt, ...answer)).toBeLessThan(t.vocab);
       const text = tableText(x);
       expect(text.split('\n').filter((l) => /^K\d\d: \d+$/.test(l))).toHaveLength(paper.L);
       expect(text.split('Question:').length - 1).toBe(placement === 'both' ? 2 : 1);
-      expect(parseTextAnswer(x.answer.map((v) => String(100 + v)).join(', '), vocab)).toEqual(x.answer);
+      expect(parseTextAnswer(x.answer.map((v) => `K${String(x.key).padStart(2, '0')}: ${100 + v}`).join('\n'), vocab, x.key)).toEqual(x.answer);
       return prompt.length;
     });
-    expect(lengths).toEqual([1 + 2 + 3 * paper.L + 1, 1 + 3 * paper.L + 2 + 1, 1 + 2 + 3 * paper.L + 2 + 1]);
-    // A stray token or number costs precision: it is kept, as NaN.
-    expect(decodeAnswer([t.valueToken(4), TOKEN[';'], t.valueToken(7), TOKEN['<eos>'], t.valueToken(9)], t)).toEqual([4, Number.NaN, 7]);
-    expect(parseTextAnswer('104, 7, 1000 and 199', vocab)).toEqual([4, Number.NaN, Number.NaN, 99]);
+    expect(lengths).toEqual([1 + 2 + paper.L + 1, 1 + paper.L + 2 + 1, 1 + 2 + paper.L + 2 + 1]);
+      // Each row is its own token, and it names its key and value.
+    // A stray token, another key's row or a number out of range costs precision: it is kept, as NaN.
+    expect(decodeAnswer([t.rowToken(3, 4), TOKEN.find, t.rowToken(5, 6), t.rowToken(3, 7), TOKEN['<eos>'], t.rowToken(3, 9)], t, 3)).toEqual([4, Number.NaN, Number.NaN, 7]);
+    expect(parseTextAnswer('K03: 104\nK05: 106\nK3: 107\nK03: 1000', vocab, 3)).toEqual([4, Number.NaN, 7, Number.NaN]);
+    expect(parseTextAnswer('104, 7, 1000 and 199', vocab, 3)).toEqual([4, Number.NaN, Number.NaN, 99]);
     expect(scoreRetrieval([4, Number.NaN, 7], [4, 7]).precision).toBeCloseTo(2 / 3);
   });
 });

@@ -8,8 +8,9 @@ import { byzMomentumSpec } from './byz-momentum';
 import { idempotentCodecSpec } from './idempotent-codec';
 import { mmEgoSpec } from './mm-ego';
 import { afmOndeviceSpec } from './afm-ondevice';
+import { longpibenchSpec } from './longpibench';
 
-export const LAB_SPECS: readonly LabSpec[] = [referenceClassifierSpec, activationCodecSpec, cotDpoSpec, mmEgoSpec, ecDitSpec, byzMomentumSpec, afmOndeviceSpec, idempotentCodecSpec];
+export const LAB_SPECS: readonly LabSpec[] = [referenceClassifierSpec, activationCodecSpec, cotDpoSpec, longpibenchSpec, mmEgoSpec, ecDitSpec, byzMomentumSpec, afmOndeviceSpec, idempotentCodecSpec];
 
 export function findLabSpec(id: string): LabSpec | undefined {
   return LAB_SPECS.find((s) => s.id === id);

@@ -7,6 +7,7 @@ import { ecDitLab } from './ec-dit/lab';
 import { byzMomentumLab } from './byz-momentum/lab';
 import { idempotentCodecLab } from './idempotent-codec/lab';
 import { mmEgoLab } from './mm-ego/lab';
+import { longpibenchLab } from './longpibench/lab';
 import { afmOndeviceLab } from './afm-ondevice/lab';
 
 export const LABS: Record<string, LabDefinition> = {
@@ -17,5 +18,6 @@ export const LABS: Record<string, LabDefinition> = {
   [byzMomentumLab.spec.id]: byzMomentumLab,
   [idempotentCodecLab.spec.id]: idempotentCodecLab,
   [mmEgoLab.spec.id]: mmEgoLab,
+  [longpibenchLab.spec.id]: longpibenchLab,
   [afmOndeviceLab.spec.id]: afmOndeviceLab,
 };

@@ -1,4 +1,5 @@
 // Small statistics the labs report with their numbers.
+import type { Rng } from './rng';
 
 /** Standard error of mean(b) − mean(a) from per-item scores of the same items (correct 0/1, or a fraction of chains correct). */
 export function pairedSe(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -40,3 +41,25 @@ export function spearman(a: ArrayLike<number>, b: ArrayLike<number>): number {
   for (let i = 0; i < n; i++) { sab += (ra[i] - ma) * (rb[i] - mb); saa += (ra[i] - ma) ** 2; sbb += (rb[i] - mb) ** 2; }
   return saa && sbb ? sab / Math.sqrt(saa * sbb) : NaN;
 }
+
+/**
+ * Percentile bootstrap 95 % interval of a statistic of group means: each resample redraws
+ * every group's items with replacement (groups apart, so a level keeps its size), takes
+ * each group's mean and applies `statistic` (one group's mean, or a difference of levels).
+ */
+export function bootstrapInterval(groups: readonly (readonly number[])[], statistic: (means: number[]) => number, resamples: number, rng: Rng): { lo: number; hi: number } {
+  if (groups.some((g) => !g.length)) throw new RangeError('every bootstrap group needs at least one item');
+  const stats = new Float64Array(resamples);
+  for (let r = 0; r < resamples; r++) {
+    stats[r] = statistic(groups.map((g) => {
+      let s = 0;
+      for (let i = 0; i < g.length; i++) s += g[rng.int(g.length)];
+      return s / g.length;
+    }));
+  }
+  stats.sort();
+  const at = (q: number) => stats[Math.min(resamples - 1, Math.max(0, Math.round(q * (resamples - 1))))];
+  return { lo: at(0.025), hi: at(0.975) };
+}
+
+export const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;

@@ -7,6 +7,7 @@ import { judgePart, TINY_JUDGE, type Judge } from './judge';
 import { codecPart, TINY_CODEC } from './mse-codec';
 import { priorPart, TINY_PRIOR, type DdpmPrior } from './prior';
 import { storyLmPart, TINY_STORY_LM, type StoryLm } from './story-lm';
+import { retrievalLmPart, RETRIEVAL_ATTENTION, RETRIEVAL_TRAINING, type RetrievalLm } from './retrieval-lm';
 
 /** 'judge:mnist', 'judge:fashion-mnist:tiny', … */
 export type JudgeKey = `judge:${DatasetName}` | `judge:${DatasetName}:tiny`;
@@ -16,9 +17,11 @@ export type CodecKey = `codec:${DatasetName}:${number}` | `codec:${DatasetName}:
 export type PriorKey = `prior:${DatasetName}` | `prior:${DatasetName}:tiny`;
 /** 'lm:stories:d128', 'lm:stories:tiny': a BPE tokenizer and a decoder LM of the seeded stories. */
 export type LmKey = 'lm:stories:d128' | 'lm:stories:tiny';
-export type SharedPartKey = JudgeKey | CodecKey | PriorKey | LmKey;
+/** 'lm:longpi:full:levels', 'lm:longpi:sliding:random:tiny', …: longpibench's built-in retrieval decoders. */
+export type RetrievalLmKey = `lm:longpi:${'full' | 'sliding'}:${'levels' | 'random'}` | `lm:longpi:${'full' | 'sliding'}:${'levels' | 'random'}:tiny`;
+export type SharedPartKey = JudgeKey | CodecKey | PriorKey | LmKey | RetrievalLmKey;
 /** What a key's part loads as. */
-export type SharedPartOf<K extends SharedPartKey> = K extends JudgeKey ? Judge : K extends CodecKey ? ImageCodec : K extends PriorKey ? DdpmPrior : K extends LmKey ? StoryLm : never;
+export type SharedPartOf<K extends SharedPartKey> = K extends JudgeKey ? Judge : K extends CodecKey ? ImageCodec : K extends PriorKey ? DdpmPrior : K extends LmKey ? StoryLm : K extends RetrievalLmKey ? RetrievalLm : never;
 
 /** 'codec:mnist:0.008' → the MSE codec trained at that λ; a ':tiny' suffix, a small one for smoke runs. */
 function parseCodecKey(key: string) {
@@ -38,6 +41,10 @@ const FIXED: Record<string, () => SharedPart<unknown>> = {
   'prior:fashion-mnist:tiny': () => priorPart('fashion-mnist', TINY_PRIOR, ':tiny'),
   'lm:stories:d128': () => storyLmPart(),
   'lm:stories:tiny': () => storyLmPart(TINY_STORY_LM, 'tiny'),
+  ...Object.fromEntries(RETRIEVAL_ATTENTION.flatMap((a) => RETRIEVAL_TRAINING.flatMap((t) => [
+    [`lm:longpi:${a}:${t}`, () => retrievalLmPart(a, t)],
+    [`lm:longpi:${a}:${t}:tiny`, () => retrievalLmPart(a, t, true)],
+  ]))),
 };
 
 /** The shared part for a key, or undefined when no such part exists (keys can come from user params at run time). */

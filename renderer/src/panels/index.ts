@@ -9,6 +9,7 @@ import { ByzMomentumPanel } from './byz-momentum';
 import { IdempotentCodecPanel } from './idempotent-codec';
 import { MmEgoPanel } from './mm-ego';
 import { AfmOndevicePanel } from './afm-ondevice';
+import { LongpibenchPanel } from './longpibench';
 
 export const PANELS: Record<string, ComponentType<{ detail: RunDetail }>> = {
   'reference-classifier': ReferenceClassifierPanel,
@@ -19,4 +20,5 @@ export const PANELS: Record<string, ComponentType<{ detail: RunDetail }>> = {
   'idempotent-codec': IdempotentCodecPanel,
   'mm-ego': MmEgoPanel,
   'afm-ondevice': AfmOndevicePanel,
+  longpibench: LongpibenchPanel,
 };

@@ -48,6 +48,12 @@ export function piecePositions(kind: LevelKind, level: number, s: GeneratorShape
   return offsets.map((o) => start + o);
 }
 
+/** n distinct units drawn uniformly, ascending (adjacent pieces are rare: the control's training distribution). */
+export function randomPositions(s: Pick<GeneratorShape, 'L' | 'n'>, rng: Rng): number[] {
+  if (s.L < s.n) throw new RangeError(`${s.n} pieces do not fit ${s.L} units`);
+  return Array.from(rng.permutation(s.L)).slice(0, s.n).sort((a, b) => a - b);
+}
+
 export const meanLocation = (positions: readonly number[]) => positions.reduce((a, b) => a + b, 0) / positions.length;
 export const meanSpacing = (positions: readonly number[]) => (positions[positions.length - 1] - positions[0]) / (positions.length - 1);
 
@@ -55,7 +61,8 @@ export interface TableRow { key: number; value: number }
 
 export interface TableInstance {
   task: 'table';
-  kind: LevelKind;
+  /** How the pieces were placed: by a level of either kind, or at uniformly random units (level 0; the control's training data). */
+  kind: LevelKind | 'random';
   level: number;
   placement: Placement;
   L: number;
@@ -80,10 +87,10 @@ export interface TableVocabulary {
  * One table-retrieval instance: irrelevant rows carry any key but the queried one; the n
  * relevant rows have n distinct values, so recall counts each one once.
  */
-export function tableInstance(kind: LevelKind, level: number, placement: Placement, s: GeneratorShape, vocab: TableVocabulary, rng: Rng): TableInstance {
+export function tableInstance(kind: LevelKind | 'random', level: number, placement: Placement, s: GeneratorShape, vocab: TableVocabulary, rng: Rng): TableInstance {
   if (vocab.keys < 2) throw new RangeError('a table needs at least 2 keys');
   if (vocab.values < s.n) throw new RangeError(`${s.n} distinct answer values need at least ${s.n} values`);
-  const positions = piecePositions(kind, level, s, rng);
+  const positions = kind === 'random' ? randomPositions(s, rng) : piecePositions(kind, level, s, rng);
   const key = rng.int(vocab.keys);
   const answerValues = Array.from(rng.permutation(vocab.values)).slice(0, s.n);
   const rows: TableRow[] = Array.from({ length: s.L }, () => {
@@ -112,4 +119,20 @@ export function scoreRetrieval(answer: readonly number[], key: readonly number[]
 /** The instances as JSON Lines, one object per line (what other tools read). */
 export function instancesJsonl(instances: readonly TableInstance[]): string {
   return instances.map((x) => JSON.stringify(x)).join('\n') + (instances.length ? '\n' : '');
+}
+
+/**
+ * What is wrong with an instance, or null: exactly n rows carry the queried key, at the
+ * recorded positions; their mean location (absolute) or mean spacing (relative) within one
+ * unit of the formula's feasible target; the answer key their values in context order.
+ */
+export function instanceProblem(x: TableInstance, s: GeneratorShape): string | null {
+  const found = x.rows.flatMap((r, i) => (r.key === x.key ? [i] : []));
+  if (x.rows.length !== s.L) return `${x.rows.length} units, not L = ${s.L}`;
+  if (found.length !== s.n) return `${found.length} relevant rows, not n = ${s.n}`;
+  if (found.join() !== x.positions.join()) return `relevant rows at ${found.join(',')}, recorded at ${x.positions.join(',')}`;
+  if (found.map((i) => x.rows[i].value).join() !== x.answer.join()) return 'the answer key is not the relevant values in context order';
+  if (x.kind === 'absolute' && Math.abs(meanLocation(found) - absoluteTarget(x.level, s)) > 1) return `mean location ${meanLocation(found)} is more than one unit from ${absoluteTarget(x.level, s)}`;
+  if (x.kind === 'relative' && Math.abs(meanSpacing(found) - relativeTarget(x.level, s)) > 1) return `mean spacing ${meanSpacing(found)} is more than one unit from ${relativeTarget(x.level, s)}`;
+  return null;
 }

@@ -1,0 +1,96 @@
+// longpibench end to end on the smoke preset (tiny built-in decoders): every metric and
+// check the issue names, the generator exact on every instance the run made, the curves'
+// instance counts, the panel's instance query (and its bad arguments), reload from the run
+// folder; no tensor leaks. And the parts the lab stands on: the set-target loss against a
+// hand computation, the bootstrap interval, the spacing statistic.
+import { describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
+import { longpibenchLab } from '../workers/labs/longpibench/lab';
+import { longpibenchSpec } from '../common/labs/longpibench';
+import { resolveParams } from '../common/lab';
+import { createDecoder, decoderForward, embedTokens, disposeDecoder } from '../workers/nn/decoder';
+import { owedTokens, setTargetLoss } from '../workers/train/set-target';
+import { bootstrapInterval } from '../workers/runtime/stats';
+import { spacingDrop } from '../workers/labs/longpibench/evaluate';
+import { Rng } from '../workers/runtime/rng';
+import { testContext } from './helpers/context';
+import { contractChecker } from './helpers/contract';
+
+describe('set-target loss', () => {
+  it('is −log of the mass on the tokens still owed, by hand, padded rows included', async () => {
+    await testContext(1);
+    expect(owedTokens([7, 8, 9, 2])).toEqual([[7, 8, 9], [8, 9], [9], [2]]);
+    const d = createDecoder({ vocab: 12, dModel: 8, layers: 1, heads: 2, kvHeads: 2, ffnHidden: 16, maxLen: 16, qkNorm: true, window: null, ropeBase: 10000 }, new Rng(3));
+    const rows = [{ prompt: [1, 4, 5, 3], answer: [6, 7, 2] }, { prompt: [1, 3], answer: [9, 2] }];
+    const got = setTargetLoss(d, rows);
+    // By hand: each row alone (RoPE is relative, so left padding does not change its logits).
+    let total = 0, steps = 0;
+    for (const r of rows) {
+      const seq = [...r.prompt, ...r.answer];
+      const logits = tf.tidy(() => tf.logSoftmax(decoderForward(d, embedTokens(d, tf.tensor2d([seq.slice(0, -1)], undefined, 'int32'))).logits).arraySync() as number[][][])[0];
+      owedTokens(r.answer).forEach((owed, j) => {
+        const lp = logits[r.prompt.length - 1 + j];
+        total -= Math.log(owed.reduce((s, t) => s + Math.exp(lp[t]), 0));
+        steps++;
+      });
+    }
+    expect(got.dataSync()[0]).toBeCloseTo(total / steps, 4);
+    got.dispose(); disposeDecoder(d);
+  });
+});
+
+describe('bootstrap and the spacing statistic', () => {
+  it('bootstraps a mean and a level difference: intervals hold the estimate, shrink with items, and a real gap excludes 0', () => {
+    const rng = new Rng(4);
+    const coin = (p: number, n: number) => Array.from({ length: n }, () => (rng.next() < p ? 1 : 0));
+    const small = bootstrapInterval([coin(0.5, 40)], (m) => m[0], 2000, rng), big = bootstrapInterval([coin(0.5, 4000)], (m) => m[0], 2000, rng);
+    expect(small.hi - small.lo).toBeGreaterThan(3 * (big.hi - big.lo));
+    expect(big.lo).toBeLessThan(0.5); expect(big.hi).toBeGreaterThan(0.5);
+    const constant = bootstrapInterval([[0.3, 0.3, 0.3]], (m) => m[0], 100, rng);
+    expect(constant.lo).toBeCloseTo(0.3); expect(constant.hi).toBeCloseTo(0.3);
+    expect(() => bootstrapInterval([[]], (m) => m[0], 10, rng)).toThrow(/at least one item/);
+    // Level 1 at 0.9, levels 2–16 at 0.6: drop 0.3, interval away from 0; no gap: interval around 0.
+    const gap = spacingDrop([coin(0.9, 200), ...Array.from({ length: 15 }, () => coin(0.6, 200))], 1000, rng);
+    expect(gap.drop).toBeGreaterThan(0.2); expect(gap.lo).toBeGreaterThan(0.1);
+    const flat = spacingDrop(Array.from({ length: 16 }, () => coin(0.6, 200)), 1000, rng);
+    expect(flat.lo).toBeLessThan(0); expect(flat.hi).toBeGreaterThan(0);
+  });
+});
+
+describe('longpibench lab (smoke)', () => {
+  it('runs end to end: metrics, checks, curves, the instance query, reload; no tensor leaks', async () => {
+    const { ctx, events, live } = await testContext(1);
+    const p = resolveParams(longpibenchSpec, 'smoke', {});
+    const before = tf.memory().numTensors;
+    const summary = await longpibenchLab.run(p, ctx);
+    for (const m of longpibenchSpec.metrics.filter((m) => !m.endsWith('_control'))) expect(Number.isFinite(summary.metrics[m]), m).toBe(true);
+    expect(summary.checks.generatorExact).toBe(true);
+    expect(typeof summary.checks.spacingHurts).toBe('boolean');
+    expect(summary.metrics.recallAbsMin).toBeLessThanOrEqual(summary.metrics.recallAbsMax);
+    const contract = contractChecker(longpibenchLab);
+    contract.expectSamplesValid(events);
+    type Curve = { model: string; absolute: { instances: number }[]; relative: { instances: number }[]; placement: Record<string, { instances: number }> };
+    const curves = events.flatMap((e) => (e.type === 'sample' && e.kind === 'curves' ? [e.data as Curve] : []));
+    expect(curves.map((c) => c.model)).toEqual(p.models);
+    for (const c of curves) {
+      expect(c.absolute.map((x) => x.instances)).toEqual(new Array(16).fill(p.perLevel));
+      expect(c.relative).toHaveLength(16);
+      expect(Object.values(c.placement).map((x) => x.instances)).toEqual([p.perPlacement, p.perPlacement, p.perPlacement]);
+    }
+    // The instance query: every model answers; an answer's recall is its hits over the key.
+    const x = (await contract.query('instance', { kind: 'absolute', level: 16, placement: 'tail', seed: 3 }, live())) as { positions: number[]; answer: number[]; answers: { values: (number | null)[]; recall: number }[] };
+    expect(x.positions[9]).toBe(159);
+    expect(x.answers).toHaveLength(2);
+    for (const a of x.answers) expect(a.recall).toBeCloseTo(new Set(a.values.filter((v) => v !== null && x.answer.includes(v))).size / 10);
+    await expect(contract.query('instance', { level: 17 }, live())).rejects.toThrow(/level in 1\.\.16/);
+    await expect(contract.query('instance', { placement: 'middle' }, live())).rejects.toThrow(/head, tail or both/);
+    // Reload after a restart: the same models (shared parts) answer the same way.
+    const loaded = await longpibenchLab.loadModel!(ctx.runDir, ctx);
+    const again = (await contract.query('instance', { kind: 'absolute', level: 16, placement: 'tail', seed: 3 }, loaded)) as typeof x;
+    expect(again.answers).toEqual(x.answers);
+    contract.expectFulfilled(events);
+    contract.expectPlanFollowed(events);
+    for (const m of [live(), loaded] as { models: Record<string, { dispose(): void }> }[]) for (const lm of Object.values(m.models)) lm.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  }, 300_000);
+});
