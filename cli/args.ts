@@ -22,6 +22,7 @@ export const COMMANDS: Record<string, CommandShape> = {
   run: { positional: ['lab'], values: ['preset', 'seed', 'set', 'out'], switches: ['json'], repeats: ['set'] },
   report: { positional: ['run id or folder'], values: ['output'], switches: [] },
   web: { positional: [], values: ['port'], switches: [] },
+  'serve-lm': { positional: ['model folder or built-in LM'], values: ['port', 'name'], switches: [] },
   export: { positional: ['run id'], values: ['output'], switches: [] },
   import: { positional: ['archive file'], values: [], switches: [] },
   help: { positional: [], values: [], switches: [] },

@@ -1,4 +1,4 @@
-// `benchtop`: list, run, report, export, import, web. Invalid params exit 2 with one line naming the field;
+// `benchtop`: list, run, report, export, import, web, serve-lm. Invalid params exit 2 with one line naming the field;
 // a failed run exits 1. `run --json` prints exactly one JSON object on stdout.
 import { resolve, basename, dirname } from 'node:path';
 import { existsSync, readFileSync, statSync } from 'node:fs';
@@ -13,6 +13,9 @@ import { ARCHIVE_SUFFIX, exportRun, importRun } from '../workers/jobs/run-archiv
 import { parseJson, stringifyJson } from '../common/json';
 import { RunStore } from '../workers/jobs/run-store';
 import { benchtopHome, dbPath } from '../workers/runtime/paths';
+import { UserInputError } from '../workers/runtime/failure';
+import { openOnnxFolder } from '../workers/runtime/text-lm';
+import { startLmServer } from '../workers/runtime/lm-server';
 
 const VERSION = '0.1.0';
 const RUN_ID = /^[a-z0-9-]{6,80}$/;
@@ -22,7 +25,9 @@ const USAGE = `benchtop ${VERSION}
   benchtop report <runId | runDir> [--output FILE]
   benchtop export <runId> [--output FILE]     a finished run as one archive (${ARCHIVE_SUFFIX})
   benchtop import <archive>                   an exported run, as a new run in this store
-  benchtop web [--port N]`;
+  benchtop web [--port N]
+  benchtop serve-lm <folder | lm:stories:tiny | lm:stories:d128> [--port N] [--name NAME]
+                                              an exported (or built-in) LM at /v1/completions and /v1/chat/completions on 127.0.0.1`;
 
 /** A --set value: a number, a boolean, a JSON array or object (`models=["ec","tc"]`), else the
  *  string; the lab's schema judges it. List params also take comma-separated items (see cmdRun). */
@@ -135,6 +140,23 @@ async function cmdWeb(args: ParsedArgs): Promise<number> {
   return new Promise(() => {}); // serve until signalled
 }
 
+async function cmdServeLm(args: ParsedArgs): Promise<number> {
+  const port = args.values.port === undefined ? 8088 : parsePort(args.values.port);
+  const target = args.positional[0];
+  const { servedLmFolder } = await import('./serve-lm');
+  let folder: string;
+  try { folder = await servedLmFolder(target, (s) => process.stderr.write(`${s}\n`)); } catch (e) { if (e instanceof UserInputError) { process.stderr.write(`${e.message}\n`); return 2; } throw e; }
+  let lm;
+  try { lm = await openOnnxFolder(folder); } catch (e) { if (e instanceof UserInputError) { process.stderr.write(`${e.message}\n`); return 2; } throw e; }
+  const name = args.values.name?.trim() || (target.startsWith('lm:') ? target : basename(folder));
+  const server = await startLmServer(lm, name, port);
+  process.stdout.write(`serving ${name} at ${server.url}/v1 (completions, chat/completions, models); Ctrl-C stops\n`);
+  const stop = async () => { await server.close(); await lm.close(); process.exit(0); };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  return new Promise(() => {});
+}
+
 async function cmdReport(args: ParsedArgs): Promise<number> {
   const target = args.positional[0];
   if (args.values.output?.trim() === '') throw new UsageError('--output needs a file name');
@@ -205,6 +227,7 @@ export async function main(argv: string[]): Promise<number> {
         return 0;
       case 'run': return await cmdRun(args);
       case 'web': return await cmdWeb(args);
+      case 'serve-lm': return await cmdServeLm(args);
       case 'report': return await cmdReport(args);
       case 'export': return await cmdExport(args);
       case 'import': return await cmdImport(args);

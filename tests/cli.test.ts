@@ -95,4 +95,16 @@ describe('benchtop CLI', () => {
     expect(cli('run', 'no-such-lab').status).toBe(2);
     expect(cli('frobnicate').status).toBe(2);
   });
+
+  it('serve-lm names a missing folder, an unknown built-in LM and a mistyped flag, exit 2', () => {
+    const missing = cli('serve-lm', '/no/such/model');
+    expect(missing.status).toBe(2);
+    expect(missing.stderr.trim()).toBe('model folder /no/such/model does not exist');
+    const unknown = cli('serve-lm', 'lm:stories:huge');
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toMatch(/unknown built-in LM "lm:stories:huge" \(known: lm:stories:tiny, lm:stories:d128\)/);
+    const flag = cli('serve-lm', '/x', '--prot', '8080');
+    expect(flag.status).toBe(2);
+    expect(flag.stderr).toMatch(/--prot/);
+  });
 });

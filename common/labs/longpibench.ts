@@ -12,26 +12,36 @@ export const longpibenchParams = z.object({
   perPlacement: z.number().int().min(1).max(2000).default(160).describe('Instances per query placement (head, tail, both), at random levels of both kinds'),
   bootstrap: z.number().int().min(50).max(10000).default(1000).describe('Bootstrap resamples for the 95 % intervals'),
   batch: z.number().int().min(1).max(256).default(32).describe('Instances decoded together (greedy, KV cache)'),
+  onnxFolder: z.string().max(4096).default('').describe('Your own ONNX causal LM: an absolute path to a Hugging Face–style folder (onnx/model.onnx, config.json, byte-level BPE tokenizer.json), run offline on onnxruntime; empty = none'),
+  endpointUrl: z.string().max(2048).default('').describe('An OpenAI-compatible endpoint on this machine (llama.cpp server, Ollama, vLLM, benchtop serve-lm), e.g. http://127.0.0.1:8088; empty = none'),
+  endpointModel: z.string().max(256).default('').describe('The endpoint\'s model name (as its /v1/models lists it)'),
+  endpointApi: z.enum(['completions', 'chat']).default('completions').describe('Route the endpoint is asked on: /v1/completions or /v1/chat/completions'),
+  userL: z.number().int().min(10).max(2000).default(160).describe('Rows in the context for your model and the endpoint (the text prompt is about 9 characters a row)'),
+  userPerLevel: z.number().int().min(1).max(100).default(2).describe('Instances per level and per placement for your model and the endpoint (a request each)'),
+  userMaxTokens: z.number().int().min(8).max(2048).default(160).describe('Most tokens your model or the endpoint may write per answer'),
   seed: z.number().int().min(0).max(2 ** 31 - 1).default(1).describe('Seed of the evaluation instances and the bootstrap'),
-}).refine((p) => new Set(p.models).size === p.models.length, { error: 'models repeat', path: ['models'] });
+}).refine((p) => new Set(p.models).size === p.models.length, { error: 'models repeat', path: ['models'] })
+  .refine((p) => !p.endpointUrl || p.endpointModel.trim(), { error: 'an endpoint needs its model name', path: ['endpointModel'] });
 export type LongpibenchParams = z.infer<typeof longpibenchParams>;
 
 const rate = z.number().min(0).max(1);
 const count = z.number().int().nonnegative();
 /** Mean recall with its bootstrap 95 % interval, precision and F1 at one level or placement. */
-const point = z.object({ recall: rate, lo: rate, hi: rate, precision: rate, f1: rate, malformed: rate, instances: count });
+const point = z.object({ recall: rate.nullable(), lo: rate.nullable(), hi: rate.nullable(), precision: rate.nullable(), f1: rate.nullable(), malformed: rate.nullable(), instances: count });
+/** A built-in model, `onnx:<folder>` or `endpoint:<model>@<url>`. */
+const modelName = z.string().min(1);
 
 export const longpibenchSamples = {
-  /** One model's sweep: 16 absolute levels, 16 relative levels (query at both ends), and the three placements. */
+  /** One model's sweep: 16 absolute levels, 16 relative levels (query at both ends), and the three placements; instances that failed (a request, a prompt too long) are not scored. */
   curves: z.object({
-    model: z.enum(LONGPI_MODELS), absolute: z.array(point), relative: z.array(point),
+    model: modelName, L: count, failed: count, firstError: z.string().nullable(), absolute: z.array(point), relative: z.array(point),
     placement: z.object({ head: point, tail: point, both: point }), instancesPerSec: z.number().nonnegative(), trainSeconds: z.number().nonnegative(),
   }),
   /** One instance as the models saw it, and each model's answer (values of the queried key; null = a wrong row or token). */
   instance: z.object({
     kind: z.enum(['absolute', 'relative', 'random']), level: count, placement: z.enum(LONGPI_PLACEMENTS), key: count,
     rows: z.array(z.object({ key: count, value: count })), positions: z.array(count), answer: z.array(count),
-    answers: z.array(z.object({ model: z.enum(LONGPI_MODELS), values: z.array(count.nullable()), recall: rate, precision: rate, malformed: z.boolean() })),
+    answers: z.array(z.object({ model: modelName, values: z.array(count.nullable()), recall: rate, precision: rate, malformed: z.boolean(), error: z.string().optional() })),
   }),
 };
 

@@ -14,7 +14,9 @@ import { STATIC_NOTE, useInteractive } from './interactive';
 type Curves = z.output<typeof longpibenchSamples.curves>;
 type Instance = z.output<typeof longpibenchSamples.instance>;
 const COLORS: Record<string, string> = { 'full/levels': '#2563eb', 'sliding/levels': '#dc2626', 'full/random': '#059669', 'sliding/random': '#d97706' };
-const pct = (v: number) => (v * 100).toFixed(1);
+const USER_COLORS = ['#0891b2', '#db2777', '#4b5563'];
+const colorOf = (curves: Curves[], model: string) => COLORS[model] ?? USER_COLORS[curves.filter((c) => !COLORS[c.model]).findIndex((c) => c.model === model) % USER_COLORS.length];
+const pct = (v: number | null) => (v === null ? '—' : (v * 100).toFixed(1));
 
 /** The paper's Tables 1–2 where papers.md gives numbers (recall %, level → value); only these points are data. */
 const PAPER: Record<'absolute' | 'relative', { label: string; points: [number, number][] }[]> = {
@@ -26,8 +28,12 @@ const PAPER_COLORS = ['#6b7280', '#a855f7'];
 function LevelChart({ kind, curves }: { kind: 'absolute' | 'relative'; curves: Curves[] }) {
   const levels = curves[0]?.[kind].length ?? 16;
   const data = Array.from({ length: levels }, (_, i) => {
-    const row: Record<string, number | [number, number]> = { level: i + 1 };
-    for (const c of curves) { row[c.model] = c[kind][i].recall; row[`${c.model} band`] = [c[kind][i].lo, c[kind][i].hi]; }
+    const row: Record<string, number | null | [number, number]> = { level: i + 1 };
+    for (const c of curves) {
+      const pt = c[kind][i];
+      row[c.model] = pt.recall;
+      if (pt.lo !== null && pt.hi !== null) row[`${c.model} band`] = [pt.lo, pt.hi];
+    }
     PAPER[kind].forEach((p, j) => { const hit = p.points.find(([l]) => l === i + 1); if (hit) row[`paper${j}`] = hit[1]; });
     return row;
   });
@@ -41,8 +47,8 @@ function LevelChart({ kind, curves }: { kind: 'absolute' | 'relative'; curves: C
           <YAxis domain={[0, 1]} tickFormatter={(v: number) => pct(v)} label={{ value: 'recall %', angle: -90, position: 'insideLeft' }} />
           <Tooltip formatter={(v: unknown) => (Array.isArray(v) ? `${pct(v[0])}–${pct(v[1])}` : pct(Number(v)))} />
           <Legend verticalAlign="top" wrapperStyle={{ fontSize: 12 }} />
-          {curves.map((c) => <Area key={`${c.model} band`} dataKey={`${c.model} band`} stroke="none" fill={COLORS[c.model]} fillOpacity={0.15} legendType="none" isAnimationActive={false} />)}
-          {curves.map((c) => <Line key={c.model} dataKey={c.model} stroke={COLORS[c.model]} dot={{ r: 2 }} isAnimationActive={false} />)}
+          {curves.map((c) => <Area key={`${c.model} band`} dataKey={`${c.model} band`} stroke="none" fill={colorOf(curves, c.model)} fillOpacity={0.15} legendType="none" isAnimationActive={false} />)}
+          {curves.map((c) => <Line key={c.model} dataKey={c.model} name={COLORS[c.model] ? c.model : `${c.model} (L ${c.L})`} stroke={colorOf(curves, c.model)} dot={{ r: 2 }} isAnimationActive={false} />)}
           {PAPER[kind].map((p, j) => <Line key={p.label} dataKey={`paper${j}`} name={p.label} stroke={PAPER_COLORS[j]} strokeDasharray="5 4" connectNulls dot={{ r: 3 }} isAnimationActive={false} />)}
         </ComposedChart>
       </ResponsiveContainer>
@@ -53,10 +59,11 @@ function LevelChart({ kind, curves }: { kind: 'absolute' | 'relative'; curves: C
 function PlacementTable({ curves }: { curves: Curves[] }) {
   return (
     <table className="variants" data-testid="longpi-placement">
-      <thead><tr><th>model</th>{LONGPI_PLACEMENTS.map((p) => <th key={p}>query at {p} · recall %</th>)}<th>precision % (both)</th><th>instances/s</th></tr></thead>
+      <thead><tr><th>model</th>{LONGPI_PLACEMENTS.map((p) => <th key={p}>query at {p} · recall %</th>)}<th>precision % (both)</th><th>instances/s</th><th>failed</th></tr></thead>
       <tbody>{curves.map((c) => (
         <tr key={c.model}><td>{c.model}</td>{LONGPI_PLACEMENTS.map((p) => <td key={p}>{pct(c.placement[p].recall)} <span className="muted small">[{pct(c.placement[p].lo)}, {pct(c.placement[p].hi)}]</span></td>)}
-          <td>{pct(c.placement.both.precision)}</td><td>{c.instancesPerSec.toFixed(1)}</td></tr>
+          <td>{pct(c.placement.both.precision)}</td><td>{c.instancesPerSec.toFixed(1)}</td>
+          <td>{c.failed ? <span className="error small" title={c.firstError ?? ''}>{c.failed}: {(c.firstError ?? '').slice(0, 90)}</span> : 0}</td></tr>
       ))}</tbody>
     </table>
   );
@@ -82,6 +89,7 @@ function InstanceView({ x }: { x: Instance }) {
             <tr key={a.model} data-testid={`longpi-answer-${a.model}`}>
               <td>{a.model}</td>
               <td>{a.values.length ? a.values.map((v, i) => <span key={i} className={v !== null && key.has(v) ? 'longpi-hit' : 'longpi-miss'}>{v === null ? '✗' : valueText(v)} </span>) : <span className="muted">(empty)</span>}
+                {a.error && <span className="error small"> {a.error}</span>}
                 {a.malformed && <span className="error small"> malformed: longer than 1.5× the key</span>}
                 {x.answer.filter((v) => !a.values.includes(v)).length > 0 && <span className="muted small"> missed {x.answer.filter((v) => !a.values.includes(v)).map(valueText).join(' ')}</span>}</td>
               <td>{pct(a.recall)}</td><td>{pct(a.precision)}</td>
@@ -134,6 +142,7 @@ export function LongpibenchPanel({ detail }: { detail: RunDetail }) {
       <p className="small muted">Bands: bootstrap 95 % intervals over the instances at each level (query at both ends). Paper points dashed: only the levels papers.md gives numbers for are data; the dashes between are not.</p>
       <h3>Query placement</h3>
       <PlacementTable curves={curves} />
+      <p className="small muted">Your own model: an ONNX folder (<code>onnxFolder</code>) or an OpenAI-compatible endpoint (<code>endpointUrl</code>, <code>endpointModel</code>) under Parameters; its curves join these (at <code>userL</code> rows), and an instance it fails is named in the table.</p>
       <h3>One instance</h3>
       <AskInstance detail={detail} onResult={setAsked} />
       {shown && <InstanceView x={shown} />}

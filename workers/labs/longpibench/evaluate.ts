@@ -8,7 +8,8 @@ import { embedTokens, sampleTokens, type Decoder } from '../../nn/decoder';
 import { Rng } from '../../runtime/rng';
 import { bootstrapInterval, mean } from '../../runtime/stats';
 import { scoreRetrieval, type RetrievalScore, type TableInstance } from '../../data/longpi/generator';
-import { decodeAnswer, encodeTable, TOKEN, type TableTokens } from '../../data/longpi/format';
+import { decodeAnswer, encodeTable, parseTextAnswer, tableText, TOKEN, type TableTokens } from '../../data/longpi/format';
+import type { TextLm } from '../../runtime/text-lm';
 
 export type CurvePoint = z.input<typeof longpibenchSamples.curves>['absolute'][number];
 
@@ -42,8 +43,44 @@ export async function answerAll(model: Decoder, instances: readonly TableInstanc
   return out;
 }
 
-/** Mean recall (with its bootstrap interval), precision, F1 and malformed share of a group of answers. */
+/** Consecutive failed requests after which a text model is not asked the rest of the sweep. */
+export const GIVE_UP_AFTER = 3;
+
+/** What a text model answered, or why it could not (the instance is then not scored). */
+export type TextAnswered = Answered & { text: string } | { error: string };
+
+/**
+ * Every instance asked of a text model (an ONNX folder or an endpoint), one at a time; a
+ * failed request is kept as its message and the sweep goes on, until GIVE_UP_AFTER fail in a
+ * row: the rest are then marked not asked. `onEach` after each one.
+ */
+export async function answerAllText(lm: TextLm, instances: readonly TableInstance[], vocab: { keys: number; values: number }, maxTokens: number, signal: AbortSignal, onEach: (done: number) => Promise<void>): Promise<TextAnswered[]> {
+  const out: TextAnswered[] = [];
+  let failedInRow = 0;
+  for (const x of instances) {
+    if (failedInRow >= GIVE_UP_AFTER) {
+      // A dead endpoint or a model that cannot take these prompts: the rest are not asked (each would wait out its retries).
+      out.push({ error: `not asked: the ${GIVE_UP_AFTER} requests before it failed (last: ${(out[out.length - 1] as { error: string }).error.replace(/^not asked: .*?\(last: /, '').replace(/\)$/, '')})` });
+    } else {
+      try {
+        const text = await lm.complete(tableText(x), maxTokens, signal);
+        const values = parseTextAnswer(text, vocab, x.key);
+        out.push({ text, values, score: scoreRetrieval(values, x.answer) });
+        failedInRow = 0;
+      } catch (e) {
+        if (signal.aborted) throw e;
+        out.push({ error: (e as Error).message });
+        failedInRow++;
+      }
+    }
+    await onEach(out.length);
+  }
+  return out;
+}
+
+/** Mean recall (with its bootstrap interval), precision, F1 and malformed share of a group of answers; nulls when none was scored. */
 export function curvePoint(scores: readonly RetrievalScore[], resamples: number, rng: Rng): CurvePoint {
+  if (!scores.length) return { recall: null, lo: null, hi: null, precision: null, f1: null, malformed: null, instances: 0 };
   const recall = scores.map((s) => s.recall);
   const { lo, hi } = bootstrapInterval([recall], (m) => m[0], resamples, rng);
   return {

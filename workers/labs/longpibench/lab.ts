@@ -1,128 +1,180 @@
 // longpibench: the exact generator's instances (16 absolute and 16 relative levels, the
-// query at both ends; and each query placement) answered by the built-in decoders, scored
-// by recall / precision / F1 with bootstrap intervals.
-import { longpibenchQueries, longpibenchSamples, longpibenchSpec, LONGPI_MODELS, type LongpibenchParams, type LongpiModelName } from '../../../common/labs/longpibench';
+// query at both ends; and each query placement) answered by the built-in decoders, the
+// user's own ONNX folder and an OpenAI-compatible endpoint; scored by recall / precision /
+// F1 with bootstrap intervals.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { z } from 'zod';
-import { writeFileAtomic } from '../../runtime/paths';
+import { longpibenchQueries, longpibenchSamples, longpibenchSpec, LONGPI_MODELS, type LongpibenchParams, type LongpiModelName } from '../../../common/labs/longpibench';
 import { sampleEmitter } from '../../../common/lab-contract';
 import { queryHandlers, type LabDefinition, type RunContext } from '../../runtime/context';
+import { writeFileAtomic } from '../../runtime/paths';
 import { Rng } from '../../runtime/rng';
 import { mean } from '../../runtime/stats';
+import { openEndpoint, openOnnxFolder, type TextLm } from '../../runtime/text-lm';
 import type { RetrievalLmKey } from '../../shared-parts';
-import type { RetrievalLm } from '../../shared-parts/retrieval-lm';
-import { instanceProblem, tableInstance, PLACEMENTS, type GeneratorShape, type LevelKind, type Placement, type TableInstance } from '../../data/longpi/generator';
+import { retrievalLmRecipe, type RetrievalLm } from '../../shared-parts/retrieval-lm';
+import { instanceProblem, tableInstance, PLACEMENTS, type GeneratorShape, type LevelKind, type Placement, type TableInstance, type TableVocabulary } from '../../data/longpi/generator';
 import { tableTokens } from '../../data/longpi/format';
-import { answerAll, curvePoint, spacingDrop, type Answered } from './evaluate';
+import { answerAll, answerAllText, curvePoint, spacingDrop, type Answered } from './evaluate';
 
 const MODELS_FILE = 'longpibench-models.json';
 const KINDS: readonly LevelKind[] = ['absolute', 'relative'];
 const partKey = (m: LongpiModelName, tiny: boolean) => `lm:longpi:${m.replace('/', ':')}${tiny ? ':tiny' : ''}` as RetrievalLmKey;
-const evalPhase = (m: LongpiModelName) => `evaluate ${m}`;
+const evalPhase = (m: string) => `evaluate ${m}`;
+/** The generator's shape and vocabulary every model is asked in (the built-in models' recipe). */
+const TASK = retrievalLmRecipe('full', 'levels');
 
+type Samples = typeof longpibenchSamples;
+type AnswerView = z.input<Samples['instance']>['answers'][number];
 interface Sweep { levels: Record<LevelKind, TableInstance[][]>; placements: Record<Placement, TableInstance[]> }
 interface LiveModel { params: LongpibenchParams; models: Partial<Record<LongpiModelName, RetrievalLm>> }
+/** One model's answers: scored, or the message of an instance that could not be asked. */
+type Outcome = Answered | { error: string };
 
 /** The evaluation instances: perLevel at each level of each kind (query at both ends), perPlacement at each placement (random kind and level). */
-function buildSweep(p: LongpibenchParams, shape: GeneratorShape, vocab: { keys: number; values: number }): Sweep {
-  const rng = new Rng(p.seed).fork('instances');
-  const levels = Object.fromEntries(KINDS.map((kind) => [kind, Array.from({ length: shape.N }, (_, l) => Array.from({ length: p.perLevel }, () => tableInstance(kind, l + 1, 'both', shape, vocab, rng)))])) as Sweep['levels'];
-  const placements = Object.fromEntries(PLACEMENTS.map((pl) => [pl, Array.from({ length: p.perPlacement }, () => tableInstance(KINDS[rng.int(2)], 1 + rng.int(shape.N), pl, shape, vocab, rng))])) as Sweep['placements'];
+function buildSweep(seed: number, perLevel: number, perPlacement: number, shape: GeneratorShape, vocab: TableVocabulary): Sweep {
+  const rng = new Rng(seed).fork(`instances/${shape.L}`);
+  const levels = Object.fromEntries(KINDS.map((kind) => [kind, Array.from({ length: shape.N }, (_, l) => Array.from({ length: perLevel }, () => tableInstance(kind, l + 1, 'both', shape, vocab, rng)))])) as Sweep['levels'];
+  const placements = Object.fromEntries(PLACEMENTS.map((pl) => [pl, Array.from({ length: perPlacement }, () => tableInstance(KINDS[rng.int(2)], 1 + rng.int(shape.N), pl, shape, vocab, rng))])) as Sweep['placements'];
   return { levels, placements };
 }
 
 const flatten = (s: Sweep) => [...KINDS.flatMap((k) => s.levels[k].flat()), ...PLACEMENTS.flatMap((pl) => s.placements[pl])];
+const answerView = (model: string, o: Outcome): AnswerView => ('error' in o
+  ? { model, values: [], recall: 0, precision: 0, malformed: false, error: o.error }
+  : { model, values: o.values.map((v) => (Number.isNaN(v) ? null : v)), recall: o.score.recall, precision: o.score.precision, malformed: o.score.malformed });
 
-async function evaluateModel(lm: RetrievalLm, sweep: Sweep, p: LongpibenchParams, phase: string, ctx: RunContext) {
+/** Curves, placement points and the spacing statistic of one model's outcomes. */
+function summarise(name: string, sweep: Sweep, outcomes: Map<TableInstance, Outcome>, p: LongpibenchParams) {
+  const rng = new Rng(p.seed).fork(`bootstrap/${name}`);
+  const scored = (xs: readonly TableInstance[]) => xs.flatMap((x) => { const o = outcomes.get(x)!; return 'error' in o ? [] : [o.score]; });
+  const curve = (kind: LevelKind) => sweep.levels[kind].map((xs) => curvePoint(scored(xs), p.bootstrap, rng));
+  const absolute = curve('absolute'), relative = curve('relative');
+  const placement = Object.fromEntries(PLACEMENTS.map((pl) => [pl, curvePoint(scored(sweep.placements[pl]), p.bootstrap, rng)])) as Record<Placement, ReturnType<typeof curvePoint>>;
+  const relRecall = sweep.levels.relative.map((xs) => scored(xs).map((s) => s.recall));
+  const drop = relRecall.every((g) => g.length) ? spacingDrop(relRecall, p.bootstrap, rng) : null;
+  const errors = [...outcomes.values()].flatMap((o) => ('error' in o ? [o.error] : []));
+  return { absolute, relative, placement, drop, failed: errors.length, firstError: errors[0] ?? null };
+}
+
+const recallMean = (pts: readonly { recall: number | null }[]) => mean(pts.map((c) => c.recall ?? Number.NaN));
+
+async function evaluateBuiltIn(name: LongpiModelName, lm: RetrievalLm, sweep: Sweep, p: LongpibenchParams, ctx: RunContext) {
   const all = flatten(sweep);
   const t0 = performance.now();
   const answered = await answerAll(lm.model, all, tableTokens(lm.recipe), p.batch, async (done) => {
-    ctx.progress(phase, done, all.length);
+    ctx.progress(evalPhase(name), done, all.length);
     ctx.throwIfCancelled();
     await new Promise((r) => setImmediate(r));
   });
-  const seconds = (performance.now() - t0) / 1000;
-  const at = new Map(all.map((x, i) => [x, answered[i]]));
-  const scoresOf = (xs: readonly TableInstance[]) => xs.map((x) => (at.get(x) as Answered).score);
-  return { at, scoresOf, instancesPerSec: all.length / seconds };
+  return { outcomes: new Map<TableInstance, Outcome>(all.map((x, i) => [x, answered[i]])), instancesPerSec: all.length / ((performance.now() - t0) / 1000) };
+}
+
+async function evaluateText(lm: TextLm, sweep: Sweep, p: LongpibenchParams, ctx: RunContext) {
+  const all = flatten(sweep);
+  const t0 = performance.now();
+  let logged = 0;
+  const answered = await answerAllText(lm, all, TASK, p.userMaxTokens, ctx.signal, async (done) => {
+    ctx.progress(evalPhase(lm.name), done, all.length);
+    await new Promise((r) => setImmediate(r));
+  });
+  answered.forEach((a, i) => { if ('error' in a && logged++ < 5) ctx.log(`${lm.name}: ${all[i].kind} level ${all[i].level}, query at ${all[i].placement}: ${a.error}`, 'warn'); });
+  return { outcomes: new Map<TableInstance, Outcome>(all.map((x, i) => [x, answered[i]])), instancesPerSec: all.length / ((performance.now() - t0) / 1000) };
+}
+
+/** The user's models the params name, opened; one that cannot be opened is logged and skipped (the rest of the run goes on). */
+async function openUserModels(p: LongpibenchParams, ctx: RunContext): Promise<{ lms: TextLm[]; problems: string[] }> {
+  const lms: TextLm[] = [], problems: string[] = [];
+  const tryOpen = async (what: string, open: () => Promise<TextLm> | TextLm) => {
+    try { lms.push(await open()); } catch (e) { problems.push(`${what}: ${(e as Error).message}`); ctx.log(`${what} skipped: ${(e as Error).message}`, 'error'); }
+  };
+  if (p.onnxFolder.trim()) await tryOpen('ONNX folder', () => openOnnxFolder(p.onnxFolder.trim()));
+  if (p.endpointUrl.trim()) await tryOpen('endpoint', () => openEndpoint({ url: p.endpointUrl.trim(), model: p.endpointModel.trim(), api: p.endpointApi }));
+  return { lms, problems };
 }
 
 export const longpibenchLab: LabDefinition<typeof longpibenchSpec.params> = {
   spec: longpibenchSpec,
   async run(p, ctx) {
     const sample = sampleEmitter(longpibenchSamples, ctx.emit);
-    ctx.plan(p.models.map(evalPhase));
+    const { lms, problems } = await openUserModels(p, ctx);
+    ctx.plan([...p.models, ...lms.map((lm) => lm.name)].map(evalPhase));
     writeFileAtomic(join(ctx.runDir, MODELS_FILE), JSON.stringify({ params: p, parts: p.models.map((m) => partKey(m, p.tinyModels)) }));
     const live: LiveModel = { params: p, models: {} };
     const metrics: Record<string, number> = {};
-    let generatorExact = true, spacingHurts = false;
-    let example: TableInstance | null = null;
-    const exampleAnswers: z.input<typeof longpibenchSamples.instance>['answers'] = [];
+    let spacingHurts = false;
+    const shape = { L: TASK.L, n: TASK.n, N: TASK.N };
+    const sweep = buildSweep(p.seed, p.perLevel, p.perPlacement, shape, TASK);
+    const userShape = { ...shape, L: p.userL };
+    const userSweep = lms.length ? buildSweep(p.seed, p.userPerLevel, p.userPerLevel, userShape, TASK) : null;
+    // Every instance the run makes is checked against the formulas.
+    let generatorExact = true;
+    for (const [s, sh] of [[sweep, shape], ...(userSweep ? [[userSweep, userShape]] : [])] as [Sweep, GeneratorShape][]) {
+      for (const x of flatten(s)) {
+        const problem = instanceProblem(x, sh);
+        if (problem) { generatorExact = false; ctx.log(`generator: ${x.kind} level ${x.level}: ${problem}`, 'error'); }
+      }
+    }
+    // The panel's example: one relative level-2 instance, every built-in model's answer.
+    const example = sweep.levels.relative[1][0];
+    const exampleAnswers: AnswerView[] = [];
     for (const name of p.models) {
       const lm = await ctx.require(partKey(name, p.tinyModels));
       live.models[name] = lm;
-      const r = lm.recipe, shape = { L: r.L, n: r.n, N: r.N };
-      // Every model of a run sees the same instances (the recipes share the generator's shape and vocabulary).
-      const sweep = buildSweep(p, shape, r);
-      for (const x of flatten(sweep)) {
-        const problem = instanceProblem(x, shape);
-        if (problem) { generatorExact = false; ctx.log(`generator: ${x.kind} level ${x.level}: ${problem}`, 'error'); }
-      }
-      const ev = await evaluateModel(lm, sweep, p, evalPhase(name), ctx);
-      const rng = new Rng(p.seed).fork(`bootstrap/${name}`);
-      const curve = (kind: LevelKind) => sweep.levels[kind].map((xs) => curvePoint(ev.scoresOf(xs), p.bootstrap, rng));
-      const absolute = curve('absolute'), relative = curve('relative');
-      const placement = Object.fromEntries(PLACEMENTS.map((pl) => [pl, curvePoint(ev.scoresOf(sweep.placements[pl]), p.bootstrap, rng)])) as Record<Placement, ReturnType<typeof curvePoint>>;
-      sample('curves', { model: name, absolute, relative, placement, instancesPerSec: ev.instancesPerSec, trainSeconds: lm.trainSeconds });
-      const relRecall = sweep.levels.relative.map((xs) => ev.scoresOf(xs).map((s) => s.recall));
-      const drop = spacingDrop(relRecall, p.bootstrap, rng);
-      ctx.log(`${name}: recall rel 1 ${relative[0].recall.toFixed(3)}, rel 2–16 ${mean(relative.slice(1).map((c) => c.recall)).toFixed(3)} (drop ${drop.drop.toFixed(3)}, 95 % [${drop.lo.toFixed(3)}, ${drop.hi.toFixed(3)}])`);
-      if (name === 'full/levels') {
-        metrics.recallAbsMin = Math.min(...absolute.map((c) => c.recall));
-        metrics.recallAbsMax = Math.max(...absolute.map((c) => c.recall));
-        metrics.recallRel1 = relative[0].recall;
-        metrics.recallRelMean2to16 = mean(relative.slice(1).map((c) => c.recall));
-        metrics.precisionRelMean = mean(relative.map((c) => c.precision));
-        metrics.recallHeadTailDelta = placement.head.recall - placement.tail.recall;
-        metrics.spacingDropLo = drop.lo;
-        metrics.instancesPerSec = ev.instancesPerSec;
-        spacingHurts = drop.drop >= 0.05 && drop.lo > 0;
-      }
-      const [attention, training] = name.split('/');
-      if (training === 'levels') metrics[`recall${attention === 'full' ? 'Full' : 'Sliding'}_rel16`] = relative[relative.length - 1].recall;
-      if (name === 'full/random') {
-        metrics.recallRel1_control = relative[0].recall;
-        metrics.recallRelMean2to16_control = mean(relative.slice(1).map((c) => c.recall));
-      }
-      // The panel's example: one relative level-2 instance, every model's answer.
-      example ??= sweep.levels.relative[1][0];
-      const a = ev.at.get(sweep.levels.relative[1][0]) as Answered;
-      exampleAnswers.push({ model: name, values: a.values.map((v) => (Number.isNaN(v) ? null : v)), recall: a.score.recall, precision: a.score.precision, malformed: a.score.malformed });
       ctx.setLiveModel(live);
+      const ev = await evaluateBuiltIn(name, lm, sweep, p, ctx);
+      const s = summarise(name, sweep, ev.outcomes, p);
+      sample('curves', { model: name, L: shape.L, absolute: s.absolute, relative: s.relative, placement: s.placement, failed: s.failed, firstError: s.firstError, instancesPerSec: ev.instancesPerSec, trainSeconds: lm.trainSeconds });
+      const rel1 = s.relative[0].recall ?? Number.NaN, rel2to16 = recallMean(s.relative.slice(1));
+      if (s.drop) ctx.log(`${name}: recall rel 1 ${rel1.toFixed(3)}, rel 2–16 ${rel2to16.toFixed(3)} (drop ${s.drop.drop.toFixed(3)}, 95 % [${s.drop.lo.toFixed(3)}, ${s.drop.hi.toFixed(3)}])`);
+      const [attention, training] = name.split('/');
+      if (name === 'full/levels') {
+        const abs = s.absolute.map((c) => c.recall ?? Number.NaN);
+        Object.assign(metrics, {
+          recallAbsMin: Math.min(...abs), recallAbsMax: Math.max(...abs), recallRel1: rel1, recallRelMean2to16: rel2to16,
+          precisionRelMean: mean(s.relative.map((c) => c.precision ?? Number.NaN)), recallHeadTailDelta: (s.placement.head.recall ?? Number.NaN) - (s.placement.tail.recall ?? Number.NaN),
+          spacingDrop: s.drop?.drop ?? Number.NaN, spacingDropLo: s.drop?.lo ?? Number.NaN, instancesPerSec: ev.instancesPerSec,
+        });
+        spacingHurts = !!s.drop && s.drop.drop >= 0.05 && s.drop.lo > 0;
+      }
+      if (training === 'levels') metrics[`recall${attention === 'full' ? 'Full' : 'Sliding'}_rel16`] = s.relative[s.relative.length - 1].recall ?? Number.NaN;
+      if (name === 'full/random') Object.assign(metrics, { recallRel1_control: rel1, recallRelMean2to16_control: rel2to16 });
+      exampleAnswers.push(answerView(name, ev.outcomes.get(example)!));
     }
-    if (example) sample('instance', { ...instanceView(example), answers: exampleAnswers });
+    for (const lm of lms) {
+      try {
+        const ev = await evaluateText(lm, userSweep!, p, ctx);
+        const s = summarise(lm.name, userSweep!, ev.outcomes, p);
+        sample('curves', { model: lm.name, L: userShape.L, absolute: s.absolute, relative: s.relative, placement: s.placement, failed: s.failed, firstError: s.firstError, instancesPerSec: ev.instancesPerSec, trainSeconds: 0 });
+        const scoredShare = 1 - s.failed / flatten(userSweep!).length;
+        ctx.log(`${lm.name}: ${s.failed} of ${flatten(userSweep!).length} instances failed${s.firstError ? ` (first: ${s.firstError})` : ''}; recall rel 1 ${s.relative[0].recall ?? '—'}`, s.failed ? 'warn' : 'info');
+        metrics[`userScoredShare_${lms.indexOf(lm)}`] = scoredShare;
+      } finally {
+        await lm.close();
+      }
+    }
+    for (const problem of problems) ctx.log(problem, 'error');
+    sample('instance', { ...instanceView(example), answers: exampleAnswers });
     for (const [k, v] of Object.entries(metrics)) ctx.metric(0, k, v);
     return { metrics, checks: { generatorExact, spacingHurts } };
   },
   queries: queryHandlers(longpibenchQueries, {
     instance: async ({ kind, level, placement, seed }, model) => {
       const m = model as LiveModel;
-      const first = Object.values(m.models)[0];
-      if (!first) throw new Error('no built-in model is loaded yet');
-      const r = first.recipe;
-      const x = tableInstance(kind, level, placement, { L: r.L, n: r.n, N: r.N }, r, new Rng(seed).fork('query'));
-      const answers = [];
+      if (!Object.keys(m.models).length) throw new Error('no built-in model is loaded yet');
+      const x = tableInstance(kind, level, placement, { L: TASK.L, n: TASK.n, N: TASK.N }, TASK, new Rng(seed).fork('query'));
+      const answers: AnswerView[] = [];
       for (const name of LONGPI_MODELS) {
         const lm = m.models[name];
         if (!lm) continue;
         const [a] = await answerAll(lm.model, [x], tableTokens(lm.recipe), 1, async () => {});
-        answers.push({ model: name, values: a.values.map((v) => (Number.isNaN(v) ? null : v)), recall: a.score.recall, precision: a.score.precision, malformed: a.score.malformed });
+        answers.push(answerView(name, a));
       }
       return { ...instanceView(x), answers };
     },
   }),
-  /** The models are shared parts: the run folder names which, the cache holds them. */
+  /** The built-in models are shared parts: the run folder names which, the cache holds them. */
   async loadModel(runDir, ctx) {
     const params = JSON.parse(readFileSync(join(runDir, MODELS_FILE), 'utf8')).params as LongpibenchParams;
     const models: LiveModel['models'] = {};
