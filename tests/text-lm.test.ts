@@ -57,7 +57,12 @@ describe('an ONNX folder as a text LM', () => {
   it('names what is wrong with a folder', async () => {
     await expect(openOnnxFolder('relative/model')).rejects.toThrow(/not an absolute path/);
     await expect(openOnnxFolder('/no/such/folder')).rejects.toThrow(/does not exist/);
-    const broken = (mutate: (dir: string) => void) => { const dir = mkdtempSync(join(tmpdir(), 'bt-badfolder-')); for (const f of ['config.json', 'tokenizer.json']) writeFileSync(join(dir, f), readFileSync(join(folder, f))); mutate(dir); return dir; };
+    const broken = (mutate: (dir: string) => void) => {
+      const dir = mkdtempSync(join(tmpdir(), 'bt-badfolder-'));
+      for (const f of ['config.json', 'tokenizer.json']) writeFileSync(join(dir, f), readFileSync(join(folder, f)));
+      mutate(dir);
+      return dir;
+    };
     await expect(openOnnxFolder(broken((d) => rmSync(join(d, 'config.json'))))).rejects.toThrow(/config.json is missing/);
     await expect(openOnnxFolder(broken((d) => writeFileSync(join(d, 'config.json'), '{"num_hidden_layers": 1,')))).rejects.toThrow(/config.json is not valid JSON/);
     await expect(openOnnxFolder(broken((d) => writeFileSync(join(d, 'config.json'), '{"num_hidden_layers": "two"}')))).rejects.toThrow(/"num_hidden_layers" must be a positive integer/);

@@ -142,7 +142,10 @@ export function LongpibenchPanel({ detail }: { detail: RunDetail }) {
       <p className="small muted">Bands: bootstrap 95 % intervals over the instances at each level (query at both ends). Paper points dashed: only the levels papers.md gives numbers for are data; the dashes between are not.</p>
       <h3>Query placement</h3>
       <PlacementTable curves={curves} />
-      <p className="small muted">Your own model: an ONNX folder (<code>onnxFolder</code>) or an OpenAI-compatible endpoint (<code>endpointUrl</code>, <code>endpointModel</code>) under Parameters; its curves join these (at <code>userL</code> rows), and an instance it fails is named in the table.</p>
+      <p className="small muted">
+        Your own model: an ONNX folder (<code>onnxFolder</code>) or an OpenAI-compatible endpoint (<code>endpointUrl</code>, <code>endpointModel</code>) under Parameters;
+        its curves join these (at <code>userL</code> rows), and an instance it fails is named in the table.
+      </p>
       <h3>One instance</h3>
       <AskInstance detail={detail} onResult={setAsked} />
       {shown && <InstanceView x={shown} />}
