@@ -1,9 +1,9 @@
 // The positional-bias panel: a smoke run, recall against absolute and relative level (a
 // line per model, the paper's points dashed), the placement table, the example instance
 // with its relevant rows highlighted and each model's answer; a new instance asked for, and
-// a mistyped level answered with a message.
+// a mistyped level answered with a message; an endpoint nothing listens on named per instance.
 import { expect, test } from '@playwright/test';
-import { openLab } from './open-lab';
+import { openLab, paramField as field } from './open-lab';
 
 test('longpibench: smoke run, level curves, placement table, instance viewer, bad level', async ({ page }) => {
   const errors = await openLab(page, 'longpibench', 'Positional bias with several relevant pieces');
@@ -33,5 +33,17 @@ test('longpibench: smoke run, level curves, placement table, instance viewer, ba
   await expect(page.getByTestId('longpi-ask').getByRole('alert')).toContainText('level in 1..16');
   const width = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   expect(width).toBeLessThanOrEqual(0);
+
+  // An endpoint nothing listens on: its instances are named as failed and the run still finishes with the built-in curves.
+  await page.getByText('Parameters', { exact: true }).click();
+  await field(page, 'endpointUrl').locator('input').fill('http://127.0.0.1:9');
+  await field(page, 'endpointModel').locator('input').fill('llama');
+  await field(page, 'userL').locator('input').fill('12');
+  await field(page, 'userPerLevel').locator('input').fill('1');
+  await page.getByTestId('run').click();
+  const failed = page.getByTestId('longpi-placement').locator('tbody tr', { hasText: 'endpoint:llama@http://127.0.0.1:9' });
+  await expect(failed).toHaveCount(2, { timeout: 110_000 }); // table and timeline, once the run is done
+  await expect(failed.first()).toContainText('35: endpoint http://127.0.0.1:9/v1/completions: unreachable');
+  await page.screenshot({ path: 'test-results/screenshots/longpibench-dead-endpoint.png', fullPage: true });
   expect(errors).toEqual([]);
 });

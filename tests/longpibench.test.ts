@@ -5,9 +5,9 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../workers/runtime/rng';
 import {
-  absoluteTarget, instanceProblem, instancesJsonl, meanLocation, meanSpacing, piecePositions, relativeTarget, scoreRetrieval, tableInstance, PLACEMENTS, type LevelKind,
+  absoluteTarget, instanceProblem, instancesJsonl, scoreTimeline, meanLocation, meanSpacing, piecePositions, relativeTarget, scoreRetrieval, tableInstance, PLACEMENTS, type LevelKind,
 } from '../workers/data/longpi/generator';
-import { decodeAnswer, encodeTable, parseTextAnswer, tableText, tableTokens, TOKEN } from '../workers/data/longpi/format';
+import { decodeAnswer, encodeTable, parseTextAnswer, parseTimelineAnswer, tableText, tableTokens, TOKEN } from '../workers/data/longpi/format';
 
 const paper = { L: 160, n: 10, N: 16 };
 
@@ -73,6 +73,26 @@ describe('longpibench generator', () => {
       expect(new Set(r.positions).size).toBe(10);
       expect(instanceProblem(r, paper)).toBeNull();
     }
+  });
+
+  it('timeline reordering: the key is the relevant years ascending, scored by positions right, 0 when malformed; read from text', () => {
+    const vocab = { keys: 16, values: 64 }, rng = new Rng(8);
+    for (let i = 0; i < 50; i++) {
+      const x = tableInstance('relative', 1 + (i % 16), 'tail', paper, vocab, rng, 'timeline');
+      expect(instanceProblem(x, paper)).toBeNull();
+      expect(x.answer).toEqual(x.positions.map((p) => x.rows[p].value).sort((a, b) => a - b));
+      expect(instanceProblem({ ...x, answer: x.positions.map((p) => x.rows[p].value) }, paper) === null).toBe(x.positions.map((p) => x.rows[p].value).join() === x.answer.join());
+    }
+    const x = tableInstance('absolute', 3, 'both', paper, vocab, rng, 'timeline');
+    expect(tableText(x)).toContain(`from the earliest to the latest`);
+    expect(tableText(x).split('\n').filter((l) => /^event of K\d\d: 17\d\d$/.test(l))).toHaveLength(160);
+    const years = x.answer.map((v) => String(1700 + v));
+    expect(parseTimelineAnswer(years.join(', '), vocab)).toEqual(x.answer);
+    expect(scoreTimeline(x.answer, x.answer).recall).toBe(1);
+    const swapped = [x.answer[1], x.answer[0], ...x.answer.slice(2)];
+    expect(scoreTimeline(swapped, x.answer).recall).toBeCloseTo(0.8);
+    expect(scoreTimeline(x.answer.slice(1), x.answer)).toMatchObject({ recall: 0, malformed: true });
+    expect(scoreTimeline(parseTimelineAnswer(`${years.slice(0, 9).join(', ')}, 1999`, vocab), x.answer)).toMatchObject({ recall: 0, malformed: true });
   });
 
   it('draws the relative start uniformly over every position where the pieces fit', () => {

@@ -127,31 +127,32 @@ describe('longpibench with the user\'s folder and an endpoint', () => {
   it('asks both (answers alike: the endpoint serves the folder), and goes on past a dead endpoint', async () => {
     const { ctx, events } = await testContext(1);
     const p = resolveParams(longpibenchSpec, 'smoke', { models: ['full/levels'], onnxFolder: folder, endpointUrl: server.url, endpointModel: 'tiny-table', userL: 12, userPerLevel: 1, userMaxTokens: 24 });
+    expect(p.userTasks).toEqual(['table', 'timeline']);
     const summary = await longpibenchLab.run(p, ctx);
     expect(summary.checks.generatorExact).toBe(true);
-    type Curve = { model: string; L: number; failed: number; relative: { recall: number | null }[]; absolute: { recall: number | null }[] };
+    type Curve = { model: string; task: string; L: number; failed: number; relative: { recall: number | null }[]; absolute: { recall: number | null }[] };
     const curves = events.flatMap((e) => (e.type === 'sample' && e.kind === 'curves' ? [e.data as Curve] : []));
-    expect(curves.map((c) => c.model)).toEqual(['full/levels', `onnx:${folder}`, `endpoint:tiny-table@${server.url}`]);
-    const [, viaFolder, viaEndpoint] = curves;
-    expect(viaFolder.L).toBe(12);
-    expect(viaFolder.failed).toBe(0);
-    expect(viaEndpoint.failed).toBe(0);
-    expect(viaEndpoint.relative).toEqual(viaFolder.relative);
-    expect(viaEndpoint.absolute).toEqual(viaFolder.absolute);
+    const endpoint = `endpoint:tiny-table@${server.url}`;
+    expect(curves.map((c) => `${c.model} ${c.task}`)).toEqual(['full/levels table', ...[`onnx:${folder}`, endpoint].flatMap((m) => [`${m} table`, `${m} timeline`])]);
+    const [, folderTable, folderTimeline, endpointTable, endpointTimeline] = curves;
+    for (const c of curves.slice(1)) { expect(c.L).toBe(12); expect(c.failed).toBe(0); }
+    expect(endpointTable.relative).toEqual(folderTable.relative);
+    expect(endpointTable.absolute).toEqual(folderTable.absolute);
+    expect(endpointTimeline.relative).toEqual(folderTimeline.relative);
 
     const dead = await testContext(1);
     const q = resolveParams(longpibenchSpec, 'smoke', { models: ['full/levels'], onnxFolder: '/no/such/model', endpointUrl: 'http://127.0.0.1:9', endpointModel: 'x', userL: 12, userPerLevel: 1 });
     const s2 = await longpibenchLab.run(q, dead.ctx);
     expect(s2.checks.generatorExact).toBe(true);
     const deadCurves = dead.events.flatMap((e) => (e.type === 'sample' && e.kind === 'curves' ? [e.data as Curve & { firstError: string }] : []));
-    expect(deadCurves.map((c) => c.model)).toEqual(['full/levels', 'endpoint:x@http://127.0.0.1:9']);
+    expect(deadCurves.map((c) => c.model)).toEqual(['full/levels', 'endpoint:x@http://127.0.0.1:9', 'endpoint:x@http://127.0.0.1:9']);
     expect(deadCurves[1].failed).toBe(35);
     expect(deadCurves[1].firstError).toMatch(/unreachable/);
     expect(deadCurves[1].relative.every((pt) => pt.recall === null)).toBe(true);
     const logs = dead.events.flatMap((e) => (e.type === 'log' ? [e.message] : []));
     expect(logs.some((m) => /ONNX folder skipped: model folder \/no\/such\/model does not exist/.test(m))).toBe(true);
     // Three requests failed, so the other 32 instances were not asked (each would wait out its retries).
-    expect(logs.filter((m) => /query at \w+: endpoint .*unreachable/.test(m) && !/not asked/.test(m))).toHaveLength(3);
+    expect(logs.filter((m) => /query at \w+: endpoint .*unreachable/.test(m) && !/not asked/.test(m))).toHaveLength(6); // 3 per task
     expect(logs.some((m) => /not asked: the 3 requests before it failed \(last: endpoint http:\/\/127\.0\.0\.1:9\/v1\/completions: unreachable/.test(m))).toBe(true);
   }, 300_000);
 });

@@ -18,6 +18,7 @@ export const longpibenchParams = z.object({
   endpointApi: z.enum(['completions', 'chat']).default('completions').describe('Route the endpoint is asked on: /v1/completions or /v1/chat/completions'),
   userL: z.number().int().min(10).max(2000).default(160).describe('Rows in the context for your model and the endpoint (the text prompt is about 9 characters a row)'),
   userPerLevel: z.number().int().min(1).max(100).default(2).describe('Instances per level and per placement for your model and the endpoint (a request each)'),
+  userTasks: z.array(z.enum(['table', 'timeline'])).min(1).default(['table', 'timeline']).describe('Tasks your model and the endpoint are asked: table retrieval (recall) and timeline reordering (positions right, 0 if malformed)'),
   userMaxTokens: z.number().int().min(8).max(2048).default(160).describe('Most tokens your model or the endpoint may write per answer'),
   seed: z.number().int().min(0).max(2 ** 31 - 1).default(1).describe('Seed of the evaluation instances and the bootstrap'),
 }).refine((p) => new Set(p.models).size === p.models.length, { error: 'models repeat', path: ['models'] })
@@ -34,7 +35,7 @@ const modelName = z.string().min(1);
 export const longpibenchSamples = {
   /** One model's sweep: 16 absolute levels, 16 relative levels (query at both ends), and the three placements; instances that failed (a request, a prompt too long) are not scored. */
   curves: z.object({
-    model: modelName, L: count, failed: count, firstError: z.string().nullable(), absolute: z.array(point), relative: z.array(point),
+    model: modelName, task: z.enum(['table', 'timeline']), L: count, failed: count, firstError: z.string().nullable(), absolute: z.array(point), relative: z.array(point),
     placement: z.object({ head: point, tail: point, both: point }), instancesPerSec: z.number().nonnegative(), trainSeconds: z.number().nonnegative(),
   }),
   /** One instance as the models saw it, and each model's answer (values of the queried key; null = a wrong row or token). */

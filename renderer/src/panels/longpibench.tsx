@@ -15,7 +15,9 @@ type Curves = z.output<typeof longpibenchSamples.curves>;
 type Instance = z.output<typeof longpibenchSamples.instance>;
 const COLORS: Record<string, string> = { 'full/levels': '#2563eb', 'sliding/levels': '#dc2626', 'full/random': '#059669', 'sliding/random': '#d97706' };
 const USER_COLORS = ['#0891b2', '#db2777', '#4b5563'];
-const colorOf = (curves: Curves[], model: string) => COLORS[model] ?? USER_COLORS[curves.filter((c) => !COLORS[c.model]).findIndex((c) => c.model === model) % USER_COLORS.length];
+/** A curve's series: the model, and for a user's model its task (table retrieval or timeline reordering). */
+const seriesOf = (c: Curves) => (c.task === 'table' ? c.model : `${c.model} · ${c.task}`);
+const colorOf = (curves: Curves[], c: Curves) => COLORS[c.model] ?? USER_COLORS[curves.filter((x) => !COLORS[x.model]).findIndex((x) => seriesOf(x) === seriesOf(c)) % USER_COLORS.length];
 const pct = (v: number | null) => (v === null ? '—' : (v * 100).toFixed(1));
 
 /** The paper's Tables 1–2 where papers.md gives numbers (recall %, level → value); only these points are data. */
@@ -31,8 +33,8 @@ function LevelChart({ kind, curves }: { kind: 'absolute' | 'relative'; curves: C
     const row: Record<string, number | null | [number, number]> = { level: i + 1 };
     for (const c of curves) {
       const pt = c[kind][i];
-      row[c.model] = pt.recall;
-      if (pt.lo !== null && pt.hi !== null) row[`${c.model} band`] = [pt.lo, pt.hi];
+      row[seriesOf(c)] = pt.recall;
+      if (pt.lo !== null && pt.hi !== null) row[`${seriesOf(c)} band`] = [pt.lo, pt.hi];
     }
     PAPER[kind].forEach((p, j) => { const hit = p.points.find(([l]) => l === i + 1); if (hit) row[`paper${j}`] = hit[1]; });
     return row;
@@ -47,8 +49,8 @@ function LevelChart({ kind, curves }: { kind: 'absolute' | 'relative'; curves: C
           <YAxis domain={[0, 1]} tickFormatter={(v: number) => pct(v)} label={{ value: 'recall %', angle: -90, position: 'insideLeft' }} />
           <Tooltip formatter={(v: unknown) => (Array.isArray(v) ? `${pct(v[0])}–${pct(v[1])}` : pct(Number(v)))} />
           <Legend verticalAlign="top" wrapperStyle={{ fontSize: 12 }} />
-          {curves.map((c) => <Area key={`${c.model} band`} dataKey={`${c.model} band`} stroke="none" fill={colorOf(curves, c.model)} fillOpacity={0.15} legendType="none" isAnimationActive={false} />)}
-          {curves.map((c) => <Line key={c.model} dataKey={c.model} name={COLORS[c.model] ? c.model : `${c.model} (L ${c.L})`} stroke={colorOf(curves, c.model)} dot={{ r: 2 }} isAnimationActive={false} />)}
+          {curves.map((c) => <Area key={`${seriesOf(c)} band`} dataKey={`${seriesOf(c)} band`} stroke="none" fill={colorOf(curves, c)} fillOpacity={0.15} legendType="none" isAnimationActive={false} />)}
+          {curves.map((c) => <Line key={seriesOf(c)} dataKey={seriesOf(c)} name={COLORS[c.model] ? c.model : `${seriesOf(c)} (L ${c.L})`} stroke={colorOf(curves, c)} strokeDasharray={c.task === 'timeline' ? '2 2' : undefined} dot={{ r: 2 }} isAnimationActive={false} />)}
           {PAPER[kind].map((p, j) => <Line key={p.label} dataKey={`paper${j}`} name={p.label} stroke={PAPER_COLORS[j]} strokeDasharray="5 4" connectNulls dot={{ r: 3 }} isAnimationActive={false} />)}
         </ComposedChart>
       </ResponsiveContainer>
@@ -61,7 +63,7 @@ function PlacementTable({ curves }: { curves: Curves[] }) {
     <table className="variants" data-testid="longpi-placement">
       <thead><tr><th>model</th>{LONGPI_PLACEMENTS.map((p) => <th key={p}>query at {p} · recall %</th>)}<th>precision % (both)</th><th>instances/s</th><th>failed</th></tr></thead>
       <tbody>{curves.map((c) => (
-        <tr key={c.model}><td>{c.model}</td>{LONGPI_PLACEMENTS.map((p) => <td key={p}>{pct(c.placement[p].recall)} <span className="muted small">[{pct(c.placement[p].lo)}, {pct(c.placement[p].hi)}]</span></td>)}
+        <tr key={seriesOf(c)}><td>{seriesOf(c)}</td>{LONGPI_PLACEMENTS.map((p) => <td key={p}>{pct(c.placement[p].recall)} <span className="muted small">[{pct(c.placement[p].lo)}, {pct(c.placement[p].hi)}]</span></td>)}
           <td>{pct(c.placement.both.precision)}</td><td>{c.instancesPerSec.toFixed(1)}</td>
           <td>{c.failed ? <span className="error small" title={c.firstError ?? ''}>{c.failed}: {(c.firstError ?? '').slice(0, 90)}</span> : 0}</td></tr>
       ))}</tbody>
@@ -139,7 +141,8 @@ export function LongpibenchPanel({ detail }: { detail: RunDetail }) {
         <LevelChart kind="absolute" curves={curves} />
         <LevelChart kind="relative" curves={curves} />
       </div>
-      <p className="small muted">Bands: bootstrap 95 % intervals over the instances at each level (query at both ends). Paper points dashed: only the levels papers.md gives numbers for are data; the dashes between are not.</p>
+      <p className="small muted">Bands: bootstrap 95 % intervals over the instances at each level (query at both ends). Paper points dashed: only the levels papers.md gives numbers for are data; the dashes between are not.
+        A timeline curve (your model's timeline reordering, dotted) plots the share of positions right.</p>
       <h3>Query placement</h3>
       <PlacementTable curves={curves} />
       <p className="small muted">

@@ -61,12 +61,18 @@ export const keyText = (k: number) => `K${String(k).padStart(2, '0')}`;
 const VALUE_OFFSET = 100;
 export const valueText = (v: number) => String(VALUE_OFFSET + v);
 
-/** The instance as a text prompt for a causal LM or a chat endpoint. */
+const YEAR_OFFSET = 1700;
+export const yearText = (v: number) => String(YEAR_OFFSET + v);
+
+/** The instance as a text prompt for a causal LM or a chat endpoint (a table, or a timeline of events with years). */
 export function tableText(x: TableInstance): string {
-  const question = `Question: list every row whose key is ${keyText(x.key)}, in table order, one per line as "key: value".`;
-  const lines = ['Below is a table, one row per line as "key: value".'];
+  const timeline = x.task === 'timeline';
+  const question = timeline
+    ? `Question: list the years of every event of ${keyText(x.key)}, from the earliest to the latest, separated by commas.`
+    : `Question: list every row whose key is ${keyText(x.key)}, in table order, one per line as "key: value".`;
+  const lines = [timeline ? 'Below is a list of events, one per line as "event of key: year".' : 'Below is a table, one row per line as "key: value".'];
   if (queryAtHead(x.placement)) lines.push(question);
-  for (const r of x.rows) lines.push(`${keyText(r.key)}: ${valueText(r.value)}`);
+  for (const r of x.rows) lines.push(timeline ? `event of ${keyText(r.key)}: ${yearText(r.value)}` : `${keyText(r.key)}: ${valueText(r.value)}`);
   if (queryAtTail(x.placement)) lines.push(question);
   lines.push('Answer:');
   return lines.join('\n');
@@ -82,4 +88,9 @@ export function parseTextAnswer(text: string, v: TableVocabulary, key: number): 
   const rows = [...text.matchAll(/K(\d+)\s*:\s*(\d+)/g)];
   if (rows.length) return rows.map((m) => (Number(m[1]) === key ? asValue(m[2]) : Number.NaN));
   return (text.match(/\d+/g) ?? []).map(asValue);
+}
+
+/** The years a timeline answer lists, in order (a number that is not a year of the range is NaN, so the answer is malformed). */
+export function parseTimelineAnswer(text: string, v: TableVocabulary): number[] {
+  return (text.match(/\d+/g) ?? []).map((s) => { const x = Number(s) - YEAR_OFFSET; return Number.isInteger(x) && x >= 0 && x < v.values ? x : Number.NaN; });
 }

@@ -59,8 +59,11 @@ export const meanSpacing = (positions: readonly number[]) => (positions[position
 
 export interface TableRow { key: number; value: number }
 
+/** Table retrieval (list the key's rows; recall) or timeline reordering (the key's events earliest first; positions right). */
+export type LongpiTask = 'table' | 'timeline';
+
 export interface TableInstance {
-  task: 'table';
+  task: LongpiTask;
   /** How the pieces were placed: by a level of either kind, or at uniformly random units (level 0; the control's training data). */
   kind: LevelKind | 'random';
   level: number;
@@ -72,7 +75,7 @@ export interface TableInstance {
   rows: TableRow[];
   /** Unit indices of the relevant rows, ascending. */
   positions: number[];
-  /** The answer key: the relevant rows' values in context order. */
+  /** The answer key: the relevant rows' values in context order (table), or ascending (timeline: a value is a year). */
   answer: number[];
 }
 
@@ -87,7 +90,7 @@ export interface TableVocabulary {
  * One table-retrieval instance: irrelevant rows carry any key but the queried one; the n
  * relevant rows have n distinct values, so recall counts each one once.
  */
-export function tableInstance(kind: LevelKind | 'random', level: number, placement: Placement, s: GeneratorShape, vocab: TableVocabulary, rng: Rng): TableInstance {
+export function tableInstance(kind: LevelKind | 'random', level: number, placement: Placement, s: GeneratorShape, vocab: TableVocabulary, rng: Rng, task: LongpiTask = 'table'): TableInstance {
   if (vocab.keys < 2) throw new RangeError('a table needs at least 2 keys');
   if (vocab.values < s.n) throw new RangeError(`${s.n} distinct answer values need at least ${s.n} values`);
   const positions = kind === 'random' ? randomPositions(s, rng) : piecePositions(kind, level, s, rng);
@@ -98,7 +101,8 @@ export function tableInstance(kind: LevelKind | 'random', level: number, placeme
     return { key: other >= key ? other + 1 : other, value: rng.int(vocab.values) };
   });
   positions.forEach((p, i) => { rows[p] = { key, value: answerValues[i] }; });
-  return { task: 'table', kind, level, placement, L: s.L, n: s.n, key, rows, positions, answer: answerValues };
+  const answer = task === 'timeline' ? [...answerValues].sort((a, b) => a - b) : answerValues;
+  return { task, kind, level, placement, L: s.L, n: s.n, key, rows, positions, answer };
 }
 
 export interface RetrievalScore { recall: number; precision: number; f1: number; malformed: boolean }
@@ -116,6 +120,16 @@ export function scoreRetrieval(answer: readonly number[], key: readonly number[]
   return { recall, precision, f1: recall + precision > 0 ? (2 * recall * precision) / (recall + precision) : 0, malformed: false };
 }
 
+/**
+ * Timeline reordering's score: the share of the key's positions the answer gets right; 0
+ * for a malformed answer (a length other than the key's, or anything that is not a year).
+ */
+export function scoreTimeline(answer: readonly number[], key: readonly number[]): RetrievalScore {
+  if (answer.length !== key.length || answer.some((a) => Number.isNaN(a))) return { recall: 0, precision: 0, f1: 0, malformed: true };
+  const right = key.filter((k, i) => answer[i] === k).length / key.length;
+  return { recall: right, precision: right, f1: right, malformed: false };
+}
+
 /** The instances as JSON Lines, one object per line (what other tools read). */
 export function instancesJsonl(instances: readonly TableInstance[]): string {
   return instances.map((x) => JSON.stringify(x)).join('\n') + (instances.length ? '\n' : '');
@@ -131,7 +145,10 @@ export function instanceProblem(x: TableInstance, s: GeneratorShape): string | n
   if (x.rows.length !== s.L) return `${x.rows.length} units, not L = ${s.L}`;
   if (found.length !== s.n) return `${found.length} relevant rows, not n = ${s.n}`;
   if (found.join() !== x.positions.join()) return `relevant rows at ${found.join(',')}, recorded at ${x.positions.join(',')}`;
-  if (found.map((i) => x.rows[i].value).join() !== x.answer.join()) return 'the answer key is not the relevant values in context order';
+  const values = found.map((i) => x.rows[i].value);
+  if (x.task === 'timeline' ? [...values].sort((a, b) => a - b).join() !== x.answer.join() : values.join() !== x.answer.join()) {
+    return x.task === 'timeline' ? 'the answer key is not the relevant years in ascending order' : 'the answer key is not the relevant values in context order';
+  }
   if (x.kind === 'absolute' && Math.abs(meanLocation(found) - absoluteTarget(x.level, s)) > 1) return `mean location ${meanLocation(found)} is more than one unit from ${absoluteTarget(x.level, s)}`;
   if (x.kind === 'relative' && Math.abs(meanSpacing(found) - relativeTarget(x.level, s)) > 1) return `mean spacing ${meanSpacing(found)} is more than one unit from ${relativeTarget(x.level, s)}`;
   return null;

@@ -7,8 +7,8 @@ import type { longpibenchSamples } from '../../../common/labs/longpibench';
 import { embedTokens, sampleTokens, type Decoder } from '../../nn/decoder';
 import { Rng } from '../../runtime/rng';
 import { bootstrapInterval, mean } from '../../runtime/stats';
-import { scoreRetrieval, type RetrievalScore, type TableInstance } from '../../data/longpi/generator';
-import { decodeAnswer, encodeTable, parseTextAnswer, tableText, TOKEN, type TableTokens } from '../../data/longpi/format';
+import { scoreRetrieval, scoreTimeline, type RetrievalScore, type TableInstance } from '../../data/longpi/generator';
+import { decodeAnswer, encodeTable, parseTextAnswer, parseTimelineAnswer, tableText, TOKEN, type TableTokens } from '../../data/longpi/format';
 import type { TextLm } from '../../runtime/text-lm';
 
 export type CurvePoint = z.input<typeof longpibenchSamples.curves>['absolute'][number];
@@ -64,8 +64,8 @@ export async function answerAllText(lm: TextLm, instances: readonly TableInstanc
     } else {
       try {
         const text = await lm.complete(tableText(x), maxTokens, signal);
-        const values = parseTextAnswer(text, vocab, x.key);
-        out.push({ text, values, score: scoreRetrieval(values, x.answer) });
+        const values = x.task === 'timeline' ? parseTimelineAnswer(text, vocab) : parseTextAnswer(text, vocab, x.key);
+        out.push({ text, values, score: x.task === 'timeline' ? scoreTimeline(values, x.answer) : scoreRetrieval(values, x.answer) });
         failedInRow = 0;
       } catch (e) {
         if (signal.aborted) throw e;

@@ -14,7 +14,7 @@ import { mean } from '../../runtime/stats';
 import { openEndpoint, openOnnxFolder, type TextLm } from '../../runtime/text-lm';
 import type { RetrievalLmKey } from '../../shared-parts';
 import { retrievalLmRecipe, type RetrievalLm } from '../../shared-parts/retrieval-lm';
-import { instanceProblem, tableInstance, PLACEMENTS, type GeneratorShape, type LevelKind, type Placement, type TableInstance, type TableVocabulary } from '../../data/longpi/generator';
+import { instanceProblem, tableInstance, PLACEMENTS, type GeneratorShape, type LevelKind, type Placement, type TableInstance, type TableVocabulary, type LongpiTask } from '../../data/longpi/generator';
 import { tableTokens } from '../../data/longpi/format';
 import { answerAll, answerAllText, curvePoint, spacingDrop, type Answered } from './evaluate';
 
@@ -33,10 +33,11 @@ interface LiveModel { params: LongpibenchParams; models: Partial<Record<LongpiMo
 type Outcome = Answered | { error: string };
 
 /** The evaluation instances: perLevel at each level of each kind (query at both ends), perPlacement at each placement (random kind and level). */
-function buildSweep(seed: number, perLevel: number, perPlacement: number, shape: GeneratorShape, vocab: TableVocabulary): Sweep {
-  const rng = new Rng(seed).fork(`instances/${shape.L}`);
-  const levels = Object.fromEntries(KINDS.map((kind) => [kind, Array.from({ length: shape.N }, (_, l) => Array.from({ length: perLevel }, () => tableInstance(kind, l + 1, 'both', shape, vocab, rng)))])) as Sweep['levels'];
-  const placements = Object.fromEntries(PLACEMENTS.map((pl) => [pl, Array.from({ length: perPlacement }, () => tableInstance(KINDS[rng.int(2)], 1 + rng.int(shape.N), pl, shape, vocab, rng))])) as Sweep['placements'];
+function buildSweep(seed: number, perLevel: number, perPlacement: number, shape: GeneratorShape, vocab: TableVocabulary, task: LongpiTask = 'table'): Sweep {
+  const rng = new Rng(seed).fork(`instances/${task}/${shape.L}`);
+  const one = (kind: LevelKind, level: number, pl: Placement) => tableInstance(kind, level, pl, shape, vocab, rng, task);
+  const levels = Object.fromEntries(KINDS.map((kind) => [kind, Array.from({ length: shape.N }, (_, l) => Array.from({ length: perLevel }, () => one(kind, l + 1, 'both')))])) as Sweep['levels'];
+  const placements = Object.fromEntries(PLACEMENTS.map((pl) => [pl, Array.from({ length: perPlacement }, () => one(KINDS[rng.int(2)], 1 + rng.int(shape.N), pl))])) as Sweep['placements'];
   return { levels, placements };
 }
 
@@ -71,12 +72,14 @@ async function evaluateBuiltIn(name: LongpiModelName, lm: RetrievalLm, sweep: Sw
   return { outcomes: new Map<TableInstance, Outcome>(all.map((x, i) => [x, answered[i]])), instancesPerSec: all.length / ((performance.now() - t0) / 1000) };
 }
 
-async function evaluateText(lm: TextLm, sweep: Sweep, p: LongpibenchParams, ctx: RunContext) {
+const textPhase = (lm: TextLm, task: LongpiTask) => `${lm.name} · ${task}`;
+
+async function evaluateText(lm: TextLm, task: LongpiTask, sweep: Sweep, p: LongpibenchParams, ctx: RunContext) {
   const all = flatten(sweep);
   const t0 = performance.now();
   let logged = 0;
   const answered = await answerAllText(lm, all, TASK, p.userMaxTokens, ctx.signal, async (done) => {
-    ctx.progress(evalPhase(lm.name), done, all.length);
+    ctx.progress(evalPhase(textPhase(lm, task)), done, all.length);
     await new Promise((r) => setImmediate(r));
   });
   answered.forEach((a, i) => { if ('error' in a && logged++ < 5) ctx.log(`${lm.name}: ${all[i].kind} level ${all[i].level}, query at ${all[i].placement}: ${a.error}`, 'warn'); });
@@ -99,7 +102,6 @@ export const longpibenchLab: LabDefinition<typeof longpibenchSpec.params> = {
   async run(p, ctx) {
     const sample = sampleEmitter(longpibenchSamples, ctx.emit);
     const { lms, problems } = await openUserModels(p, ctx);
-    ctx.plan([...p.models, ...lms.map((lm) => lm.name)].map(evalPhase));
     writeFileAtomic(join(ctx.runDir, MODELS_FILE), JSON.stringify({ params: p, parts: p.models.map((m) => partKey(m, p.tinyModels)) }));
     const live: LiveModel = { params: p, models: {} };
     const metrics: Record<string, number> = {};
@@ -107,10 +109,11 @@ export const longpibenchLab: LabDefinition<typeof longpibenchSpec.params> = {
     const shape = { L: TASK.L, n: TASK.n, N: TASK.N };
     const sweep = buildSweep(p.seed, p.perLevel, p.perPlacement, shape, TASK);
     const userShape = { ...shape, L: p.userL };
-    const userSweep = lms.length ? buildSweep(p.seed, p.userPerLevel, p.userPerLevel, userShape, TASK) : null;
+    const userSweeps = lms.length ? p.userTasks.map((task) => ({ task, sweep: buildSweep(p.seed, p.userPerLevel, p.userPerLevel, userShape, TASK, task) })) : [];
+    ctx.plan([...p.models, ...lms.flatMap((lm) => userSweeps.map((u) => textPhase(lm, u.task)))].map(evalPhase));
     // Every instance the run makes is checked against the formulas.
     let generatorExact = true;
-    for (const [s, sh] of [[sweep, shape], ...(userSweep ? [[userSweep, userShape]] : [])] as [Sweep, GeneratorShape][]) {
+    for (const [s, sh] of [[sweep, shape], ...userSweeps.map((u) => [u.sweep, userShape])] as [Sweep, GeneratorShape][]) {
       for (const x of flatten(s)) {
         const problem = instanceProblem(x, sh);
         if (problem) { generatorExact = false; ctx.log(`generator: ${x.kind} level ${x.level}: ${problem}`, 'error'); }
@@ -125,7 +128,7 @@ export const longpibenchLab: LabDefinition<typeof longpibenchSpec.params> = {
       ctx.setLiveModel(live);
       const ev = await evaluateBuiltIn(name, lm, sweep, p, ctx);
       const s = summarise(name, sweep, ev.outcomes, p);
-      sample('curves', { model: name, L: shape.L, absolute: s.absolute, relative: s.relative, placement: s.placement, failed: s.failed, firstError: s.firstError, instancesPerSec: ev.instancesPerSec, trainSeconds: lm.trainSeconds });
+      sample('curves', { model: name, task: 'table', L: shape.L, absolute: s.absolute, relative: s.relative, placement: s.placement, failed: s.failed, firstError: s.firstError, instancesPerSec: ev.instancesPerSec, trainSeconds: lm.trainSeconds });
       const rel1 = s.relative[0].recall ?? Number.NaN, rel2to16 = recallMean(s.relative.slice(1));
       if (s.drop) ctx.log(`${name}: recall rel 1 ${rel1.toFixed(3)}, rel 2–16 ${rel2to16.toFixed(3)} (drop ${s.drop.drop.toFixed(3)}, 95 % [${s.drop.lo.toFixed(3)}, ${s.drop.hi.toFixed(3)}])`);
       const [attention, training] = name.split('/');
@@ -144,12 +147,13 @@ export const longpibenchLab: LabDefinition<typeof longpibenchSpec.params> = {
     }
     for (const lm of lms) {
       try {
-        const ev = await evaluateText(lm, userSweep!, p, ctx);
-        const s = summarise(lm.name, userSweep!, ev.outcomes, p);
-        sample('curves', { model: lm.name, L: userShape.L, absolute: s.absolute, relative: s.relative, placement: s.placement, failed: s.failed, firstError: s.firstError, instancesPerSec: ev.instancesPerSec, trainSeconds: 0 });
-        const scoredShare = 1 - s.failed / flatten(userSweep!).length;
-        ctx.log(`${lm.name}: ${s.failed} of ${flatten(userSweep!).length} instances failed${s.firstError ? ` (first: ${s.firstError})` : ''}; recall rel 1 ${s.relative[0].recall ?? '—'}`, s.failed ? 'warn' : 'info');
-        metrics[`userScoredShare_${lms.indexOf(lm)}`] = scoredShare;
+        for (const { task, sweep: us } of userSweeps) {
+          const ev = await evaluateText(lm, task, us, p, ctx);
+          const s = summarise(`${lm.name}/${task}`, us, ev.outcomes, p);
+          sample('curves', { model: lm.name, task, L: userShape.L, absolute: s.absolute, relative: s.relative, placement: s.placement, failed: s.failed, firstError: s.firstError, instancesPerSec: ev.instancesPerSec, trainSeconds: 0 });
+          const asked = flatten(us).length;
+          ctx.log(`${lm.name}, ${task}: ${s.failed} of ${asked} instances failed${s.firstError ? ` (first: ${s.firstError})` : ''}; score at relative level 1 ${s.relative[0].recall ?? '—'}`, s.failed ? 'warn' : 'info');
+        }
       } finally {
         await lm.close();
       }
