@@ -50,7 +50,10 @@ function LevelChart({ kind, curves }: { kind: 'absolute' | 'relative'; curves: C
           <Tooltip formatter={(v: unknown) => (Array.isArray(v) ? `${pct(v[0])}–${pct(v[1])}` : pct(Number(v)))} />
           <Legend verticalAlign="top" wrapperStyle={{ fontSize: 12 }} />
           {curves.map((c) => <Area key={`${seriesOf(c)} band`} dataKey={`${seriesOf(c)} band`} stroke="none" fill={colorOf(curves, c)} fillOpacity={0.15} legendType="none" isAnimationActive={false} />)}
-          {curves.map((c) => <Line key={seriesOf(c)} dataKey={seriesOf(c)} name={COLORS[c.model] ? c.model : `${seriesOf(c)} (L ${c.L})`} stroke={colorOf(curves, c)} strokeDasharray={c.task === 'timeline' ? '2 2' : undefined} dot={{ r: 2 }} isAnimationActive={false} />)}
+          {curves.map((c) => (
+            <Line key={seriesOf(c)} dataKey={seriesOf(c)} name={COLORS[c.model] ? c.model : `${seriesOf(c)} (L ${c.L})`} stroke={colorOf(curves, c)}
+              strokeDasharray={c.task === 'timeline' ? '2 2' : undefined} dot={{ r: 2 }} isAnimationActive={false} />
+          ))}
           {PAPER[kind].map((p, j) => <Line key={p.label} dataKey={`paper${j}`} name={p.label} stroke={PAPER_COLORS[j]} strokeDasharray="5 4" connectNulls dot={{ r: 3 }} isAnimationActive={false} />)}
         </ComposedChart>
       </ResponsiveContainer>

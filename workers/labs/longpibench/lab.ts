@@ -150,7 +150,8 @@ export const longpibenchLab: LabDefinition<typeof longpibenchSpec.params> = {
         for (const { task, sweep: us } of userSweeps) {
           const ev = await evaluateText(lm, task, us, p, ctx);
           const s = summarise(`${lm.name}/${task}`, us, ev.outcomes, p);
-          sample('curves', { model: lm.name, task, L: userShape.L, absolute: s.absolute, relative: s.relative, placement: s.placement, failed: s.failed, firstError: s.firstError, instancesPerSec: ev.instancesPerSec, trainSeconds: 0 });
+          const { absolute, relative, placement, failed, firstError } = s;
+          sample('curves', { model: lm.name, task, L: userShape.L, absolute, relative, placement, failed, firstError, instancesPerSec: ev.instancesPerSec, trainSeconds: 0 });
           const asked = flatten(us).length;
           ctx.log(`${lm.name}, ${task}: ${s.failed} of ${asked} instances failed${s.firstError ? ` (first: ${s.firstError})` : ''}; score at relative level 1 ${s.relative[0].recall ?? '—'}`, s.failed ? 'warn' : 'info');
         }
