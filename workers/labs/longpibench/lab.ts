@@ -128,7 +128,8 @@ export const longpibenchLab: LabDefinition<typeof longpibenchSpec.params> = {
       ctx.setLiveModel(live);
       const ev = await evaluateBuiltIn(name, lm, sweep, p, ctx);
       const s = summarise(name, sweep, ev.outcomes, p);
-      sample('curves', { model: name, task: 'table', L: shape.L, absolute: s.absolute, relative: s.relative, placement: s.placement, failed: s.failed, firstError: s.firstError, instancesPerSec: ev.instancesPerSec, trainSeconds: lm.trainSeconds });
+      const { absolute, relative, placement, failed, firstError } = s;
+      sample('curves', { model: name, task: 'table', L: shape.L, absolute, relative, placement, failed, firstError, instancesPerSec: ev.instancesPerSec, trainSeconds: lm.trainSeconds });
       const rel1 = s.relative[0].recall ?? Number.NaN, rel2to16 = recallMean(s.relative.slice(1));
       if (s.drop) ctx.log(`${name}: recall rel 1 ${rel1.toFixed(3)}, rel 2–16 ${rel2to16.toFixed(3)} (drop ${s.drop.drop.toFixed(3)}, 95 % [${s.drop.lo.toFixed(3)}, ${s.drop.hi.toFixed(3)}])`);
       const [attention, training] = name.split('/');
