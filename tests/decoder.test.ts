@@ -219,6 +219,25 @@ describe('decoder (shared transformer)', () => {
     prompt.dispose(); disposeDecoder(d);
   });
 
+  it('noRepeat: greedy decoding never picks a token its row already generated (the stop token excepted), and otherwise picks as plain greedy', async () => {
+    await initBackend('wasm');
+    const d = createDecoder(base, new Rng(6));
+    const prompt = tf.tidy(() => embedTokens(d, tf.tensor2d([[1, 2, 3], [4, 5, 6]], [2, 3], 'int32')));
+    const o = { maxNewTokens: 10, temperature: 0, topK: 0, topP: 1, rng: new Rng(1) };
+    const plain = sampleTokens(d, prompt, o), banned = sampleTokens(d, prompt, { ...o, noRepeat: true });
+    // A random model's greedy rows repeat (the constraint has something to do), the constrained ones never.
+    expect(plain.tokens.some((row) => new Set(row).size < row.length)).toBe(true);
+    for (const row of banned.tokens) expect(new Set(row).size).toBe(row.length);
+    // Up to the first repeat, both pick the same tokens.
+    banned.tokens.forEach((row, b) => {
+      const first = plain.tokens[b].findIndex((t, i) => plain.tokens[b].indexOf(t) < i);
+      expect(row.slice(0, first)).toEqual(plain.tokens[b].slice(0, first));
+    });
+    const withStop = sampleTokens(d, prompt, { ...o, noRepeat: true, stopToken: plain.tokens[0][0] });
+    expect(withStop.tokens[0]).toEqual([plain.tokens[0][0]]);
+    prompt.dispose(); disposeDecoder(d);
+  });
+
   it('trains: 150 Adam steps learn to repeat the token two places back (every weight gets a gradient)', async () => {
     await initBackend('wasm');
     const d = createDecoder({ ...base, layers: 2 }, new Rng(2));

@@ -12,6 +12,7 @@ export const longpibenchParams = z.object({
   perPlacement: z.number().int().min(1).max(2000).default(160).describe('Instances per query placement (head, tail, both), at random levels of both kinds'),
   bootstrap: z.number().int().min(50).max(10000).default(1000).describe('Bootstrap resamples for the 95 % intervals'),
   batch: z.number().int().min(1).max(256).default(32).describe('Instances decoded together (greedy, KV cache)'),
+  noRepeat: z.boolean().default(true).describe('Built-in models: never write an answer row twice (greedy with no_repeat_ngram_size 1); off = plain greedy, where the small models repeat the rows they rank highest'),
   onnxFolder: z.string().max(4096).default('').describe('Your own ONNX causal LM: an absolute path to a Hugging Face–style folder (onnx/model.onnx, config.json, byte-level BPE tokenizer.json), run offline on onnxruntime; empty = none'),
   endpointUrl: z.string().max(2048).default('').describe('An OpenAI-compatible endpoint on this machine (llama.cpp server, Ollama, vLLM, benchtop serve-lm), e.g. http://127.0.0.1:8088; empty = none'),
   endpointModel: z.string().max(256).default('').describe('The endpoint\'s model name (as its /v1/models lists it)'),

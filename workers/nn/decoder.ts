@@ -253,6 +253,8 @@ export interface SamplingOptions {
   rng: Rng;
   /** false recomputes the whole sequence every step (the bench's no-cache baseline). */
   useCache?: boolean;
+  /** Never pick a token the row has already generated (the stop token excepted): Hugging Face's no_repeat_ngram_size = 1. */
+  noRepeat?: boolean;
 }
 
 export interface Sampled { tokens: number[][]; logProbs: number[][] }
@@ -315,7 +317,12 @@ export function sampleTokens(d: Decoder, prompt: tf.Tensor3D, o: SamplingOptions
     const next = new Int32Array(B);
     for (let b = 0; b < B; b++) {
       if (done[b]) { next[b] = o.stopToken ?? 0; continue; }
-      const { token, logProb } = pickToken(last.subarray(b * V, (b + 1) * V), o);
+      let row = last.subarray(b * V, (b + 1) * V);
+      if (o.noRepeat && tokens[b].length) {
+        row = row.slice();
+        for (const t of tokens[b]) if (t !== o.stopToken) row[t] = -Infinity;
+      }
+      const { token, logProb } = pickToken(row, o);
       tokens[b].push(token); logProbs[b].push(logProb); next[b] = token;
       if (token === o.stopToken) done[b] = true;
     }

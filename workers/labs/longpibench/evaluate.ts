@@ -19,7 +19,8 @@ export interface Answered { values: number[]; score: RetrievalScore }
 export const maxAnswerTokens = (n: number) => Math.floor(1.5 * n) + 2;
 
 /** Every instance answered; `onBatch` after each batch (progress, cancel, yield). */
-export async function answerAll(model: Decoder, instances: readonly TableInstance[], t: TableTokens, batch: number, onBatch: (done: number) => Promise<void>): Promise<Answered[]> {
+export async function answerAll(model: Decoder, instances: readonly TableInstance[], t: TableTokens, o: { batch: number; noRepeat: boolean }, onBatch: (done: number) => Promise<void>): Promise<Answered[]> {
+  const { batch } = o;
   const out: Answered[] = new Array(instances.length);
   const prompts = instances.map((x) => encodeTable(x, t).prompt);
   // Sampling takes prompts of equal length: group by length (one per placement), keep each instance's slot.
@@ -30,7 +31,7 @@ export async function answerAll(model: Decoder, instances: readonly TableInstanc
     for (let s = 0; s < ids.length; s += batch) {
       const chunk = ids.slice(s, s + batch);
       const prompt = tf.tidy(() => embedTokens(model, tf.tensor2d(chunk.map((i) => prompts[i]), undefined, 'int32')));
-      const { tokens } = sampleTokens(model, prompt, { maxNewTokens: maxAnswerTokens(instances[chunk[0]].n), temperature: 0, topK: 0, topP: 1, stopToken: TOKEN['<eos>'], rng: new Rng(0) /* greedy: unused */ });
+      const { tokens } = sampleTokens(model, prompt, { maxNewTokens: maxAnswerTokens(instances[chunk[0]].n), temperature: 0, topK: 0, topP: 1, stopToken: TOKEN['<eos>'], noRepeat: o.noRepeat, rng: new Rng(0) /* greedy: unused */ });
       prompt.dispose();
       chunk.forEach((i, j) => {
         const values = decodeAnswer(tokens[j], t, instances[i].key);

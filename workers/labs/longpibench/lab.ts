@@ -64,7 +64,7 @@ const recallMean = (pts: readonly { recall: number | null }[]) => mean(pts.map((
 async function evaluateBuiltIn(name: LongpiModelName, lm: RetrievalLm, sweep: Sweep, p: LongpibenchParams, ctx: RunContext) {
   const all = flatten(sweep);
   const t0 = performance.now();
-  const answered = await answerAll(lm.model, all, tableTokens(lm.recipe), p.batch, async (done) => {
+  const answered = await answerAll(lm.model, all, tableTokens(lm.recipe), p, async (done) => {
     ctx.progress(evalPhase(name), done, all.length);
     ctx.throwIfCancelled();
     await new Promise((r) => setImmediate(r));
@@ -174,7 +174,7 @@ export const longpibenchLab: LabDefinition<typeof longpibenchSpec.params> = {
       for (const name of LONGPI_MODELS) {
         const lm = m.models[name];
         if (!lm) continue;
-        const [a] = await answerAll(lm.model, [x], tableTokens(lm.recipe), 1, async () => {});
+        const [a] = await answerAll(lm.model, [x], tableTokens(lm.recipe), { batch: 1, noRepeat: m.params.noRepeat }, async () => {});
         answers.push(answerView(name, a));
       }
       return { ...instanceView(x), answers };
