@@ -78,10 +78,14 @@ describe('longpibench lab (smoke)', () => {
       expect(Object.values(c.placement).map((x) => x.instances)).toEqual([p.perPlacement, p.perPlacement, p.perPlacement]);
     }
     // The instance query: every model answers; an answer's recall is its hits over the key.
-    const x = (await contract.query('instance', { kind: 'absolute', level: 16, placement: 'tail', seed: 3 }, live())) as { positions: number[]; answer: number[]; answers: { values: (number | null)[]; recall: number }[] };
+    const x = (await contract.query('instance', { kind: 'absolute', level: 16, placement: 'tail', seed: 3 }, live())) as { positions: number[]; answer: number[]; answers: { values: (number | null)[]; recall: number; malformed: boolean }[] };
     expect(x.positions[9]).toBe(159);
     expect(x.answers).toHaveLength(2);
-    for (const a of x.answers) expect(a.recall).toBeCloseTo(new Set(a.values.filter((v) => v !== null && x.answer.includes(v))).size / 10);
+    for (const a of x.answers) {
+      expect(a.malformed).toBe(a.values.length > 15);
+      expect(a.recall).toBeCloseTo(a.malformed ? 0 : new Set(a.values.filter((v) => v !== null && x.answer.includes(v))).size / 10);
+      expect(new Set(a.values.filter((v) => v !== null)).size).toBe(a.values.filter((v) => v !== null).length); // noRepeat: no row twice
+    }
     await expect(contract.query('instance', { level: 17 }, live())).rejects.toThrow(/level in 1\.\.16/);
     await expect(contract.query('instance', { placement: 'middle' }, live())).rejects.toThrow(/head, tail or both/);
     // Reload after a restart: the same models (shared parts) answer the same way.
