@@ -14,7 +14,11 @@ import { exportDecoderOnnx, readDecoderWeights } from '../workers/nn/decoder-onn
 import { OnnxDecoder } from '../workers/runtime/onnx-generate';
 import { retrievalDecoderConfig, retrievalLmRecipe, RETRIEVAL_ATTENTION } from '../workers/shared-parts/retrieval-lm';
 import { tableInstance } from '../workers/data/longpi/generator';
-import { encodeTable, tableTokens } from '../workers/data/longpi/format';
+import { encodeTable, tableText, tableTokens } from '../workers/data/longpi/format';
+import { toHuggingFaceJson, trainBpe } from '../workers/data/bpe-tokenizer';
+import { writeHfFolder } from '../workers/runtime/hf-folder';
+import { openEndpoint, openOnnxFolder } from '../workers/runtime/text-lm';
+import { startLmServer } from '../workers/runtime/lm-server';
 
 const NEW_TOKENS = 11, INSTANCES = 64;
 
@@ -53,5 +57,37 @@ export async function longpiBench() {
     disposeDecoder(d);
     rows.push({ attention, promptTokens: prompts[0].length, tfjsBatch32, tfjsBatch1, ortBatch1, ortPromptTokensPerSec: (prompts[0].length * prompts.length) / (ttft / 1000), ortOverTfjsBatch1: ortBatch1 / tfjsBatch1 });
   }
-  return { backend: backend.name, model: 'd64, 3 layers, 4 heads, FFN 128, vocab 1,045 (sliding window 32); 11 greedy tokens per instance', unit: 'instances/s', peakRssMb: process.resourceUsage().maxRSS / 1024, rows };
+  return { backend: backend.name, serveLm: await serveLmBench(dir), model: 'd64, 3 layers, 4 heads, FFN 128, vocab 1,045 (sliding window 32); 11 greedy tokens per instance', unit: 'instances/s', peakRssMb: process.resourceUsage().maxRSS / 1024, rows };
+}
+
+/**
+ * Requests/s through `serve-lm`: a decoder of the same shape with a byte-level BPE (300 merges)
+ * trained on table prompts, exported as a folder, served, and asked 16 table prompts of 40
+ * rows (max 40 new tokens) by the endpoint client; the same prompts asked of the folder
+ * directly give the server's overhead.
+ */
+async function serveLmBench(dir: string) {
+  const rng = new Rng(2), shape = { L: 40, n: 10, N: 16 }, vocab = { keys: 16, values: 64 };
+  const prompts = Array.from({ length: 16 }, (_, i) => tableText(tableInstance('relative', 1 + i, 'both', shape, vocab, rng)));
+  const tok = trainBpe(prompts.join('\n'), 300);
+  const d = createDecoder({ vocab: tok.vocab.length, dModel: 64, layers: 3, heads: 4, kvHeads: 4, ffnHidden: 128, maxLen: 1024, qkNorm: true, window: null, ropeBase: 10000 }, rng.fork('init'));
+  const folder = join(dir, 'served');
+  writeHfFolder(folder, { onnx: exportDecoderOnnx(readDecoderWeights(d)), config: d.config, tokenizerJson: toHuggingFaceJson(tok), eosTokenId: tok.eos, eosToken: tok.vocab[tok.eos] });
+  disposeDecoder(d);
+  const lm = await openOnnxFolder(folder);
+  const server = await startLmServer(lm, 'bench');
+  const never = new AbortController().signal;
+  try {
+    const client = openEndpoint({ url: server.url, model: 'bench', api: 'completions' });
+    await client.complete(prompts[0], 40, never);
+    let t0 = performance.now();
+    for (const p of prompts) await client.complete(p, 40, never);
+    const viaServer = prompts.length / ((performance.now() - t0) / 1000);
+    t0 = performance.now();
+    for (const p of prompts) await lm.complete(p, 40, never);
+    const direct = prompts.length / ((performance.now() - t0) / 1000);
+    return { promptTokens: tok.encode(prompts[0]).length, maxNewTokens: 40, requestsPerSec: viaServer, folderDirectPerSec: direct };
+  } finally {
+    await server.close(); await lm.close();
+  }
 }
