@@ -13,6 +13,8 @@ import { owedTokens, setTargetLoss } from '../workers/train/set-target';
 import { bootstrapInterval } from '../workers/runtime/stats';
 import { spacingDrop } from '../workers/labs/longpibench/evaluate';
 import { Rng } from '../workers/runtime/rng';
+import { readFileSync } from 'node:fs';
+import { instanceProblem } from '../workers/data/longpi/generator';
 import { testContext } from './helpers/context';
 import { contractChecker } from './helpers/contract';
 
@@ -67,6 +69,11 @@ describe('longpibench lab (smoke)', () => {
     expect(summary.checks.generatorExact).toBe(true);
     expect(typeof summary.checks.spacingHurts).toBe('boolean');
     expect(summary.metrics.recallAbsMin).toBeLessThanOrEqual(summary.metrics.recallAbsMax);
+    // The instances exported for other tools: one per line, each as the generator made it.
+    const artifact = events.find((e) => e.type === 'artifact' && e.name === 'instances.jsonl') as { path: string } | undefined;
+    const lines = readFileSync(artifact!.path, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l));
+    expect(lines).toHaveLength(32 * p.perLevel + 3 * p.perPlacement);
+    expect(lines.every((x) => instanceProblem(x, { L: 160, n: 10, N: 16 }) === null)).toBe(true);
     const contract = contractChecker(longpibenchLab);
     contract.expectSamplesValid(events);
     type Curve = { model: string; absolute: { instances: number }[]; relative: { instances: number }[]; placement: Record<string, { instances: number }> };

@@ -14,7 +14,7 @@ import { mean } from '../../runtime/stats';
 import { openEndpoint, openOnnxFolder, type TextLm } from '../../runtime/text-lm';
 import type { RetrievalLmKey } from '../../shared-parts';
 import { retrievalLmRecipe, type RetrievalLm } from '../../shared-parts/retrieval-lm';
-import { instanceProblem, tableInstance, PLACEMENTS, type GeneratorShape, type LevelKind, type Placement, type TableInstance, type TableVocabulary, type LongpiTask } from '../../data/longpi/generator';
+import { instanceProblem, instancesJsonl, tableInstance, PLACEMENTS, type GeneratorShape, type LevelKind, type Placement, type TableInstance, type TableVocabulary, type LongpiTask } from '../../data/longpi/generator';
 import { tableTokens } from '../../data/longpi/format';
 import { answerAll, answerAllText, curvePoint, spacingDrop, type Answered } from './evaluate';
 
@@ -119,6 +119,8 @@ export const longpibenchLab: LabDefinition<typeof longpibenchSpec.params> = {
         if (problem) { generatorExact = false; ctx.log(`generator: ${x.kind} level ${x.level}: ${problem}`, 'error'); }
       }
     }
+    // The instances, for other tools (one JSON object a line).
+    ctx.artifacts.write('instances.jsonl', 'application/jsonl', instancesJsonl([...flatten(sweep), ...userSweeps.flatMap((u) => flatten(u.sweep))]));
     // The panel's example: one relative level-2 instance, every built-in model's answer.
     const example = sweep.levels.relative[1][0];
     const exampleAnswers: AnswerView[] = [];
