@@ -13,7 +13,9 @@ import { owedTokens, setTargetLoss } from '../workers/train/set-target';
 import { bootstrapInterval } from '../workers/runtime/stats';
 import { spacingDrop } from '../workers/labs/longpibench/evaluate';
 import { Rng } from '../workers/runtime/rng';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { instanceProblem } from '../workers/data/longpi/generator';
 import { testContext } from './helpers/context';
 import { contractChecker } from './helpers/contract';
@@ -103,5 +105,22 @@ describe('longpibench lab (smoke)', () => {
     contract.expectPlanFollowed(events);
     for (const m of [live(), loaded] as { models: Record<string, { dispose(): void }> }[]) for (const lm of Object.values(m.models)) lm.dispose();
     expect(tf.memory().numTensors).toBe(before);
+  }, 300_000);
+
+  it('trains missing built-in models side by side on a 2-core job, into the cache, as one core would', async () => {
+    const p = resolveParams(longpibenchSpec, 'smoke', {});
+    const run = async (cores: number) => {
+      const t = await testContext(1, { home: mkdtempSync(join(tmpdir(), 'bt-longpi-')), cores });
+      const summary = await longpibenchLab.run(p, t.ctx);
+      for (const m of p.models) expect(t.ctx.isCached(`lm:longpi:${m.replace('/', ':')}:tiny` as never)).toBe(true);
+      return { summary, events: t.events, live: t.live() as { models: Record<string, { dispose(): void }> } };
+    };
+    const threaded = await run(2), inline = await run(1);
+    const phases = threaded.events.flatMap((e) => (e.type === 'progress' ? [e.phase] : []));
+    expect(phases[0]).toBe('train 2 built-in models on 2 threads');
+    const last = threaded.events.filter((e) => e.type === 'progress' && e.phase === phases[0]).at(-1) as { done: number; total: number };
+    expect(last.done).toBe(last.total);
+    expect(threaded.summary.metrics).toEqual({ ...inline.summary.metrics, instancesPerSec: threaded.summary.metrics.instancesPerSec });
+    for (const r of [threaded, inline]) for (const lm of Object.values(r.live.models)) lm.dispose();
   }, 300_000);
 });

@@ -36,7 +36,7 @@ function loadLab(job: JobSpec): LabDefinition {
 function makeContext(job: JobSpec, backend: Awaited<ReturnType<typeof initBackend>>): RunContext {
   const emit: RunContext['emit'] = (event) => post({ type: 'event', event });
   const ctx: RunContext = {
-    tf, backend, seed: job.seed, rng: new Rng(job.seed), signal: controller.signal, runDir: job.runDir, cores: job.cores,
+    tf, backend, seed: job.seed, rng: new Rng(job.seed), signal: controller.signal, runDir: job.runDir, cores: job.cores, partsHome: job.home,
     emit,
     metric: (step, name, value) => emit({ type: 'metric', step, name, value }),
     ...plannedProgress(emit),

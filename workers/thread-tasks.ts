@@ -2,8 +2,10 @@
 import type { TaskHandler } from './runtime/task-threads';
 import { trainDitTask } from './labs/ec-dit/train-task';
 import { trainEgoTask } from './labs/mm-ego/train-task';
+import { buildRetrievalPartTask } from './shared-parts/retrieval-lm';
 
 export const THREAD_TASKS: Record<string, TaskHandler> = {
   'ec-dit:train': trainDitTask as TaskHandler,
   'mm-ego:train': trainEgoTask as TaskHandler,
+  'longpi:build-part': buildRetrievalPartTask as TaskHandler,
 };

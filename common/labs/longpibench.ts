@@ -83,7 +83,8 @@ export const longpibenchSpec: LabSpec<typeof longpibenchParams> = {
   metricInfo: { instancesPerSec: { label: 'instances/s (built-in, TF.js)' } },
   checkPresets: { spacingHurts: ['default', 'paper'] },
   codeVersion: 1,
-  defaultTime: 'evaluation ≈ 2 min on 2 cores once the four built-in decoders are cached; their first training ≈ 20 min each, two at a time',
+  cores: 2,
+  defaultTime: 'evaluation ≈ 1–2 min on 2 cores once the four built-in decoders are cached; their first training ≈ 27 min each (3,000 steps), two at a time on a 2-core job (≈ 55 min in all)',
   reproduce: [
     { metric: 'recallAbsMin', paper: 'absolute position mostly flat (Qwen2.5-7B 85.5 → 45.0)', note: 'Lowest recall over the 16 absolute levels (query at both ends).' },
     { metric: 'recallAbsMax', paper: '—', note: 'Highest recall over the 16 absolute levels.' },

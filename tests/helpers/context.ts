@@ -20,7 +20,7 @@ export async function testContext(seed: number, opts: { home?: string; cores?: n
   const controller = new AbortController();
   let live: unknown;
   const ctx: RunContext = {
-    tf, backend, seed, rng: new Rng(seed), signal: controller.signal, runDir, cores: opts.cores ?? 1,
+    tf, backend, seed, rng: new Rng(seed), signal: controller.signal, runDir, cores: opts.cores ?? 1, partsHome: home,
     emit: (e) => events.push(e),
     metric: (step, name, value) => events.push({ type: 'metric', step, name, value }),
     ...plannedProgress((e) => events.push(e)),

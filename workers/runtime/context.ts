@@ -26,6 +26,8 @@ export interface RunContext {
   runDir: string;
   /** Threads this lab may run beside its own (granted by the JobService's core budget). */
   cores: number;
+  /** The home whose cache holds shared parts (the job's; unset = the default home), for a task thread that builds one. */
+  partsHome?: string;
   emit(e: LabEvent): void;
   metric(step: number, name: string, value: number): void;
   progress(phase: string, done: number, total: number): void;

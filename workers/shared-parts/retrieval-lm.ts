@@ -13,7 +13,8 @@ import type { RunContext } from '../runtime/context';
 import { assignCheckpoint, readCheckpoint, saveCheckpoint } from '../runtime/checkpoint';
 import { Rng } from '../runtime/rng';
 import { cosineDecay, setLearningRate } from '../runtime/schedule';
-import type { SharedPart } from '../runtime/shared-parts';
+import { obtainPart, type SharedPart } from '../runtime/shared-parts';
+import type { TaskIo } from '../runtime/task-threads';
 import { createDecoder, disposeDecoder, type Decoder, type DecoderConfig } from '../nn/decoder';
 import { setTargetLoss } from '../train/set-target';
 import { tableInstance, PLACEMENTS, type GeneratorShape, type TableInstance, type TableVocabulary } from '../data/longpi/generator';
@@ -144,4 +145,14 @@ export function retrievalLmPart(attention: RetrievalAttention, training: Retriev
       return { model, recipe, trainSeconds: Number(ckpt.meta.trainSeconds), finalLoss: Number(ckpt.meta.finalLoss), dispose: () => disposeDecoder(model) };
     },
   };
+}
+
+export interface RetrievalPartTask { attention: RetrievalAttention; training: RetrievalTraining; tiny: boolean; home?: string }
+
+/** A task thread's job (`longpi:build-part`): train a missing part into the cache (its lock keeps two builders apart). */
+export async function buildRetrievalPartTask(t: RetrievalPartTask, io: TaskIo): Promise<{ trainSeconds: number }> {
+  const lm = await obtainPart(retrievalLmPart(t.attention, t.training, t.tiny), io as RunContext, t.home);
+  const trainSeconds = lm.trainSeconds;
+  lm.dispose();
+  return { trainSeconds };
 }

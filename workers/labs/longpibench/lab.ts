@@ -13,7 +13,8 @@ import { Rng } from '../../runtime/rng';
 import { mean } from '../../runtime/stats';
 import { openEndpoint, openOnnxFolder, type TextLm } from '../../runtime/text-lm';
 import type { RetrievalLmKey } from '../../shared-parts';
-import { retrievalLmRecipe, type RetrievalLm } from '../../shared-parts/retrieval-lm';
+import { buildRetrievalPartTask, retrievalLmRecipe, TINY_RETRIEVAL_LM, type RetrievalAttention, type RetrievalLm, type RetrievalPartTask, type RetrievalTraining } from '../../shared-parts/retrieval-lm';
+import { runTasks, taskThreadCount } from '../../runtime/task-threads';
 import { instanceProblem, instancesJsonl, tableInstance, PLACEMENTS, type GeneratorShape, type LevelKind, type Placement, type TableInstance, type TableVocabulary, type LongpiTask } from '../../data/longpi/generator';
 import { tableTokens } from '../../data/longpi/format';
 import { answerAll, answerAllText, curvePoint, spacingDrop, type Answered } from './evaluate';
@@ -111,6 +112,17 @@ export const longpibenchLab: LabDefinition<typeof longpibenchSpec.params> = {
     const userShape = { ...shape, L: p.userL };
     const userSweeps = lms.length ? p.userTasks.map((task) => ({ task, sweep: buildSweep(p.seed, p.userPerLevel, p.userPerLevel, userShape, TASK, task) })) : [];
     ctx.plan([...p.models, ...lms.flatMap((lm) => userSweeps.map((u) => textPhase(lm, u.task)))].map(evalPhase));
+    // Built-in models not yet in the cache: trained first, side by side when the job has the cores.
+    const missing = p.models.filter((m) => !ctx.isCached(partKey(m, p.tinyModels)));
+    const trainPhase = `train ${missing.length} built-in models on ${taskThreadCount(ctx.cores, missing.length)} threads`;
+    if (missing.length > 1 && ctx.cores > 1) ctx.plan([trainPhase, ...p.models.map(evalPhase), ...lms.flatMap((lm) => userSweeps.map((u) => evalPhase(textPhase(lm, u.task))))]);
+    if (missing.length) {
+      const tasks = missing.map((m) => {
+        const [attention, training] = m.split('/') as [RetrievalAttention, RetrievalTraining];
+        return { kind: 'longpi:build-part', input: { attention, training, tiny: p.tinyModels, home: ctx.partsHome } satisfies RetrievalPartTask };
+      });
+      await runTasks(ctx, tasks, buildRetrievalPartTask, { phase: trainPhase, units: missing.length * retrievalLmRecipe('full', 'levels', p.tinyModels ? TINY_RETRIEVAL_LM : {}).steps });
+    }
     // Every instance the run makes is checked against the formulas.
     let generatorExact = true;
     for (const [s, sh] of [[sweep, shape], ...userSweeps.map((u) => [u.sweep, userShape])] as [Sweep, GeneratorShape][]) {
