@@ -63,14 +63,16 @@ function LevelChart({ kind, curves }: { kind: 'absolute' | 'relative'; curves: C
 
 function PlacementTable({ curves }: { curves: Curves[] }) {
   return (
+    <div className="table-scroll">
     <table className="variants" data-testid="longpi-placement">
       <thead><tr><th>model</th>{LONGPI_PLACEMENTS.map((p) => <th key={p}>query at {p} · recall %</th>)}<th>precision % (both)</th><th>instances/s</th><th>failed</th></tr></thead>
       <tbody>{curves.map((c) => (
-        <tr key={seriesOf(c)}><td>{seriesOf(c)}</td>{LONGPI_PLACEMENTS.map((p) => <td key={p}>{pct(c.placement[p].recall)} <span className="muted small">[{pct(c.placement[p].lo)}, {pct(c.placement[p].hi)}]</span></td>)}
+        <tr key={seriesOf(c)}><td className="longpi-model">{seriesOf(c)}</td>{LONGPI_PLACEMENTS.map((p) => <td key={p}>{pct(c.placement[p].recall)} <span className="muted small">[{pct(c.placement[p].lo)}, {pct(c.placement[p].hi)}]</span></td>)}
           <td>{pct(c.placement.both.precision)}</td><td>{c.instancesPerSec.toFixed(1)}</td>
-          <td>{c.failed ? <span className="error small" title={c.firstError ?? ''}>{c.failed}: {(c.firstError ?? '').slice(0, 90)}</span> : 0}</td></tr>
+          <td>{c.failed ? <span className="error small longpi-model" title={c.firstError ?? ''}>{c.failed}: {(c.firstError ?? '').slice(0, 90)}</span> : 0}</td></tr>
       ))}</tbody>
     </table>
+    </div>
   );
 }
 
@@ -86,6 +88,7 @@ function InstanceView({ x }: { x: Instance }) {
       <div className="longpi-rows" role="img" aria-label="the context's rows, relevant ones highlighted">
         {x.rows.map((r, i) => <span key={i} className={relevant.has(i) ? 'longpi-row relevant' : 'longpi-row'} title={`unit ${i}`}>{keyText(r.key)}:{valueText(r.value)}</span>)}
       </div>
+      <div className="table-scroll">
       <table className="variants">
         <thead><tr><th>model</th><th>answer (green: in the key, red: not)</th><th>recall %</th><th>precision %</th></tr></thead>
         <tbody>
@@ -102,6 +105,7 @@ function InstanceView({ x }: { x: Instance }) {
           ))}
         </tbody>
       </table>
+      </div>
     </div>
   );
 }
