@@ -3,7 +3,7 @@
 // with its relevant rows highlighted and each model's answer; a new instance asked for, and
 // a mistyped level answered with a message; an endpoint nothing listens on named per instance.
 import { expect, test } from '@playwright/test';
-import { openLab, paramField as field } from './open-lab';
+import { openLab } from './open-lab';
 
 test('longpibench: smoke run, level curves, placement table, instance viewer, bad level', async ({ page }) => {
   const errors = await openLab(page, 'longpibench', 'Positional bias with several relevant pieces');
@@ -35,12 +35,20 @@ test('longpibench: smoke run, level curves, placement table, instance viewer, ba
   expect(width).toBeLessThanOrEqual(0);
 
   // An endpoint nothing listens on: its instances are named as failed and the run still finishes with the built-in curves.
-  await page.getByText('Parameters', { exact: true }).click();
-  await field(page, 'endpointUrl').locator('input').fill('http://127.0.0.1:9');
-  await field(page, 'endpointModel').locator('input').fill('llama');
-  await field(page, 'userL').locator('input').fill('12');
-  await field(page, 'userPerLevel').locator('input').fill('1');
-  await page.getByTestId('run').click();
+  // Added through the panel's form: a mistyped row count is named by the lab's schema, then a good one starts the run.
+  const add = page.getByTestId('longpi-add-model');
+  await add.getByTestId('longpi-add-url').fill('http://127.0.0.1:9');
+  await add.getByTestId('longpi-add-go').click();
+  await expect(add.getByRole('alert')).toContainText('needs its URL and its model name');
+  await add.getByTestId('longpi-add-model-name').fill('llama');
+  await add.getByTestId('longpi-add-rows').fill('5');
+  await add.getByTestId('longpi-add-go').click();
+  await expect(add.getByRole('alert')).toContainText('userL');
+  await add.getByTestId('longpi-add-rows').fill('12');
+  await add.getByTestId('longpi-add-per-level').fill('1');
+  const shown = page.url();
+  await add.getByTestId('longpi-add-go').click();
+  await expect(page).not.toHaveURL(shown); // the new run is opened
   const failed = page.getByTestId('longpi-placement').locator('tbody tr', { hasText: 'endpoint:llama@http://127.0.0.1:9' });
   await expect(failed).toHaveCount(2, { timeout: 110_000 }); // table and timeline, once the run is done
   await expect(failed.first()).toContainText('35: endpoint http://127.0.0.1:9/v1/completions: unreachable');

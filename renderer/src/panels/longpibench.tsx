@@ -10,6 +10,7 @@ import { lastSampleOf, samplesOf } from '../../../common/lab-contract';
 import { LONGPI_PLACEMENTS, longpibenchSamples } from '../../../common/labs/longpibench';
 import { api } from '../bridge';
 import { STATIC_NOTE, useInteractive } from './interactive';
+import { formatRoute } from '../route';
 
 type Curves = z.output<typeof longpibenchSamples.curves>;
 type Instance = z.output<typeof longpibenchSamples.instance>;
@@ -136,6 +137,58 @@ function AskInstance({ detail, onResult }: { detail: RunDetail; onResult: (x: In
   );
 }
 
+/**
+ * Your own model beside this run's built-in ones: an ONNX folder or an endpoint, asked both
+ * tasks; starts a new run with this run's preset, seed and parameters plus the model, and opens it.
+ */
+function AddModelForm({ detail }: { detail: RunDetail }) {
+  const interactive = useInteractive();
+  const [kind, setKind] = useState<'onnx' | 'endpoint'>('endpoint');
+  const [folder, setFolder] = useState('');
+  const [url, setUrl] = useState('http://127.0.0.1:8088');
+  const [model, setModel] = useState('');
+  const [route, setRoute] = useState<'completions' | 'chat'>('completions');
+  const [rows, setRows] = useState('160');
+  const [perLevel, setPerLevel] = useState('2');
+  const [err, setErr] = useState<string>();
+  if (!interactive) return <p className="muted small">Disabled in {STATIC_NOTE}.</p>;
+  const go = async () => {
+    setErr(undefined);
+    if (kind === 'onnx' && !folder.trim()) { setErr('type the model folder\'s absolute path'); return; }
+    if (kind === 'endpoint' && (!url.trim() || !model.trim())) { setErr('the endpoint needs its URL and its model name'); return; }
+    const user = kind === 'onnx'
+      ? { onnxFolder: folder.trim(), endpointUrl: '' }
+      : { onnxFolder: '', endpointUrl: url.trim(), endpointModel: model.trim(), endpointApi: route };
+    try {
+      const params = { ...detail.run.params, ...user, userL: Number(rows), userPerLevel: Number(perLevel) };
+      const run = await api.startRun({ lab: detail.run.lab, preset: detail.run.preset, seed: detail.run.seed, params });
+      location.hash = formatRoute({ lab: detail.run.lab, run: run.id });
+    } catch (e) { setErr((e as Error).message); }
+  };
+  return (
+    <div className="chart-box" data-testid="longpi-add-model">
+      <h3>Add your model</h3>
+      <div className="row">
+        <label className="small">kind <select value={kind} onChange={(e) => setKind(e.target.value as 'onnx' | 'endpoint')} data-testid="longpi-add-kind">
+          <option value="endpoint">OpenAI-compatible endpoint</option><option value="onnx">ONNX folder</option>
+        </select></label>
+        {kind === 'onnx'
+          ? <label className="small">folder <input value={folder} onChange={(e) => setFolder(e.target.value)} placeholder="/path/to/model" style={{ width: 260 }} data-testid="longpi-add-folder" /></label>
+          : <>
+            <label className="small">URL <input value={url} onChange={(e) => setUrl(e.target.value)} style={{ width: 180 }} data-testid="longpi-add-url" /></label>
+            <label className="small">model <input value={model} onChange={(e) => setModel(e.target.value)} style={{ width: 120 }} data-testid="longpi-add-model-name" /></label>
+            <label className="small">route <select value={route} onChange={(e) => setRoute(e.target.value as 'completions' | 'chat')}><option>completions</option><option>chat</option></select></label>
+          </>}
+        <label className="small">rows <input value={rows} onChange={(e) => setRows(e.target.value)} style={{ width: 48 }} data-testid="longpi-add-rows" /></label>
+        <label className="small">per level <input value={perLevel} onChange={(e) => setPerLevel(e.target.value)} style={{ width: 40 }} data-testid="longpi-add-per-level" /></label>
+        <button onClick={() => void go()} data-testid="longpi-add-go">Evaluate beside this run&apos;s models</button>
+      </div>
+      <p className="small muted">A new run with this run&apos;s preset, seed and parameters; your model answers table retrieval and timeline reordering at the rows you give (about 9 characters a row).</p>
+      {err && <p className="error" role="alert">{err}</p>}
+    </div>
+  );
+}
+
 export function LongpibenchPanel({ detail }: { detail: RunDetail }) {
   const curves = samplesOf(longpibenchSamples, detail.samples, 'curves');
   const example = lastSampleOf(longpibenchSamples, detail.samples, 'instance');
@@ -152,10 +205,7 @@ export function LongpibenchPanel({ detail }: { detail: RunDetail }) {
         A timeline curve (your model's timeline reordering, dotted) plots the share of positions right.</p>
       <h3>Query placement</h3>
       <PlacementTable curves={curves} />
-      <p className="small muted">
-        Your own model: an ONNX folder (<code>onnxFolder</code>) or an OpenAI-compatible endpoint (<code>endpointUrl</code>, <code>endpointModel</code>) under Parameters;
-        its curves join these (at <code>userL</code> rows), and an instance it fails is named in the table.
-      </p>
+      <AddModelForm detail={detail} />
       <h3>One instance</h3>
       <AskInstance detail={detail} onResult={setAsked} />
       {shown && <InstanceView x={shown} />}
