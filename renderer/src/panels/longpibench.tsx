@@ -68,7 +68,8 @@ function PlacementTable({ curves }: { curves: Curves[] }) {
     <table className="variants" data-testid="longpi-placement">
       <thead><tr><th>model</th>{LONGPI_PLACEMENTS.map((p) => <th key={p}>query at {p} · recall %</th>)}<th>precision % (both)</th><th>instances/s</th><th>failed</th></tr></thead>
       <tbody>{curves.map((c) => (
-        <tr key={seriesOf(c)}><td className="longpi-model">{seriesOf(c)}</td>{LONGPI_PLACEMENTS.map((p) => <td key={p}>{pct(c.placement[p].recall)} <span className="muted small">[{pct(c.placement[p].lo)}, {pct(c.placement[p].hi)}]</span></td>)}
+        <tr key={seriesOf(c)}><td className="longpi-model">{seriesOf(c)}</td>
+          {LONGPI_PLACEMENTS.map((p) => <td key={p}>{pct(c.placement[p].recall)} <span className="muted small">[{pct(c.placement[p].lo)}, {pct(c.placement[p].hi)}]</span></td>)}
           <td>{pct(c.placement.both.precision)}</td><td>{c.instancesPerSec.toFixed(1)}</td>
           <td>{c.failed ? <span className="error small longpi-model" title={c.firstError ?? ''}>{c.failed}: {(c.firstError ?? '').slice(0, 90)}</span> : 0}</td></tr>
       ))}</tbody>
