@@ -8,7 +8,9 @@ import type { AddressInfo } from 'node:net';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createDecoder, disposeDecoder } from '../workers/nn/decoder';
+import * as tf from '@tensorflow/tfjs';
+import { createDecoder, disposeDecoder, embedTokens, sampleTokens } from '../workers/nn/decoder';
+import { fourBitPlan, palettizedVariant, planGroups } from '../workers/labs/afm-ondevice/quantize';
 import { exportDecoderOnnx, readDecoderWeights } from '../workers/nn/decoder-onnx';
 import { writeHfFolder } from '../workers/runtime/hf-folder';
 import { toHuggingFaceJson, trainBpe } from '../workers/data/bpe-tokenizer';
@@ -52,6 +54,29 @@ describe('an ONNX folder as a text LM', () => {
     expect(a.length).toBeGreaterThan(0);
     expect(await lm.complete('K03: 104\nK05: 1', 12, never)).toBe(a);
     await expect(lm.complete('K03: 104\n'.repeat(200), 12, never)).rejects.toThrow(/exceeds the model's 512 positions/);
+  });
+
+  it('opens a folder in afm-ondevice\'s 4-bit layout (packed palettes, fp16 tables) and answers as the TF.js model it was made from', async () => {
+    const rng = new Rng(4);
+    const tok = trainBpe(tableText(tableInstance('relative', 3, 'both', { L: 20, n: 10, N: 16 }, vocab, rng)), 40);
+    const d = createDecoder({ vocab: tok.vocab.length, dModel: 32, layers: 1, heads: 2, kvHeads: 1, ffnHidden: 32, maxLen: 256, qkNorm: true, window: null, ropeBase: 10000 }, rng.fork('init'));
+    const ones = Object.fromEntries(Object.entries(d.weights).map(([k, v]) => [k, new Float32Array(v.size).fill(1)]));
+    const inputs = planGroups(d, ones);
+    const v4 = palettizedVariant(d, inputs, fourBitPlan(inputs));
+    const dir = join(mkdtempSync(join(tmpdir(), 'bt-afm4-')), 'model');
+    const onnx = exportDecoderOnnx({ ...readDecoderWeights(v4.model), palettes: v4.palettes, fp16: true });
+    writeHfFolder(dir, { onnx, config: v4.model.config, tokenizerJson: toHuggingFaceJson(tok), eosTokenId: tok.eos, eosToken: tok.vocab[tok.eos] });
+    const four = await openOnnxFolder(dir);
+    const prompt = 'K03: 104\nK05: 1';
+    const text = await four.complete(prompt, 8, never);
+    // The same greedy tokens from the palettized TF.js model (up to a near-tie, which a random model rarely has in 8 steps).
+    const ids = tok.encode(prompt);
+    const embedded = tf.tidy(() => embedTokens(v4.model, tf.tensor2d([ids], undefined, 'int32')));
+    const { tokens } = sampleTokens(v4.model, embedded, { maxNewTokens: 8, temperature: 0, topK: 0, topP: 1, stopToken: tok.eos, rng: new Rng(0) });
+    embedded.dispose();
+    expect(text).toBe(tok.decode(tokens[0].filter((t) => t !== tok.eos)));
+    await four.close();
+    disposeDecoder(v4.model); disposeDecoder(d);
   });
 
   it('names what is wrong with a folder', async () => {
