@@ -57,7 +57,9 @@ export async function longpiBench() {
     disposeDecoder(d);
     rows.push({ attention, promptTokens: prompts[0].length, tfjsBatch32, tfjsBatch1, ortBatch1, ortPromptTokensPerSec: (prompts[0].length * prompts.length) / (ttft / 1000), ortOverTfjsBatch1: ortBatch1 / tfjsBatch1 });
   }
-  return { backend: backend.name, serveLm: await serveLmBench(dir), model: 'd64, 3 layers, 4 heads, FFN 128, vocab 1,045 (sliding window 32); 11 greedy tokens per instance', unit: 'instances/s', peakRssMb: process.resourceUsage().maxRSS / 1024, rows };
+  const serveLm = await serveLmBench(dir);
+  const model = 'd64, 3 layers, 4 heads, FFN 128, vocab 1,045 (sliding window 32); 11 greedy tokens per instance';
+  return { backend: backend.name, serveLm, model, unit: 'instances/s', peakRssMb: process.resourceUsage().maxRSS / 1024, rows };
 }
 
 /**

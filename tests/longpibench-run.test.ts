@@ -87,7 +87,8 @@ describe('longpibench lab (smoke)', () => {
       expect(Object.values(c.placement).map((x) => x.instances)).toEqual([p.perPlacement, p.perPlacement, p.perPlacement]);
     }
     // The instance query: every model answers; an answer's recall is its hits over the key.
-    const x = (await contract.query('instance', { kind: 'absolute', level: 16, placement: 'tail', seed: 3 }, live())) as { positions: number[]; answer: number[]; answers: { values: (number | null)[]; recall: number; malformed: boolean }[] };
+    type Shown = { positions: number[]; answer: number[]; answers: { values: (number | null)[]; recall: number; malformed: boolean }[] };
+    const x = (await contract.query('instance', { kind: 'absolute', level: 16, placement: 'tail', seed: 3 }, live())) as Shown;
     expect(x.positions[9]).toBe(159);
     expect(x.answers).toHaveLength(2);
     for (const a of x.answers) {
