@@ -57,11 +57,11 @@ export type TextAnswered = Answered & { text: string } | { error: string };
  */
 export async function answerAllText(lm: TextLm, instances: readonly TableInstance[], vocab: { keys: number; values: number }, maxTokens: number, signal: AbortSignal, onEach: (done: number) => Promise<void>): Promise<TextAnswered[]> {
   const out: TextAnswered[] = [];
-  let failedInRow = 0;
+  let failedInRow = 0, lastError = '';
   for (const x of instances) {
     if (failedInRow >= GIVE_UP_AFTER) {
       // A dead endpoint or a model that cannot take these prompts: the rest are not asked (each would wait out its retries).
-      out.push({ error: `not asked: the ${GIVE_UP_AFTER} requests before it failed (last: ${(out[out.length - 1] as { error: string }).error.replace(/^not asked: .*?\(last: /, '').replace(/\)$/, '')})` });
+      out.push({ error: `not asked: the ${GIVE_UP_AFTER} requests before it failed (last: ${lastError})` });
     } else {
       try {
         const text = await lm.complete(tableText(x), maxTokens, signal);
@@ -70,7 +70,8 @@ export async function answerAllText(lm: TextLm, instances: readonly TableInstanc
         failedInRow = 0;
       } catch (e) {
         if (signal.aborted) throw e;
-        out.push({ error: (e as Error).message });
+        lastError = (e as Error).message;
+        out.push({ error: lastError });
         failedInRow++;
       }
     }

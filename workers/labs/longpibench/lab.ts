@@ -111,11 +111,12 @@ export const longpibenchLab: LabDefinition<typeof longpibenchSpec.params> = {
     const sweep = buildSweep(p.seed, p.perLevel, p.perPlacement, shape, TASK);
     const userShape = { ...shape, L: p.userL };
     const userSweeps = lms.length ? p.userTasks.map((task) => ({ task, sweep: buildSweep(p.seed, p.userPerLevel, p.userPerLevel, userShape, TASK, task) })) : [];
-    ctx.plan([...p.models, ...lms.flatMap((lm) => userSweeps.map((u) => textPhase(lm, u.task)))].map(evalPhase));
+    const evalPhases = [...p.models, ...lms.flatMap((lm) => userSweeps.map((u) => textPhase(lm, u.task)))].map(evalPhase);
+    ctx.plan(evalPhases);
     // Built-in models not yet in the cache: trained first, side by side when the job has the cores.
     const missing = p.models.filter((m) => !ctx.isCached(partKey(m, p.tinyModels)));
     const trainPhase = `train ${missing.length} built-in models on ${taskThreadCount(ctx.cores, missing.length)} threads`;
-    if (missing.length > 1 && ctx.cores > 1) ctx.plan([trainPhase, ...p.models.map(evalPhase), ...lms.flatMap((lm) => userSweeps.map((u) => evalPhase(textPhase(lm, u.task))))]);
+    if (missing.length > 1 && ctx.cores > 1) ctx.plan([trainPhase, ...evalPhases]);
     if (missing.length) {
       const tasks = missing.map((m) => {
         const [attention, training] = m.split('/') as [RetrievalAttention, RetrievalTraining];
