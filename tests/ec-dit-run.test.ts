@@ -87,8 +87,8 @@ describe('ec-dit smoke run', () => {
     const one = await run(1), two = await run(2);
     const phases = (events: typeof one.events) => [...new Set(events.flatMap((e) => (e.type === 'progress' && !e.phase.startsWith('train judge') ? [e.phase] : [])))];
     expect(phases(one.events)).toEqual(['judge', 'train ec', 'train dense', 'sample ec', 'sample dense']);
-    expect(phases(two.events)).toEqual(['judge', 'train ec, dense on 2 threads', 'sample ec', 'sample dense']);
-    const last = two.events.filter((e) => e.type === 'progress' && e.phase.endsWith('threads')).at(-1) as { done: number; total: number };
+    expect(phases(two.events)).toEqual(['judge', 'train ec, dense on 2 cores', 'sample ec', 'sample dense']);
+    const last = two.events.filter((e) => e.type === 'progress' && e.phase.endsWith('cores')).at(-1) as { done: number; total: number };
     expect(last.done).toBe(2 * p.trainSteps);
     expect(last.total).toBe(2 * p.trainSteps);
     // Threads report each model's loss curve as the run's own thread does.
@@ -99,7 +99,7 @@ describe('ec-dit smoke run', () => {
     const long = resolveParams(ecDitSpec, 'smoke', { models: ['ec', 'dense'], trainSteps: 5000 });
     const { ctx, controller, events } = await testContext(p.seed, { cores: 2 });
     const running = ecDitLab.run(long, ctx);
-    while (!events.some((e) => e.type === 'progress' && e.phase.endsWith('threads') && e.done > 0)) await new Promise((r) => setTimeout(r, 50));
+    while (!events.some((e) => e.type === 'progress' && e.phase.endsWith('cores') && e.done > 0)) await new Promise((r) => setTimeout(r, 50));
     controller.abort();
     await expect(running).rejects.toThrow(/cancelled/);
   }, 180_000);

@@ -118,7 +118,7 @@ describe('longpibench lab (smoke)', () => {
     };
     const threaded = await run(2), inline = await run(1);
     const phases = threaded.events.flatMap((e) => (e.type === 'progress' ? [e.phase] : []));
-    expect(phases[0]).toBe('train 2 built-in models on 2 threads');
+    expect(phases[0]).toBe('train 2 built-in models on 2 cores');
     const last = threaded.events.filter((e) => e.type === 'progress' && e.phase === phases[0]).at(-1) as { done: number; total: number };
     expect(last.done).toBe(last.total);
     expect(threaded.summary.metrics).toEqual({ ...inline.summary.metrics, instancesPerSec: threaded.summary.metrics.instancesPerSec });

@@ -91,7 +91,7 @@ describe('mm-ego lab (smoke)', () => {
     const one = await run(1), two = await run(2);
     const phases = (events: typeof one.events) => [...new Set(events.flatMap((e) => (e.type === 'progress' ? [e.phase] : [])))];
     expect(phases(one.events)).toContain('train the pointer model');
-    expect(phases(two.events)).toContain('train the three models on 2 threads');
+    expect(phases(two.events)).toContain('train the three models on 2 cores');
     expect(phases(two.events)).not.toContain('train the pointer model');
     const curve = (events: typeof one.events, name: string) => events.filter((e) => e.type === 'metric' && e.name === name).map((e) => (e as { value: number }).value);
     expect(curve(two.events, 'pointer.bce').length).toBeGreaterThan(0);

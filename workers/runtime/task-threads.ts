@@ -1,13 +1,14 @@
 // Independent pieces of one run (ec-dit's three trainings, say) in worker threads when the
-// job has the cores: a pool of `threads` workers, each running one task in a fresh thread
-// (its own TF.js backend) and reporting progress, metrics and logs back; its result comes
-// back structured-cloned. Cancel reaches a thread through a shared flag it reads between
-// steps. The thread entry is out/main/task-thread.js (workers/task-thread.ts), whose
+// job has the cores: every task in a fresh thread of its own (its own TF.js backend), all
+// started at once and taking turns on the job's cores between steps (./core-turns), each
+// reporting progress, metrics and logs back; its result comes back structured-cloned.
+// Cancel reaches a thread through a shared flag it reads between steps. The thread entry is out/main/task-thread.js (workers/task-thread.ts), whose
 // registry (workers/thread-tasks.ts) names what a task `kind` runs.
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { CancelledError, type RunContext } from './context';
+import { CORE_TURNS_BYTES } from './core-turns';
 
 /** What a task sees of its run: the same calls a lab makes on its context. */
 export type TaskIo = Pick<RunContext, 'throwIfCancelled' | 'metric' | 'progress' | 'log'>;
@@ -15,7 +16,7 @@ export type TaskHandler = (input: unknown, io: TaskIo) => Promise<unknown>;
 
 export interface ThreadTask { kind: string; input: unknown }
 /** What a thread receives at start. */
-export interface TaskThreadInit extends ThreadTask { backend: string; cancel: SharedArrayBuffer }
+export interface TaskThreadInit extends ThreadTask { backend: string; cancel: SharedArrayBuffer; turns: SharedArrayBuffer; cores: number }
 export type TaskMessage =
   | { type: 'progress'; done: number }
   | { type: 'metric'; step: number; name: string; value: number }
@@ -41,13 +42,16 @@ export function taskThreadScript(): string {
   throw new Error(`the thread entry (task-thread.js) is not built next to ${__dirname} or in an out/main above it: run npm run build`);
 }
 
-/** Runs the tasks on at most `threads` threads at a time; results in task order. The first failure stops the others. */
-export function runInThreads<O>(tasks: readonly ThreadTask[], threads: number, hooks: TaskHooks): Promise<O[]> {
+/**
+ * Runs every task in its own thread at once, at most `cores` of them computing at a time
+ * (turns passed between steps); results in task order. The first failure stops the others.
+ */
+export function runInThreads<O>(tasks: readonly ThreadTask[], cores: number, hooks: TaskHooks): Promise<O[]> {
   const script = taskThreadScript();
-  const cancel = new SharedArrayBuffer(4), flag = new Int32Array(cancel);
+  const cancel = new SharedArrayBuffer(4), flag = new Int32Array(cancel), turns = new SharedArrayBuffer(CORE_TURNS_BYTES);
   const results = new Array<O>(tasks.length);
   const running = new Set<Worker>();
-  let next = 0, finished = 0, failed = false;
+  let finished = 0, failed = false;
   return new Promise<O[]>((resolve, reject) => {
     const fail = (e: Error) => {
       if (failed) return;
@@ -60,10 +64,8 @@ export function runInThreads<O>(tasks: readonly ThreadTask[], threads: number, h
     const onAbort = () => fail(new CancelledError());
     hooks.signal.addEventListener('abort', onAbort);
     if (hooks.signal.aborted) { onAbort(); return; }
-    const start = () => {
-      if (failed || next >= tasks.length) return;
-      const index = next++;
-      const init: TaskThreadInit = { ...tasks[index], backend: hooks.backend, cancel };
+    const start = (index: number) => {
+      const init: TaskThreadInit = { ...tasks[index], backend: hooks.backend, cancel, turns, cores: Math.max(1, cores) };
       const w = new Worker(script, { workerData: init });
       running.add(w);
       let done = false;
@@ -78,17 +80,17 @@ export function runInThreads<O>(tasks: readonly ThreadTask[], threads: number, h
           results[index] = m.output as O;
           running.delete(w);
           void w.terminate();
-          if (++finished === tasks.length) { hooks.signal.removeEventListener('abort', onAbort); resolve(results); } else start();
+          if (++finished === tasks.length) { hooks.signal.removeEventListener('abort', onAbort); resolve(results); }
         }
       });
       w.on('error', (e) => fail(new Error(`${tasks[index].kind} (thread): ${e.message}`)));
       w.on('exit', (code) => { if (!done) fail(new Error(`${tasks[index].kind} (thread) exited with code ${code} before finishing`)); });
     };
-    for (let i = 0; i < Math.max(1, threads); i++) start();
+    for (let i = 0; i < tasks.length && !failed; i++) start(i);
   });
 }
 
-/** Threads a run's independent tasks get: one per task, as many as the job's cores. */
+/** Cores a run's independent tasks compute on at once: the job's, at most one per task. */
 export const taskThreadCount = (cores: number, tasks: number) => Math.min(cores, tasks);
 
 /**

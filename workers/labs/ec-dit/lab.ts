@@ -25,7 +25,7 @@ interface LiveModel { models: Partial<Record<DitModelName, Dit>>; params: EcDitP
 const judgeKey = (p: EcDitParams): JudgeKey => (p.judge === 'tiny' ? `judge:${p.dataset}:tiny` as const : `judge:${p.dataset}` as const);
 
 const modelsOf = (p: EcDitParams) => DIT_MODELS.filter((x) => p.models.includes(x));
-const parallelPhase = (p: EcDitParams, threads: number) => `train ${modelsOf(p).join(', ')} on ${threads} threads`;
+const parallelPhase = (p: EcDitParams, cores: number) => `train ${modelsOf(p).join(', ')} on ${cores} cores`;
 const trainingPhases = (p: EcDitParams, cores: number) => {
   const threads = taskThreadCount(cores, modelsOf(p).length);
   return threads > 1 ? [parallelPhase(p, threads)] : modelsOf(p).map(trainPhase);

@@ -115,7 +115,7 @@ export const longpibenchLab: LabDefinition<typeof longpibenchSpec.params> = {
     ctx.plan(evalPhases);
     // Built-in models not yet in the cache: trained first, side by side when the job has the cores.
     const missing = p.models.filter((m) => !ctx.isCached(partKey(m, p.tinyModels)));
-    const trainPhase = `train ${missing.length} built-in models on ${taskThreadCount(ctx.cores, missing.length)} threads`;
+    const trainPhase = `train ${missing.length} built-in models on ${taskThreadCount(ctx.cores, missing.length)} cores`;
     if (missing.length > 1 && ctx.cores > 1) ctx.plan([trainPhase, ...evalPhases]);
     if (missing.length) {
       const tasks = missing.map((m) => {

@@ -22,7 +22,7 @@ import { answerQuestions, mdaDifferenceSe, pointerAnswers, scoreAnswers, uniform
 interface LiveModel { params: MmEgoParams; encoder: FrameEncoder; models: EgoModels; test: EgoSplit; fashion: ImageSet; marginals: Record<AnswerType, Map<string, number>> }
 
 const PHASES = { encoder: 'pre-train the frame encoder', data: 'clips, narrations and questions', evaluate: 'evaluate' } as const;
-const parallelPhase = (threads: number) => `train the three models on ${threads} threads`;
+const parallelPhase = (cores: number) => `train the three models on ${cores} cores`;
 const planOf = (cores: number) => {
   const threads = taskThreadCount(cores, EGO_MODELS.length);
   return [PHASES.encoder, PHASES.data, ...(threads > 1 ? [parallelPhase(threads)] : EGO_MODELS.map((who) => TRAIN_PHASES[who])), PHASES.evaluate];
