@@ -110,14 +110,17 @@ async function cmdRun(args: ParsedArgs): Promise<number> {
   const result = {
     lab: labId, seed, preset, backend: final.backend?.name ?? null, params: final.params,
     metrics: summary?.metrics ?? {}, checks: summary?.checks ?? {},
-    durationMs: summary?.durationMs ?? Date.now() - t0, peakRssMb: summary?.peakRssMb ?? null, phaseMs: summary?.phaseMs ?? null, runDir: final.runDir,
+    durationMs: summary?.durationMs ?? Date.now() - t0, peakRssMb: summary?.peakRssMb ?? null, phaseMs: summary?.phaseMs ?? null, phaseUnits: summary?.phaseUnits ?? null, runDir: final.runDir,
   };
   if (json) process.stdout.write(`${stringifyJson(result)}\n`);
   else {
     process.stdout.write(`${labId} ${final.status} in ${(result.durationMs / 1000).toFixed(1)} s on ${result.backend} (run ${final.id})\n`);
     for (const [k, v] of Object.entries(result.metrics)) process.stdout.write(`  ${k.padEnd(28)} ${Number(v).toPrecision(5)}\n`);
     for (const [k, v] of Object.entries(result.checks)) process.stdout.write(`  ${k.padEnd(28)} ${v ? 'pass' : 'FAIL'}\n`);
-    for (const [k, ms] of Object.entries(result.phaseMs ?? {})) process.stdout.write(`  phase ${k.padEnd(22)} ${(ms / 1000).toFixed(1)} s\n`);
+    for (const [k, ms] of Object.entries(result.phaseMs ?? {})) {
+      const units = result.phaseUnits?.[k];
+      process.stdout.write(`  phase ${k.padEnd(22)} ${(ms / 1000).toFixed(1)} s${units && units > 1 ? ` (${units} × ${(ms / units).toFixed(1)} ms)` : ''}\n`);
+    }
     process.stdout.write(`  run folder: ${final.runDir}\n`);
   }
   if (final.status !== 'succeeded') {

@@ -51,6 +51,8 @@ export interface RunSummary {
   checks: Record<string, boolean>;
   /** Wall-clock ms per progress phase, in the order the phases ran (the host measures it; a lab does not set it). */
   phaseMs?: Record<string, number>;
+  /** The units each phase counted (steps, images…: its progress total), so a profile reads as units × ms a unit. */
+  phaseUnits?: Record<string, number>;
 }
 
 export class ParamsError extends Error {

@@ -121,7 +121,12 @@ for (const lab of specs) {
   const profiled = ok.filter((r) => r.phaseMs);
   if (profiled.length) {
     const phases = Object.keys(profiled[0].phaseMs);
-    md += `Profile (mean over ${profiled.length} run${profiled.length > 1 ? 's' : ''}): ${phases.map((ph) => `${ph} ${(profiled.reduce((a, r) => a + (r.phaseMs[ph] ?? 0), 0) / profiled.length / 1000).toFixed(0)} s`).join(' · ')}.\n`;
+    const phaseLine = (ph) => {
+      const ms = profiled.reduce((a, r) => a + (r.phaseMs[ph] ?? 0), 0) / profiled.length;
+      const units = profiled[0].phaseUnits?.[ph];
+      return `${ph} ${(ms / 1000).toFixed(0)} s${units > 1 ? ` (${units} × ${ms / units >= 100 ? (ms / units).toFixed(0) : (ms / units).toFixed(1)} ms)` : ''}`;
+    };
+    md += `Profile (mean over ${profiled.length} run${profiled.length > 1 ? 's' : ''}; units are the phase's own: steps, images, questions): ${phases.map(phaseLine).join(' · ')}.\n`;
   }
   for (const sw of entry.sweeps ?? []) {
     md += `\n### ${sw.title}\n\nPreset \`${sw.preset}\`${sw.overrides ? ` with ${Object.entries(sw.overrides).map(([k, v]) => `${k}=${v}`).join(', ')}` : ''}, seed ${sw.seed}, one run per value (${sw.at.slice(0, 10)}). ${sw.note}\n\n`;

@@ -23,7 +23,7 @@ describe('benchtop CLI', () => {
     const lines = r.stdout.trim().split('\n');
     expect(lines).toHaveLength(1);
     const out = JSON.parse(lines[0]);
-    expect(Object.keys(out).sort()).toEqual(['backend', 'checks', 'durationMs', 'lab', 'metrics', 'params', 'peakRssMb', 'phaseMs', 'preset', 'runDir', 'seed'].sort());
+    expect(Object.keys(out).sort()).toEqual(['backend', 'checks', 'durationMs', 'lab', 'metrics', 'params', 'peakRssMb', 'phaseMs', 'phaseUnits', 'preset', 'runDir', 'seed'].sort());
     // The profile: every phase the lab reported, each a share of the run's time.
     expect(Object.keys(out.phaseMs).length).toBeGreaterThan(0);
     expect(Object.values(out.phaseMs as Record<string, number>).reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(out.durationMs);

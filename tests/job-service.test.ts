@@ -44,6 +44,7 @@ describe('JobService', () => {
     expect(phases['warm-up']).toBeGreaterThanOrEqual(290); // timers never fire early; no upper bound on a busy machine
     expect(phases.loop).toBeGreaterThanOrEqual(9 * 20 - 10);
     expect(phases['warm-up'] + phases.loop).toBeLessThanOrEqual(done.summary!.durationMs!);
+    expect(done.summary!.phaseUnits).toEqual({ 'warm-up': 1, loop: 10 });
   });
 
   it('cancel stops a cooperative job promptly', async () => {

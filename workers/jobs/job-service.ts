@@ -53,6 +53,8 @@ interface Job {
   peakRssMb?: number;
   /** Wall-clock ms per progress phase so far, and the phase running now (the run's profile). */
   phaseMs: Record<string, number>;
+  /** The units (steps, images, questions) each phase counted: its progress events' largest total. */
+  phaseUnits: Record<string, number>;
   phase?: { name: string; since: number };
 }
 
@@ -147,7 +149,7 @@ export class JobService {
     this.opts.store.createRun({ id, lab: req.lab, preset: req.preset, seed: req.seed, params, host: this.opts.host, runDir, sweep });
     const job: Job = {
       spec: { runId: id, labId: req.lab, params, seed: req.seed, runDir, home: this.opts.cacheHome ?? this.opts.home, cores: need, mode: 'run', labModule: extra?.module },
-      need, finished: false, cancelRequested: false, pending: [], lastRelay: 0, waiters: [], queries: new Map(), startedAt: 0, phaseMs: {},
+      need, finished: false, cancelRequested: false, pending: [], lastRelay: 0, waiters: [], queries: new Map(), startedAt: 0, phaseMs: {}, phaseUnits: {},
     };
     this.jobs.set(id, job);
     this.queue.push(id);
@@ -219,7 +221,7 @@ export class JobService {
       case 'done':
         job.peakRssMb = m.peakRssMb;
         this.enterPhase(job, undefined);
-        this.finish(job, 'succeeded', { summary: { ...m.summary, durationMs: Date.now() - job.startedAt, peakRssMb: m.peakRssMb, phaseMs: job.phaseMs } });
+        this.finish(job, 'succeeded', { summary: { ...m.summary, durationMs: Date.now() - job.startedAt, peakRssMb: m.peakRssMb, phaseMs: job.phaseMs, phaseUnits: job.phaseUnits } });
         break;
       case 'cancelled':
         this.finish(job, 'cancelled');
@@ -238,7 +240,11 @@ export class JobService {
   }
 
   private record(job: Job, events: LabEvent[]): void {
-    for (const e of events) if (e.type === 'progress' && e.phase !== job.phase?.name) this.enterPhase(job, e.phase);
+    for (const e of events) {
+      if (e.type !== 'progress') continue;
+      if (e.phase !== job.phase?.name) this.enterPhase(job, e.phase);
+      if (e.total > (job.phaseUnits[e.phase] ?? 0)) job.phaseUnits[e.phase] = e.total;
+    }
     const stored = this.opts.store.appendEvents(job.spec.runId, events);
     job.pending.push(...stored);
     this.scheduleRelay(job);
