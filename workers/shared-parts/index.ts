@@ -3,6 +3,7 @@
 import type { SharedPart } from '../runtime/shared-parts';
 import type { DatasetName } from '../runtime/datasets';
 import type { ImageCodec } from '../nn/image-codec';
+import type { SideKind } from '../data/side-info';
 import { judgePart, TINY_JUDGE, type Judge } from './judge';
 import { codecPart, TINY_CODEC } from './mse-codec';
 import { priorPart, TINY_PRIOR, type DdpmPrior } from './prior';
@@ -11,8 +12,9 @@ import { retrievalLmPart, RETRIEVAL_ATTENTION, RETRIEVAL_TRAINING, type Retrieva
 
 /** 'judge:mnist', 'judge:fashion-mnist:tiny', … */
 export type JudgeKey = `judge:${DatasetName}` | `judge:${DatasetName}:tiny`;
-/** 'codec:mnist:0.008', 'codec:mnist:0.001:tiny', … */
-export type CodecKey = `codec:${DatasetName}:${number}` | `codec:${DatasetName}:${number}:tiny`;
+/** 'codec:mnist:0.008', 'codec:mnist:0.001:tiny', 'codec:mnist:0.0001:class' (side information Y at every scale), … */
+type CodecStem = `codec:${DatasetName}:${number}` | `codec:${DatasetName}:${number}:${SideKind}`;
+export type CodecKey = CodecStem | `${CodecStem}:tiny`;
 /** 'prior:mnist', 'prior:mnist:tiny': the unconditional DDPM prior of the images. */
 export type PriorKey = `prior:${DatasetName}` | `prior:${DatasetName}:tiny`;
 /** 'lm:stories:d128', 'lm:stories:tiny': a BPE tokenizer and a decoder LM of the seeded stories. */
@@ -23,11 +25,12 @@ export type SharedPartKey = JudgeKey | CodecKey | PriorKey | LmKey | RetrievalLm
 /** What a key's part loads as. */
 export type SharedPartOf<K extends SharedPartKey> = K extends JudgeKey ? Judge : K extends CodecKey ? ImageCodec : K extends PriorKey ? DdpmPrior : K extends LmKey ? StoryLm : K extends RetrievalLmKey ? RetrievalLm : never;
 
-/** 'codec:mnist:0.008' → the MSE codec trained at that λ; a ':tiny' suffix, a small one for smoke runs. */
+/** 'codec:mnist:0.008' → the MSE codec trained at that λ; ':class' / ':mask', with that side information; ':tiny', a small one for smoke runs. */
 function parseCodecKey(key: string) {
-  const m = /^codec:(mnist|fashion-mnist):([0-9.e-]+)(:tiny)?$/.exec(key);
+  const m = /^codec:(mnist|fashion-mnist):([0-9.e-]+)(?::(class|mask))?(:tiny)?$/.exec(key);
   if (!m || !(Number(m[2]) > 0)) return undefined;
-  return codecPart(m[1] as 'mnist' | 'fashion-mnist', Number(m[2]), m[3] ? TINY_CODEC : {}, m[3] ? ':tiny' : '');
+  const side = m[3] ? { side: m[3] as SideKind } : {};
+  return codecPart(m[1] as 'mnist' | 'fashion-mnist', Number(m[2]), { ...(m[4] ? TINY_CODEC : {}), ...side }, m[4] ? ':tiny' : '');
 }
 
 const FIXED: Record<string, () => SharedPart<unknown>> = {
@@ -51,4 +54,4 @@ const FIXED: Record<string, () => SharedPart<unknown>> = {
 export function sharedPart<K extends SharedPartKey>(key: K | string): SharedPart<SharedPartOf<K>> | undefined {
   return (FIXED[key]?.() ?? parseCodecKey(key)) as SharedPart<SharedPartOf<K>> | undefined;
 }
-export const SHARED_PART_KEYS = [...Object.keys(FIXED), 'codec:<mnist|fashion-mnist>:<λ>[:tiny]'];
+export const SHARED_PART_KEYS = [...Object.keys(FIXED), 'codec:<mnist|fashion-mnist>:<λ>[:class|:mask][:tiny]'];

@@ -1,4 +1,5 @@
-// The learned MSE codec as a shared trained part: `ctx.require('codec:mnist:0.01')`.
+// The learned MSE codec as a shared trained part: `ctx.require('codec:mnist:0.01')`, or
+// with side information Y at every scale: `ctx.require('codec:mnist:0.0001:class')`.
 // Trained deterministically from its recipe on a miss; saved with its integer CDF tables.
 import * as tf from '@tensorflow/tfjs';
 import type { RunContext } from '../runtime/context';
@@ -9,6 +10,7 @@ import type { SharedPart } from '../runtime/shared-parts';
 import { analysis, codecLoss, synthesis, codecVariables, createImageCodec, decodeImage, encodeImage, disposeCodec, finalizeCodec, type ImageCodec } from '../nn/image-codec';
 import { priorVariables } from '../nn/factorized-prior';
 import { cosineDecay, setLearningRate } from '../runtime/schedule';
+import { sideChannels, sideInfo, type SideKind } from '../data/side-info';
 
 export interface CodecRecipe {
   dataset: DatasetName;
@@ -20,6 +22,8 @@ export interface CodecRecipe {
   M: number;
   radius: number;
   seed: number;
+  /** Side information both ends know (absent: none; the key and the recipe's hash then stay as before). */
+  side?: SideKind;
 }
 
 export function codecRecipe(dataset: DatasetName, lambda: number, overrides: Partial<CodecRecipe> = {}): CodecRecipe {
@@ -30,7 +34,7 @@ export interface CodecEvaluation { bpp: number; psnrDb: number; mse: number; ima
 
 export async function trainImageCodec(r: CodecRecipe, ctx: RunContext, phase: string, emitMetrics = true): Promise<ImageCodec> {
   const rng = new Rng(r.seed);
-  const codec = createImageCodec({ N: r.N, M: r.M }, rng.fork('init'), r.radius);
+  const codec = createImageCodec({ N: r.N, M: r.M, ...(r.side ? { side: sideChannels(r.side) } : {}) }, rng.fork('init'), r.radius);
   const ds = loadDataset(r.dataset);
   const order = rng.fork('order');
   // The prior's few parameters get their own optimizer at 10x the step size: with one
@@ -44,7 +48,8 @@ export async function trainImageCodec(r: CodecRecipe, ctx: RunContext, phase: st
     for (let step = 1; step <= r.steps; step++) {
       ctx.throwIfCancelled();
       if (at + r.batchSize > pool.length) { pool = Array.from(order.permutation(ds.train.count)); at = 0; }
-      const { x } = batchFloats(ds.train, pool.slice(at, at + r.batchSize));
+      const { x, y } = batchFloats(ds.train, pool.slice(at, at + r.batchSize));
+      const side = r.side ? sideInfo(r.side, y, x, r.batchSize).map : undefined;
       at += r.batchSize;
       const decay = cosineDecay(step, r.steps);
       setLearningRate(opt, r.learningRate * decay);
@@ -53,9 +58,10 @@ export async function trainImageCodec(r: CodecRecipe, ctx: RunContext, phase: st
       const terms = tf.tidy(() => {
         const xs = tf.tensor2d(x, [r.batchSize, 784]);
         const noise = tf.randomUniform([r.batchSize, 7, 7, r.M], -0.5, 0.5, 'float32', noiseSeed);
+        const sideMap = side ? tf.tensor4d(side, [r.batchSize, 7, 7, sideChannels(r.side!)]) : undefined;
         let out = { bpp: 0, mse: 0 };
         const { grads } = tf.variableGrads(() => {
-          const t = codecLoss(codec, xs, r.lambda, noise);
+          const t = codecLoss(codec, xs, r.lambda, noise, undefined, sideMap);
           out = { bpp: t.bpp.dataSync()[0], mse: t.mse.dataSync()[0] };
           return t.loss;
         }, [...netVars, ...priorVars]);
@@ -122,11 +128,11 @@ export const TINY_CODEC: Partial<CodecRecipe> = { steps: 300, N: 16, M: 8, batch
 export function codecPart(dataset: DatasetName, lambda: number, overrides: Partial<CodecRecipe> = {}, suffix = ''): SharedPart<ImageCodec> {
   const recipe = codecRecipe(dataset, lambda, overrides);
   return {
-    key: `codec:${dataset}:${lambda}${suffix}`,
+    key: `codec:${dataset}:${lambda}${recipe.side ? `:${recipe.side}` : ''}${suffix}`,
     recipe: recipe as unknown as Record<string, unknown>,
     codeVersion: 1,
     async build(dir, ctx) {
-      const codec = await trainImageCodec(recipe, ctx, `train codec λ=${lambda}`, false);
+      const codec = await trainImageCodec(recipe, ctx, `train codec λ=${lambda}${recipe.side ? ` with Y = ${recipe.side}` : ''}`, false);
       saveCodec(`${dir}/codec.ckpt`, codec, { recipe });
       disposeCodec(codec);
     },
