@@ -21,6 +21,7 @@ import { idempotentBench } from './idempotent';
 import { egoBench } from './ego';
 import { ondeviceBench } from './ondevice';
 import { longpiBench } from './longpi';
+import { condBench } from './cond';
 
 const root = join(__dirname, '..');
 const cli = join(root, 'bin', 'benchtop.js');
@@ -105,6 +106,7 @@ const SECTIONS: Record<string, { what: string; run: () => unknown }> = {
   dit: { what: 'ec-dit: training steps/s and by op, sampling images/s on TF.js and onnxruntime, routing overhead, training threads', run: () => ditBench() },
   byz: { what: 'byz-momentum: rounds/s on 1 and 2 threads, aggregator cost vs n and d', run: () => byzBench() },
   idempotent: { what: 'idempotent-codec: decode s/image vs steps, anchors images/s', run: () => idempotentBench() },
+  cond: { what: 'cond-perceptual: G1, critic (WGAN-GP) and G2 steps/s, decodes/s', run: () => condBench() },
   ego: { what: 'mm-ego: questions/s, pointer (glimpse + fallback) vs all frames, by clip length', run: () => egoBench() },
   ondevice: { what: 'afm-ondevice: bytes, session memory and tokens/s per variant, onnxruntime vs TF.js', run: () => ondeviceBench() },
   longpi: { what: 'longpibench: instances/s of the built-in decoder (TF.js batched and single, onnxruntime), prompt tokens/s', run: () => longpiBench() },

@@ -27,12 +27,15 @@ describe('side information', () => {
     expect(() => sideFromValues('mask', [[1, 0]])).toThrow(/mask 0 has 2 cells, not 7 × 7 = 49/);
   });
 
-  it('a codec with Y: Y changes the latent and the decode; without Y it is the codec it was (same starting weights); Y is required', async () => {
+  it('a codec with Y: per-position side weights, zero at start (the codec without Y); once trained, Y changes the latent and the decode; Y is required', async () => {
     await initBackend('wasm');
     const plain = createImageCodec({ N: 8, M: 4 }, new Rng(2)), withY = createImageCodec({ N: 8, M: 4, side: 10 }, new Rng(2));
     const shared = Object.keys(codecVariables(plain));
     for (const k of shared) expect(Array.from(codecVariables(withY)[k].dataSync()), k).toEqual(Array.from(codecVariables(plain)[k].dataSync()));
-    expect(Object.keys(withY.weights).filter((k) => !shared.includes(k)).sort()).toEqual(['a1y', 'a2y', 'a3y', 's1y', 's2y', 's3y']);
+    const sideKeys = Object.keys(withY.weights).filter((k) => !shared.includes(k)).sort();
+    expect(sideKeys).toEqual(['a1y', 'a2y', 'a3y', 's1y', 's2y', 's3y']);
+    expect(sideKeys.map((k) => withY.weights[k].shape)).toEqual([[7, 7, 10, 8], [7, 7, 10, 8], [7, 7, 10, 4], [7, 7, 10, 8], [7, 7, 10, 8], [7, 7, 10, 1]]);
+    for (const k of sideKeys) { expect(withY.weights[k].abs().max().dataSync()[0], k).toBe(0); withY.weights[k].assign(tf.randomNormal(withY.weights[k].shape, 0, 0.5, 'float32', 9)); }
     const x = tf.tensor2d(new Rng(3).normalArray(784, 0.3).map((v) => Math.min(1, Math.abs(v))), [1, 784]);
     const yA = tf.tensor4d(sideInfo('class', [1], new Float32Array(784), 1).map, [1, 7, 7, 10]);
     const yB = tf.tensor4d(sideInfo('class', [7], new Float32Array(784), 1).map, [1, 7, 7, 10]);
@@ -41,6 +44,11 @@ describe('side information', () => {
     const zero = tf.zeros([1, 7, 7, 4]) as tf.Tensor4D;
     const decA = synthesis(withY, zero, undefined, yA).dataSync(), decB = synthesis(withY, zero, undefined, yB).dataSync();
     expect(decA.some((v, i) => Math.abs(v - decB[i]) > 1e-4)).toBe(true);
+    // A class reaches each position through that position's own weights: from ŷ = 0 the decode's 4 × 4 block means
+    // vary away from the border (a shared 1 × 1 projection of a constant map leaves only the deconvolutions' stride pattern, whose block means are flat).
+    const blocks: number[] = [];
+    for (let r = 1; r < 6; r++) for (let c = 1; c < 6; c++) { let m = 0; for (let d = 0; d < 16; d++) m += decA[(4 * r + (d >> 2)) * 28 + 4 * c + (d & 3)] / 16; blocks.push(m); }
+    expect(Math.max(...blocks) - Math.min(...blocks)).toBeGreaterThan(0.05);
     expect(() => analysis(withY, x)).toThrow(/takes side information/);
   });
 

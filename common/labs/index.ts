@@ -9,8 +9,9 @@ import { idempotentCodecSpec } from './idempotent-codec';
 import { mmEgoSpec } from './mm-ego';
 import { afmOndeviceSpec } from './afm-ondevice';
 import { longpibenchSpec } from './longpibench';
+import { condPerceptualSpec } from './cond-perceptual';
 
-export const LAB_SPECS: readonly LabSpec[] = [referenceClassifierSpec, activationCodecSpec, cotDpoSpec, longpibenchSpec, mmEgoSpec, ecDitSpec, byzMomentumSpec, afmOndeviceSpec, idempotentCodecSpec];
+export const LAB_SPECS: readonly LabSpec[] = [referenceClassifierSpec, activationCodecSpec, cotDpoSpec, longpibenchSpec, mmEgoSpec, ecDitSpec, byzMomentumSpec, afmOndeviceSpec, idempotentCodecSpec, condPerceptualSpec];
 
 export function findLabSpec(id: string): LabSpec | undefined {
   return LAB_SPECS.find((s) => s.id === id);

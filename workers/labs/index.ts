@@ -9,6 +9,7 @@ import { idempotentCodecLab } from './idempotent-codec/lab';
 import { mmEgoLab } from './mm-ego/lab';
 import { longpibenchLab } from './longpibench/lab';
 import { afmOndeviceLab } from './afm-ondevice/lab';
+import { condPerceptualLab } from './cond-perceptual/lab';
 
 export const LABS: Record<string, LabDefinition> = {
   [referenceClassifierLab.spec.id]: referenceClassifierLab,
@@ -20,4 +21,5 @@ export const LABS: Record<string, LabDefinition> = {
   [mmEgoLab.spec.id]: mmEgoLab,
   [longpibenchLab.spec.id]: longpibenchLab,
   [afmOndeviceLab.spec.id]: afmOndeviceLab,
+  [condPerceptualLab.spec.id]: condPerceptualLab,
 };

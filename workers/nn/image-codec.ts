@@ -7,10 +7,13 @@
 // per image, the clamped latent symbols are arithmetic-coded with the integer CDF tables
 // stored with the model, and bpp is counted from those bytes.
 // Side information (shape.side = K > 0): a map Y [B, 7, 7, K] known to both ends (a class
-// one-hot, a coarse mask) enters every layer of g_a and g_s at that layer's scale (nearest
-// upsampling, then a 1 × 1 projection added before the nonlinearity: the same as
-// concatenating Y to the layer's input, as the conditional codecs do). The synthesis
-// alone (createSynthesis) is also a conditional generator's decoder.
+// one-hot, a coarse mask) enters every layer of g_a and g_s: projected by a weight of its
+// own at each of the 7 × 7 positions (K → the layer's channels), upsampled (nearest) to the
+// layer's grid and added before the nonlinearity. Position-wise, because a class is the
+// same at every position: a 1 × 1 projection of it would be a constant map, from which the
+// decoder cannot draw the class's shape; on the 7 × 7 grid, because the same projection at
+// 14 × 14 and 28 × 28 made a G1 step 2.3× slower on wasm. The weights start at zero.
+// The synthesis alone (createSynthesis) is also a conditional generator's decoder.
 import * as tf from '@tensorflow/tfjs';
 import { arithDecode, arithEncode } from '../coding/arith';
 import type { CdfTable } from '../coding/rans';
@@ -46,18 +49,19 @@ function initWeights(rng: Rng) {
   };
 }
 
-/** The 1 × 1 projections of Y added at each layer (`<layer>y`: [K, channels out]). */
-function sideWeights(layers: Record<string, number>, K: number, rng: Rng): Record<string, tf.Variable> {
+/** The position-wise projections of Y added at each layer (`<layer>y`: [7, 7, K, channels out]), zero at start. */
+function sideWeights(layers: Record<string, number>, K: number): Record<string, tf.Variable> {
   if (!K) return {};
-  const { he } = initWeights(rng);
-  return Object.fromEntries(Object.entries(layers).map(([name, out]) => [`${name}y`, he([K, out], K)]));
+  return Object.fromEntries(Object.entries(layers).map(([name, out]) => [`${name}y`, tf.tidy(() => tf.variable(tf.zeros([7, 7, K, out])))]));
 }
 
-/** Y [B, 7, 7, K] at a layer of side `size` (7, 14 or 28), projected to its channels. */
-function sideTerm(side: tf.Tensor4D, size: number, w: tf.Variable): tf.Tensor4D {
-  const [B, , , K] = side.shape;
-  const at = size === 7 ? side : tf.image.resizeNearestNeighbor(side, [size, size]);
-  return tf.matMul(at.reshape([-1, K]) as tf.Tensor2D, w as tf.Tensor2D).reshape([B, size, size, w.shape[1] as number]);
+/** Y [B, 7, 7, K] projected by the weight at each position, then upsampled to the layer's grid (7, 14 or 28). */
+function sideTerm(side: tf.Tensor4D, w: tf.Variable, grid: number): tf.Tensor4D {
+  const [B, , , K] = side.shape, C = w.shape[3] as number;
+  // One small product per position, as a batched matmul: [49, B, K] × [49, K, C] (a broadcast multiply and a sum over K was 3× a whole G1 step's other work on wasm).
+  const perPosition = tf.matMul(side.reshape([B, 49, K]).transpose([1, 0, 2]) as tf.Tensor3D, w.reshape([49, K, C]) as tf.Tensor3D);
+  const term = perPosition.transpose([1, 0, 2]).reshape([B, 7, 7, C]) as tf.Tensor4D;
+  return grid === 7 ? term : tf.image.resizeNearestNeighbor(term, [grid, grid]);
 }
 
 /** A layer's pre-activation plus its side term when the model has side information. */
@@ -65,7 +69,7 @@ function withSide(pre: tf.Tensor4D, w: Record<string, tf.Variable>, layer: strin
   const wy = w[`${layer}y`];
   if (!wy) return pre;
   if (!side) throw new Error(`this model takes side information (Y) and none was given`);
-  return pre.add(sideTerm(side, pre.shape[1], wy));
+  return pre.add(sideTerm(side, wy, pre.shape[1]));
 }
 
 /** g_s alone: ŷ-shaped input [B, 7, 7, inChannels] (+ Y) → 28 × 28 pixels. */
@@ -79,7 +83,7 @@ export function createSynthesis(inChannels: number, N: number, side: number, rng
       s1: he([3, 3, inChannels, N], 9 * inChannels), s1b: zeros(N),
       s2: he([5, 5, N, N], 25 * N), s2b: zeros(N), // conv2dTranspose filters: [h, w, out, in]
       s3: he([5, 5, 1, N], 25 * N), s3b: zeros(1),
-      ...sideWeights({ s1: N, s2: N, s3: 1 }, side, rng.fork('synthesis-side')),
+      ...sideWeights({ s1: N, s2: N, s3: 1 }, side),
     },
   };
 }
@@ -105,8 +109,8 @@ export function createImageCodec(shape: CodecShape, rng: Rng, radius = 24): Imag
     s2: he([5, 5, N, N], 25 * N), s2b: zeros(N), // conv2dTranspose filters: [h, w, out, in]
     s3: he([5, 5, 1, N], 25 * N), s3b: zeros(1),
   };
-  // Drawn last, so the other weights of a codec with Y start as those of the same codec without.
-  if (K) Object.assign(weights, sideWeights({ a1: N, a2: N, a3: M, s1: N, s2: N, s3: 1 }, K, rng.fork('side')));
+  // Zeros, drawn from no stream: the other weights of a codec with Y start as those of the same codec without.
+  if (K) Object.assign(weights, sideWeights({ a1: N, a2: N, a3: M, s1: N, s2: N, s3: 1 }, K));
   return { shape, radius, prior, weights };
 }
 

@@ -61,7 +61,7 @@ function RdChart({ curves, y, yLabel, floor }: { curves: RdCurve[]; y: 'psnr' | 
   );
 }
 
-export function CodecComparison({ curves, fdFloor }: { curves: RdCurve[]; fdFloor?: { value: number; label: string } }) {
+export function CodecComparison({ curves, fdFloor, fdLabel = 'Fréchet distance (lower is better)' }: { curves: RdCurve[]; fdFloor?: { value: number; label: string }; fdLabel?: string }) {
   const [loaded, setLoaded] = useState<RdCurve[]>([]);
   const [error, setError] = useState<string>();
   const all = [...curves, ...loaded];
@@ -84,7 +84,7 @@ export function CodecComparison({ curves, fdFloor }: { curves: RdCurve[]; fdFloo
       </div>
       <div className="rd-charts">
         <RdChart curves={all} y="psnr" yLabel="PSNR (dB)" />
-        {all.some((c) => c.points.some((p) => p.fd !== undefined)) && <RdChart curves={all} y="fd" yLabel="Fréchet distance (lower is better)" floor={fdFloor} />}
+        {all.some((c) => c.points.some((p) => p.fd !== undefined)) && <RdChart curves={all} y="fd" yLabel={fdLabel} floor={fdFloor} />}
       </div>
     </div>
   );

@@ -7,6 +7,7 @@ import { CotDpoPanel } from './cot-dpo';
 import { EcDitPanel } from './ec-dit';
 import { ByzMomentumPanel } from './byz-momentum';
 import { IdempotentCodecPanel } from './idempotent-codec';
+import { CondPerceptualPanel } from './cond-perceptual';
 import { MmEgoPanel } from './mm-ego';
 import { AfmOndevicePanel } from './afm-ondevice';
 import { LongpibenchPanel } from './longpibench';
@@ -18,6 +19,7 @@ export const PANELS: Record<string, ComponentType<{ detail: RunDetail }>> = {
   'ec-dit': EcDitPanel,
   'byz-momentum': ByzMomentumPanel,
   'idempotent-codec': IdempotentCodecPanel,
+  'cond-perceptual': CondPerceptualPanel,
   'mm-ego': MmEgoPanel,
   'afm-ondevice': AfmOndevicePanel,
   longpibench: LongpibenchPanel,

@@ -1,0 +1,211 @@
+// Conditional perceptual quality codec (Xu et al., arXiv 2308.08154): at each rate one G1
+// (the MSE codec with side information Y at every scale, a cached shared part) makes the
+// bits; its MSE decode x̄ and four G2 decoders of the same bits (conditional or
+// unconditional critic, with or without decoder-side shared noise ε, and G1 and G2 without
+// Y as the fully unconditional reference) are scored by conditional Fréchet distance,
+// semantic agreement, mask IoU and diversity.
+import * as tf from '@tensorflow/tfjs';
+import { sampleEmitter } from '../../../common/lab-contract';
+import { COND_ARMS, condPerceptualQueries, condPerceptualSamples, condPerceptualSpec, type CondArm, type CondDecoder, type CondPerceptualParams } from '../../../common/labs/cond-perceptual';
+import { coarseMask, sideChannels, sideFromValues } from '../../data/side-info';
+import { encodeStream, disposeCodec, synthesis, type ImageCodec, type Synthesis } from '../../nn/image-codec';
+import { assignCheckpoint, readCheckpoint, saveCheckpoint } from '../../runtime/checkpoint';
+import { queryHandlers, type LabDefinition, type RunContext } from '../../runtime/context';
+import { loadDataset, PIXELS } from '../../runtime/datasets';
+import { writeFileAtomic } from '../../runtime/paths';
+import { readFileSync } from 'node:fs';
+import { Rng } from '../../runtime/rng';
+import { runTasks, taskThreadCount, type TaskIo } from '../../runtime/task-threads';
+import type { Judge } from '../../shared-parts/judge';
+import { ARM_SPEC, buildG2, g1Key, g1Pass, g2Decode, judgeKey } from './decoders';
+import { bitsPerImage, conditionalFd, conditionalFdGap, decodeAll, diversity, heldOut, references, scoreDecodes, type DecoderScore } from './evaluate';
+import { armPhase, g2FromWeights, trainArm, type ArmTrainInput, type ArmTrainOutput } from './train-arm';
+
+interface RateModels { lambda: number; g1: ImageCodec; g1NoY: ImageCodec; g2: Partial<Record<CondArm, Synthesis>> }
+interface LiveModel { params: CondPerceptualParams; rates: RateModels[]; judge: Judge }
+
+/** Rates lowest first (the largest λ is the highest rate; the smallest, the low rate the headline reads). */
+export const ratesOf = (p: CondPerceptualParams) => [...new Set(p.lambdas)].sort((a, b) => a - b);
+const trainPhase = (p: CondPerceptualParams, cores: number) => `train ${ratesOf(p).length * COND_ARMS.length} decoders on ${cores} cores`;
+const evalPhase = (lambda: number) => `evaluate λ=${lambda}`;
+/** Images whose ε draws measure diversity and fill the grid. */
+const DIVERSITY_IMAGES = 50;
+const toBytes = (x: Float32Array, i: number) => Array.from(x.subarray(i * PIXELS, (i + 1) * PIXELS), (v) => Math.round(Math.min(1, Math.max(0, v)) * 255));
+
+function plan(p: CondPerceptualParams, cores: number) {
+  const tasks = ratesOf(p).length * COND_ARMS.length;
+  const training = taskThreadCount(cores, tasks) > 1 ? [trainPhase(p, taskThreadCount(cores, tasks))] : ratesOf(p).flatMap((l) => COND_ARMS.map((a) => armPhase(a, l)));
+  return ['load models', ...training, ...ratesOf(p).map(evalPhase), 'bootstrap'];
+}
+
+async function trainDecoders(p: CondPerceptualParams, ctx: RunContext): Promise<ArmTrainOutput[]> {
+  const inputs: ArmTrainInput[] = ratesOf(p).flatMap((lambda) => COND_ARMS.map((arm) => ({ params: p, arm, lambda, home: ctx.partsHome })));
+  const tasks = inputs.map((input) => ({ kind: 'cond-perceptual:train-arm', input }));
+  const models = new Map<string, ImageCodec>();
+  // On one core the arms train here, on the G1s this run already loaded.
+  const handler = async (input: ArmTrainInput, io: TaskIo) => {
+    const key = g1Key(p, input.lambda, ARM_SPEC[input.arm].g1Side);
+    const g1 = models.get(key) ?? (await ctx.require(key));
+    models.set(key, g1);
+    return trainArm(g1, p, input.arm, input.lambda, io);
+  };
+  try {
+    return await runTasks(ctx, tasks, handler, { phase: trainPhase(p, taskThreadCount(ctx.cores, tasks.length)), units: tasks.length * p.generatorSteps });
+  } finally {
+    for (const g1 of models.values()) disposeCodec(g1);
+  }
+}
+
+async function run(p: CondPerceptualParams, ctx: RunContext) {
+  ctx.plan(plan(p, ctx.cores));
+  const emit = sampleEmitter(condPerceptualSamples, ctx.emit);
+  const rates = ratesOf(p);
+  const held = heldOut(loadDataset(p.dataset), p.perClass, p.referencePerClass);
+  ctx.progress('load models', 0, 1 + 2 * rates.length);
+  const judge = await ctx.require(judgeKey(p));
+  const live: LiveModel = { params: p, rates: [], judge };
+  for (const [i, lambda] of rates.entries()) {
+    const g1 = await ctx.require(g1Key(p, lambda, true));
+    ctx.progress('load models', 2 + 2 * i, 1 + 2 * rates.length);
+    const g1NoY = await ctx.require(g1Key(p, lambda, false));
+    ctx.progress('load models', 3 + 2 * i, 1 + 2 * rates.length);
+    live.rates.push({ lambda, g1, g1NoY, g2: {} });
+  }
+  const trained = await trainDecoders(p, ctx);
+  for (const t of trained) {
+    const r = live.rates.find((x) => x.lambda === t.lambda)!;
+    const g1 = ARM_SPEC[t.arm].g1Side ? r.g1 : r.g1NoY;
+    r.g2[t.arm] = g2FromWeights(g1, p, t.arm, t.weights);
+    saveCheckpoint(armCheckpoint(ctx.runDir, t.arm, t.lambda), r.g2[t.arm]!.weights, { params: p, arm: t.arm, lambda: t.lambda });
+    ctx.log(`${t.arm} at λ=${t.lambda}: ${p.generatorSteps} G2 steps in ${t.seconds.toFixed(0)} s; last critic estimate ${t.curve.at(-1)?.wasserstein.toFixed(3)}`);
+  }
+  ctx.setLiveModel(live);
+  writeFileAtomic(`${ctx.runDir}/checkpoints/model.json`, JSON.stringify({ params: p }));
+
+  const refs = references(judge, held.reference);
+  const floorFeats = judge.predict(held.floor.x, held.floor.n).features;
+  emit('floor', { condFd: conditionalFd(refs, floorFeats, held.floor.labels), fd: refs.all.distanceTo(floorFeats, held.floor.n), perClass: p.perClass });
+
+  const metrics: Record<string, number> = { condFd_realFloor: conditionalFd(refs, floorFeats, held.floor.labels) };
+  const rows: { lambda: number; scores: DecoderScore[] }[] = [];
+  let lowFeatures: Partial<Record<CondDecoder, Float32Array>> = {};
+  for (const r of live.rates) {
+    const phase = evalPhase(r.lambda), decoders: CondDecoder[] = ['mse', ...COND_ARMS];
+    const bits = bitsPerImage(p, r.g1, held.decoded), bitsNoY = bitsPerImage(p, r.g1NoY, held.decoded);
+    const scores: DecoderScore[] = [], features: Partial<Record<CondDecoder, Float32Array>> = {};
+    const gridDecodes: { decoder: CondDecoder; images: number[][] }[] = [];
+    for (const [i, decoder] of decoders.entries()) {
+      ctx.throwIfCancelled();
+      const g1 = decoder !== 'mse' && !ARM_SPEC[decoder].g1Side ? r.g1NoY : r.g1, g2 = decoder === 'mse' ? undefined : r.g2[decoder];
+      const seed = new Rng(p.seed).fork(`eps ${r.lambda}`).nextU32();
+      const decodes = decodeAll(p, g1, decoder, g2, held.decoded, seed);
+      const few = { ...held.decoded, n: Math.min(DIVERSITY_IMAGES, held.decoded.n) };
+      const draws = decoder === 'mse' ? [decodes] : Array.from({ length: p.draws }, (_, d) => (d === 0 ? decodes : decodeAll(p, g1, decoder, g2, few, seed + 7919 * d)));
+      const scored = scoreDecodes(judge, refs, decoder, decodes, held.decoded, decoder === 'mse' ? 0 : diversity(draws, few.n));
+      scores.push(scored.score);
+      features[decoder] = scored.features;
+      if (r.lambda === rates[0]) {
+        const shown = gridIndices(held.decoded.labels, p.perClass);
+        gridDecodes.push({ decoder, images: draws.flatMap((d) => shown.map((i2) => toBytes(d, i2))) });
+      }
+      ctx.progress(phase, i + 1, decoders.length);
+      await new Promise((res) => setImmediate(res));
+    }
+    rows.push({ lambda: r.lambda, scores });
+    emit('rates', [{ lambda: r.lambda, bitsPerImage: bits, bitsPerImageNoY: bitsNoY, bpp: bits / PIXELS, images: held.decoded.n, decoders: scores }]);
+    if (r.lambda === rates[0]) {
+      lowFeatures = features;
+      metrics.bitsPerImage_lowRate = bits; metrics.bitsPerImageNoY_lowRate = bitsNoY;
+      const shown = gridIndices(held.decoded.labels, p.perClass);
+      emit('grid', {
+        lambda: r.lambda, side: p.side, labels: shown.map((i) => held.decoded.labels[i]),
+        masks: shown.map((i) => Array.from(coarseMask(held.decoded.x, i * PIXELS))),
+        original: shown.map((i) => toBytes(held.decoded.x, i)), decodes: gridDecodes,
+      });
+    }
+  }
+  const low = rows[0].scores, of = (d: CondDecoder) => low.find((s) => s.decoder === d)!;
+  for (const d of ['cond', 'uncondCritic', 'uncondAll', 'mse'] as const) metrics[`condFd_${d}`] = of(d).condFd;
+  metrics.condFd_noEps_lowRate = of('noEps').condFd; metrics.condFd_eps_lowRate = of('cond').condFd;
+  metrics.semanticAgree_cond_lowRate = of('cond').semanticAgree; metrics.semanticAgree_uncondAll_lowRate = of('uncondAll').semanticAgree;
+  metrics.semanticAgree_cond_minOverRates = Math.min(...rows.map((r) => r.scores.find((s) => s.decoder === 'cond')!.semanticAgree));
+  metrics.diversity_eps = of('cond').diversity; metrics.diversity_noEps = of('noEps').diversity;
+  metrics.psnr_cond = of('cond').psnr; metrics.psnr_mse = of('mse').psnr;
+  metrics.maskIou_cond = of('cond').maskIou; metrics.maskIou_uncondAll = of('uncondAll').maskIou; metrics.maskIou_mse = of('mse').maskIou;
+
+  ctx.progress('bootstrap', 0, 1);
+  const gap = conditionalFdGap(refs, lowFeatures.noEps!, lowFeatures.cond!, held.decoded.labels, p.bootstrap, new Rng(p.seed).fork('bootstrap'));
+  emit('epsEffect', { difference: metrics.condFd_noEps_lowRate - metrics.condFd_eps_lowRate, lo: gap.lo, hi: gap.hi, resamples: p.bootstrap });
+  metrics.condFdEpsGap_lo = gap.lo; metrics.condFdEpsGap_hi = gap.hi;
+  ctx.progress('bootstrap', 1, 1);
+  for (const [k, v] of Object.entries(metrics)) ctx.metric(p.generatorSteps, k, v);
+  return {
+    metrics,
+    checks: {
+      condFdLowest: metrics.condFd_cond < Math.min(metrics.condFd_uncondCritic, metrics.condFd_uncondAll, metrics.condFd_mse),
+      semanticAtLeast95pct: metrics.semanticAgree_cond_minOverRates >= 0.95,
+      epsLowersCondFd: gap.lo > 0,
+    },
+  };
+}
+
+/** The first decoded image of each class (the grid's rows). */
+function gridIndices(labels: Int32Array, perClass: number): number[] {
+  return Array.from({ length: 10 }, (_, c) => c * perClass).filter((i) => i < labels.length);
+}
+
+/** The user's image: its bits from G1 with its own Y, decoded with the Y the user picked by x̄ and each decoder. */
+function decodeQuery(m: LiveModel, args: { pixels: number[]; lambda: number; encodeSide: number | number[]; decodeSide: number | number[]; draws: number; seed: number }) {
+  const p = m.params, r = m.rates.find((x) => x.lambda === args.lambda);
+  if (!r) throw new RangeError(`λ=${args.lambda} is not one of this run's rates (${m.rates.map((x) => x.lambda).join(', ')})`);
+  const x = Float32Array.from(args.pixels);
+  const asSide = (v: number | number[], name: string) => {
+    if (p.side === 'class' && typeof v !== 'number') throw new RangeError(`${name}: this run's Y is the class, a number 0–9`);
+    if (p.side === 'mask' && !Array.isArray(v)) throw new RangeError(`${name}: this run's Y is a 7 × 7 mask, a list of 49 values`);
+    return p.side === 'class' ? sideFromValues('class', [v as number]) : sideFromValues('mask', [v as number[]]);
+  };
+  const enc = asSide(args.encodeSide, 'encodeSide'), dec = asSide(args.decodeSide, 'decodeSide'), K = sideChannels(p.side);
+  const bytes = encodeStream(r.g1, x, 1, undefined, enc.map);
+  const decodes = tf.tidy(() => {
+    const xs = tf.tensor2d(x, [1, PIXELS]);
+    const encMap = tf.tensor4d(enc.map, [1, 7, 7, K]), decMap = tf.tensor4d(dec.map, [1, 7, 7, K]);
+    const { yHat } = g1Pass(r.g1, xs, encMap);
+    const noY = g1Pass(r.g1NoY, xs, undefined);
+    const out: { decoder: CondDecoder; images: Float32Array[] }[] = [{ decoder: 'mse', images: [tf.clipByValue(synthesis(r.g1, yHat, undefined, decMap), 0, 1).dataSync() as Float32Array] }];
+    for (const arm of COND_ARMS) {
+      const g2 = r.g2[arm];
+      if (!g2) continue;
+      const bits = ARM_SPEC[arm].g1Side ? yHat : noY.yHat;
+      const n = ARM_SPEC[arm].eps ? args.draws : 1;
+      out.push({ decoder: arm, images: Array.from({ length: n }, (_, d) => tf.clipByValue(g2Decode(g2, arm, bits, decMap, args.seed * 101 + d), 0, 1).dataSync() as Float32Array) });
+    }
+    return out;
+  });
+  return {
+    bits: bytes.length * 8, lambda: r.lambda, encodeMask: Array.from(p.side === 'mask' ? enc.map : coarseMask(x)),
+    decodes: decodes.map((d) => ({ decoder: d.decoder, images: d.images.map((im) => Array.from(im)), judged: Array.from(m.judge.predict(concat(d.images), d.images.length).labels) })),
+  };
+}
+
+const armCheckpoint = (runDir: string, arm: CondArm, lambda: number) => `${runDir}/checkpoints/g2-${arm}-${lambda}.ckpt`;
+const concat = (xs: Float32Array[]) => { const out = new Float32Array(xs.length * PIXELS); xs.forEach((x, i) => out.set(x, i * PIXELS)); return out; };
+
+export const condPerceptualLab: LabDefinition<typeof condPerceptualSpec.params> = {
+  spec: condPerceptualSpec,
+  run,
+  async loadModel(runDir, ctx) {
+    const { params: p } = JSON.parse(readFileSync(`${runDir}/checkpoints/model.json`, 'utf8')) as { params: CondPerceptualParams };
+    const live: LiveModel = { params: p, rates: [], judge: await ctx.require(judgeKey(p)) };
+    for (const lambda of ratesOf(p)) {
+      const r: RateModels = { lambda, g1: await ctx.require(g1Key(p, lambda, true)), g1NoY: await ctx.require(g1Key(p, lambda, false)), g2: {} };
+      for (const arm of COND_ARMS) {
+        const g2 = buildG2(ARM_SPEC[arm].g1Side ? r.g1 : r.g1NoY, p, arm, new Rng(0));
+        assignCheckpoint(readCheckpoint(armCheckpoint(runDir, arm, lambda)), g2.weights);
+        r.g2[arm] = g2;
+      }
+      live.rates.push(r);
+    }
+    return live;
+  },
+  queries: queryHandlers(condPerceptualQueries, { decode: (args, model) => decodeQuery(model as LiveModel, args) }),
+};
