@@ -39,7 +39,11 @@ export async function condBench() {
   t0 = performance.now();
   codeImages(g1, p, ds.train);
   const codeSplitSec = (performance.now() - t0) / 1000;
-  const timed = async (criticSteps: number) => { const t = performance.now(); const out = await trainArm(g1, { ...p, generatorSteps: steps, criticSteps }, 'cond', p.lambdas[0], io); return { s: (performance.now() - t) / 1000 - codeSplitSec, out }; };
+  const timed = async (criticSteps: number) => {
+    const t = performance.now();
+    const out = await trainArm(g1, { ...p, generatorSteps: steps, criticSteps }, 'cond', p.lambdas[0], io);
+    return { s: (performance.now() - t) / 1000 - codeSplitSec, out };
+  };
   await timed(1);
   const one = await timed(1), five = await timed(5);
   const criticSec = (five.s - one.s) / (4 * steps), g2Sec = one.s / steps - criticSec;

@@ -84,8 +84,9 @@ function YPicker({ detail, grid }: { detail: RunDetail; grid: Grid }) {
       {out && (
         <div data-testid="y-decodes">
           <ImageStrip scale={3} rows={[[grid.original[image]], ...out.decodes.map((d) => d.images.map(toBytes))]}
-            labels={['original', ...out.decodes.map((d) => `${d.decoder} → ${d.judged.join(', ')}`)]} />
-          <p className="small muted">{out.bits} bits for this image (one image's own stream, with its coder's termination). The arrow gives the judge's reading of each decode; the rows are {out.decodes.map((d) => `${d.decoder}: ${DECODER_LABELS[d.decoder]}`).join('; ')}.</p>
+            labels={['original', ...out.decodes.map((d) => d.decoder)]} />
+          <p className="small" data-testid="y-judged">The judge reads: {out.decodes.map((d) => `${d.decoder} ${d.judged.join(' ')}`).join(' · ')}.</p>
+          <p className="small muted">{out.bits} bits for this image (one image's own stream, with its coder's termination). Rows: {out.decodes.map((d) => `${d.decoder} = ${DECODER_LABELS[d.decoder]}`).join('; ')}.</p>
         </div>
       )}
     </div>
@@ -105,7 +106,11 @@ export function CondPerceptualPanel({ detail }: { detail: RunDetail }) {
   }));
   return (
     <div className="panel panel-cond">
-      <p className="small muted">Rates are bits per image of one arithmetic-coded stream over all {rates[0].images} decoded images, divided by their number (below a byte an image a per-image count would be the coder's termination). Side information Y ({grid?.side ?? String(detail.run.params.side)}) is known to both ends and not counted. The perception axis is the conditional Fréchet distance: per class, against training images of that class (its distribution), averaged.</p>
+      <p className="small muted">
+        Rates are bits per image of one arithmetic-coded stream over all {rates[0].images} decoded images, divided by their number (below a byte an image a
+        per-image count would be the coder's termination). Side information Y ({grid?.side ?? String(detail.run.params.side)}) is known to both ends and not counted.
+        The perception axis is the conditional Fréchet distance: per class, against training images of that class (its distribution), averaged.
+      </p>
       <CodecComparison curves={curves} fdFloor={floor ? { value: floor.condFd, label: `real images (${floor.perClass} a class)` } : undefined} fdLabel="conditional FD (lower is better)" />
       <div className="table-scroll">
         <table className="variants" data-testid="cond-rates">
