@@ -18,7 +18,7 @@ import { Rng } from '../../runtime/rng';
 import { runTasks, taskThreadCount, type TaskIo } from '../../runtime/task-threads';
 import type { Judge } from '../../shared-parts/judge';
 import { ARM_SPEC, buildG2, g1Key, g1Pass, g2Decode, judgeKey } from './decoders';
-import { bitsPerImage, conditionalFd, conditionalFdGap, decodeAll, diversity, heldOut, references, scoreDecodes, type DecoderScore } from './evaluate';
+import { bitsPerImage, conditionalFd, conditionalFdGap, decodeAll, diversity, heldOut, references, scoreDecodes, type DecoderScore, type ImageRows } from './evaluate';
 import { armPhase, g2FromWeights, trainArm, type ArmTrainInput, type ArmTrainOutput } from './train-arm';
 
 interface RateModels { lambda: number; g1: ImageCodec; g1NoY: ImageCodec; g2: Partial<Record<CondArm, Synthesis>> }
@@ -28,8 +28,8 @@ interface LiveModel { params: CondPerceptualParams; rates: RateModels[]; judge: 
 export const ratesOf = (p: CondPerceptualParams) => [...new Set(p.lambdas)].sort((a, b) => a - b);
 const trainPhase = (p: CondPerceptualParams, cores: number) => `train ${ratesOf(p).length * COND_ARMS.length} decoders on ${cores} cores`;
 const evalPhase = (lambda: number) => `evaluate λ=${lambda}`;
-/** Images whose ε draws measure diversity and fill the grid. */
-const DIVERSITY_IMAGES = 50;
+/** Images of each class whose ε draws measure diversity (the first of each fills the grid). */
+const DIVERSITY_PER_CLASS = 5;
 const toBytes = (x: Float32Array, i: number) => Array.from(x.subarray(i * PIXELS, (i + 1) * PIXELS), (v) => Math.round(Math.min(1, Math.max(0, v)) * 255));
 
 function plan(p: CondPerceptualParams, cores: number) {
@@ -93,19 +93,19 @@ async function run(p: CondPerceptualParams, ctx: RunContext) {
     const phase = evalPhase(r.lambda), decoders: CondDecoder[] = ['mse', ...COND_ARMS];
     const bits = bitsPerImage(p, r.g1, held.decoded), bitsNoY = bitsPerImage(p, r.g1NoY, held.decoded);
     const scores: DecoderScore[] = [], features: Partial<Record<CondDecoder, Float32Array>> = {};
+    const few = subset(held.decoded, p.perClass, Math.min(DIVERSITY_PER_CLASS, p.perClass)), shown = gridIndices(few.labels, Math.min(DIVERSITY_PER_CLASS, p.perClass));
     const gridDecodes: { decoder: CondDecoder; images: number[][] }[] = [];
     for (const [i, decoder] of decoders.entries()) {
       ctx.throwIfCancelled();
       const g1 = decoder !== 'mse' && !ARM_SPEC[decoder].g1Side ? r.g1NoY : r.g1, g2 = decoder === 'mse' ? undefined : r.g2[decoder];
       const seed = new Rng(p.seed).fork(`eps ${r.lambda}`).nextU32();
       const decodes = decodeAll(p, g1, decoder, g2, held.decoded, seed);
-      const few = { ...held.decoded, n: Math.min(DIVERSITY_IMAGES, held.decoded.n) };
-      const draws = decoder === 'mse' ? [decodes] : Array.from({ length: p.draws }, (_, d) => (d === 0 ? decodes : decodeAll(p, g1, decoder, g2, few, seed + 7919 * d)));
+      // ε draws of the same bits for a few images of every class (x̄ has one decode).
+      const draws = Array.from({ length: decoder === 'mse' ? 1 : p.draws }, (_, d) => decodeAll(p, g1, decoder, g2, few, seed + 7919 * (d + 1)));
       const scored = scoreDecodes(judge, refs, decoder, decodes, held.decoded, decoder === 'mse' ? 0 : diversity(draws, few.n));
       scores.push(scored.score);
       features[decoder] = scored.features;
       if (r.lambda === rates[0]) {
-        const shown = gridIndices(held.decoded.labels, p.perClass);
         gridDecodes.push({ decoder, images: draws.flatMap((d) => shown.map((i2) => toBytes(d, i2))) });
       }
       ctx.progress(phase, i + 1, decoders.length);
@@ -116,11 +116,10 @@ async function run(p: CondPerceptualParams, ctx: RunContext) {
     if (r.lambda === rates[0]) {
       lowFeatures = features;
       metrics.bitsPerImage_lowRate = bits; metrics.bitsPerImageNoY_lowRate = bitsNoY;
-      const shown = gridIndices(held.decoded.labels, p.perClass);
       emit('grid', {
-        lambda: r.lambda, side: p.side, labels: shown.map((i) => held.decoded.labels[i]),
-        masks: shown.map((i) => Array.from(coarseMask(held.decoded.x, i * PIXELS))),
-        original: shown.map((i) => toBytes(held.decoded.x, i)), decodes: gridDecodes,
+        lambda: r.lambda, side: p.side, labels: shown.map((i) => few.labels[i]),
+        masks: shown.map((i) => Array.from(coarseMask(few.x, i * PIXELS))),
+        original: shown.map((i) => toBytes(few.x, i)), decodes: gridDecodes,
       });
     }
   }
@@ -149,7 +148,15 @@ async function run(p: CondPerceptualParams, ctx: RunContext) {
   };
 }
 
-/** The first decoded image of each class (the grid's rows). */
+/** The first `count` of each class's `perClass` rows (rows are grouped by class). */
+function subset(rows: ImageRows, perClass: number, count: number): ImageRows {
+  const ids = Array.from({ length: rows.n / perClass }, (_, c) => Array.from({ length: count }, (_, k) => c * perClass + k)).flat();
+  const x = new Float32Array(ids.length * PIXELS);
+  ids.forEach((id, j) => x.set(rows.x.subarray(id * PIXELS, (id + 1) * PIXELS), j * PIXELS));
+  return { x, labels: Int32Array.from(ids, (id) => rows.labels[id]), n: ids.length };
+}
+
+/** The first image of each class (the grid's columns). */
 function gridIndices(labels: Int32Array, perClass: number): number[] {
   return Array.from({ length: 10 }, (_, c) => c * perClass).filter((i) => i < labels.length);
 }
