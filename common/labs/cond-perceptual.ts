@@ -2,8 +2,11 @@ import { z } from 'zod';
 import type { LabSpec } from '../lab';
 import { bytes784, extendedNumber, pixels784 } from '../lab-contract';
 
-/** λ of the conditional MSE codecs G1 (loss λ·255²·MSE + bpp), lowest rate first: a few to tens of bits an image. */
-export const COND_LAMBDAS = [0.00007, 0.0001, 0.0003] as const;
+/**
+ * λ of the conditional MSE codecs G1 (loss λ·255²·MSE + bpp), lowest rate first. This codec's rate falls off a cliff
+ * between them: with Y, ≈ 0.8 bits an image at 5e-5 (the stream's termination: no information), ≈ 38 at 6e-5, ≈ 48 at 7e-5.
+ */
+export const COND_LAMBDAS = [0.00005, 0.00006, 0.00007] as const;
 
 /**
  * The decoders compared on the same bits: G2 with a conditional critic D(x, ŷ, Y) and ε
@@ -94,7 +97,7 @@ export const condPerceptualSpec: LabSpec<typeof condPerceptualParams> = {
   presets: {
     smoke: { models: 'tiny', generatorSteps: 12, criticSteps: 2, batchSize: 16, criticHidden: 32, perClass: 4, referencePerClass: 20, draws: 2, bootstrap: 50 },
     default: {},
-    paper: { lambdas: [...COND_LAMBDAS], generatorSteps: 1500 },
+    paper: { lambdas: [...COND_LAMBDAS], generatorSteps: 1000 },
   },
   metrics: [
     'condFd_cond', 'condFd_uncondCritic', 'condFd_uncondAll', 'condFd_mse', 'condFd_realFloor',
@@ -128,7 +131,7 @@ export const condPerceptualSpec: LabSpec<typeof condPerceptualParams> = {
   },
   checkPresets: { condFdLowest: ['default', 'paper'], semanticAtLeast95pct: ['default', 'paper'], epsLowersCondFd: ['default', 'paper'] },
   codeVersion: 1,
-  defaultTime: '≈ 5 min once the G1 codecs (with and without Y) and the judge are cached; each G1 trains once in ≈ 5 min',
+  defaultTime: '≈ 9 min once the two G1 codecs (with and without Y) and the judge are cached; each G1 trains once in ≈ 5 min',
   reproduce: [
     { metric: 'condFd_cond', paper: 'best conditional perceptual quality (Fig. 3–4, qualitative; numbers unverified)', note: 'Per-class Fréchet distance of judge features against training images of that class, averaged over classes.' },
     { metric: 'condFd_uncondCritic', paper: 'worse than the conditional critic', note: 'Same G1, bits and G2 inputs; only the critic lacks Y.' },
