@@ -70,6 +70,32 @@ describe('cond-perceptual lab run (smoke, seed 6)', () => {
     expect(r2.metrics).toEqual(r.metrics);
     const m2 = two.live() as Live;
     m2.judge.dispose();
-    for (const x of m2.rates) for (const v of [...Object.values(codecVariables(x.g1)), ...Object.values(codecVariables(x.g1NoY)), ...Object.values(x.g2).flatMap((g) => Object.values(g.weights))]) v.dispose();
+    for (const x of m2.rates) for (const v of owns(x)) v.dispose();
+  }, 900_000);
+
+  it('with a painted mask as Y: the mask G1, IoU scores, the query takes 49 cells and refuses a class', async () => {
+    const { ctx, live } = await testContext(6, { home });
+    const p = resolveParams(condPerceptualSpec, 'smoke', { seed: 6, side: 'mask' });
+    const r = await condPerceptualLab.run(p, ctx);
+    for (const k of ['maskIou_cond', 'maskIou_uncondAll', 'maskIou_mse']) { expect(r.metrics[k], k).toBeGreaterThanOrEqual(0); expect(r.metrics[k], k).toBeLessThanOrEqual(1); }
+    expect(r.metrics.diversity_noEps).toBe(0);
+    const m = live() as Live;
+    const contract = contractChecker(condPerceptualLab);
+    const digit = Array.from(batchFloats(loadDataset('mnist').test, [0]).x);
+    const full = new Array(49).fill(1), empty = new Array(49).fill(0);
+    type Out = { bits: number; encodeMask: number[]; decodes: { decoder: string; images: number[][] }[] };
+    const a = await contract.query('decode', { pixels: digit, lambda: p.lambdas[0], encodeSide: empty, decodeSide: full, draws: 1 }, m) as Out;
+    const b = await contract.query('decode', { pixels: digit, lambda: p.lambdas[0], encodeSide: empty, decodeSide: empty, draws: 1 }, m) as Out;
+    expect(a.bits).toBe(b.bits);
+    expect(a.encodeMask).toEqual(empty);
+    expect(a.decodes.find((d) => d.decoder === 'mse')!.images[0]).not.toEqual(b.decodes.find((d) => d.decoder === 'mse')!.images[0]);
+    await expect(contract.query('decode', { pixels: digit, lambda: p.lambdas[0], encodeSide: 7, decodeSide: full }, m)).rejects.toThrow(/encodeSide: this run's Y is a 7 × 7 mask/);
+    m.judge.dispose();
+    for (const x of m.rates) for (const v of owns(x)) v.dispose();
   }, 900_000);
 });
+
+/** Every variable a rate of the live model holds (its G1s and G2s). */
+function owns(x: Live['rates'][number]) {
+  return [...Object.values(codecVariables(x.g1)), ...Object.values(codecVariables(x.g1NoY)), ...Object.values(x.g2).flatMap((g) => Object.values(g.weights))];
+}
