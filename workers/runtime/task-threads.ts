@@ -1,9 +1,10 @@
 // Independent pieces of one run (ec-dit's three trainings, say) in worker threads when the
-// job has the cores: every task in a fresh thread of its own (its own TF.js backend), all
-// started at once and taking turns on the job's cores between steps (./core-turns), each
-// reporting progress, metrics and logs back; its result comes back structured-cloned.
-// Cancel reaches a thread through a shared flag it reads between steps. The thread entry is out/main/task-thread.js (workers/task-thread.ts), whose
-// registry (workers/thread-tasks.ts) names what a task `kind` runs.
+// job has the cores: every task in a fresh thread of its own (its own TF.js backend), up to
+// twice the job's cores started at once and taking turns on its cores between steps
+// (./core-turns), each reporting progress, metrics and logs back; its result comes back
+// structured-cloned. Cancel reaches a thread through a shared flag it reads between steps.
+// The thread entry is out/main/task-thread.js (workers/task-thread.ts), whose registry
+// (workers/thread-tasks.ts) names what a task `kind` runs.
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -43,15 +44,19 @@ export function taskThreadScript(): string {
 }
 
 /**
- * Runs every task in its own thread at once, at most `cores` of them computing at a time
- * (turns passed between steps); results in task order. The first failure stops the others.
+ * Runs every task in its own thread, at most `cores` of them computing at a time (turns
+ * passed between steps); results in task order. The first failure stops the others.
+ * Threads alive at once are capped at twice the cores: each holds its own wasm heap and
+ * data (cond-perceptual's four arms peaked near 2 GB), and more than that gains nothing
+ * over starting the next task when one ends.
  */
 export function runInThreads<O>(tasks: readonly ThreadTask[], cores: number, hooks: TaskHooks): Promise<O[]> {
   const script = taskThreadScript();
   const cancel = new SharedArrayBuffer(4), flag = new Int32Array(cancel), turns = new SharedArrayBuffer(CORE_TURNS_BYTES);
   const results = new Array<O>(tasks.length);
   const running = new Set<Worker>();
-  let finished = 0, failed = false;
+  const live = Math.min(tasks.length, 2 * Math.max(1, cores));
+  let next = 0, finished = 0, failed = false;
   return new Promise<O[]>((resolve, reject) => {
     const fail = (e: Error) => {
       if (failed) return;
@@ -64,7 +69,9 @@ export function runInThreads<O>(tasks: readonly ThreadTask[], cores: number, hoo
     const onAbort = () => fail(new CancelledError());
     hooks.signal.addEventListener('abort', onAbort);
     if (hooks.signal.aborted) { onAbort(); return; }
-    const start = (index: number) => {
+    const start = () => {
+      if (failed || next >= tasks.length) return;
+      const index = next++;
       const init: TaskThreadInit = { ...tasks[index], backend: hooks.backend, cancel, turns, cores: Math.max(1, cores) };
       const w = new Worker(script, { workerData: init });
       running.add(w);
@@ -80,13 +87,13 @@ export function runInThreads<O>(tasks: readonly ThreadTask[], cores: number, hoo
           results[index] = m.output as O;
           running.delete(w);
           void w.terminate();
-          if (++finished === tasks.length) { hooks.signal.removeEventListener('abort', onAbort); resolve(results); }
+          if (++finished === tasks.length) { hooks.signal.removeEventListener('abort', onAbort); resolve(results); } else start();
         }
       });
       w.on('error', (e) => fail(new Error(`${tasks[index].kind} (thread): ${e.message}`)));
       w.on('exit', (code) => { if (!done) fail(new Error(`${tasks[index].kind} (thread) exited with code ${code} before finishing`)); });
     };
-    for (let i = 0; i < tasks.length && !failed; i++) start(i);
+    for (let i = 0; i < live; i++) start();
   });
 }
 
