@@ -40,6 +40,7 @@ export interface ImageCodec {
 }
 
 const PIXELS = 784;
+const id: ActivationHook = (_l, a) => a;
 
 /** He-initialised weights (std √(2 / fanIn)) and zero biases, as variables. */
 function initWeights(rng: Rng) {
@@ -89,7 +90,7 @@ export function createSynthesis(inChannels: number, N: number, side: number, rng
 }
 
 /** [B, 7, 7, inChannels] → [B, 784] (not clipped: training reads the raw output). */
-export function synthesize(g: Synthesis, input: tf.Tensor4D, side?: tf.Tensor4D, hook: ActivationHook = (_l, a) => a): tf.Tensor2D {
+export function synthesize(g: Synthesis, input: tf.Tensor4D, side?: tf.Tensor4D, hook: ActivationHook = id): tf.Tensor2D {
   const w = g.weights, b = input.shape[0], N = g.N;
   const s1 = hook('s1', tf.relu(withSide(tf.conv2d(input, w.s1 as tf.Tensor4D, 1, 'same').add(w.s1b), w, 's1', side)) as tf.Tensor4D);
   const s2 = hook('s2', tf.relu(withSide(tf.conv2dTranspose(s1, w.s2 as tf.Tensor4D, [b, 14, 14, N], 2, 'same').add(w.s2b), w, 's2', side)) as tf.Tensor4D);
@@ -117,8 +118,6 @@ export function createImageCodec(shape: CodecShape, rng: Rng, radius = 24): Imag
 export function codecVariables(c: ImageCodec): Record<string, tf.Variable> {
   return { ...c.weights, ...priorVariables(c.prior) };
 }
-
-const id: ActivationHook = (_l, a) => a;
 
 export function analysis(c: ImageCodec, x: tf.Tensor2D, hook: ActivationHook = id, side?: tf.Tensor4D): tf.Tensor4D {
   const w = c.weights;

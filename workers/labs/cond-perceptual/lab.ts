@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { sampleEmitter } from '../../../common/lab-contract';
 import { COND_ARMS, condPerceptualQueries, condPerceptualSamples, condPerceptualSpec, type CondArm, type CondDecoder, type CondPerceptualParams } from '../../../common/labs/cond-perceptual';
 import { coarseMask, sideChannels, sideFromValues } from '../../data/side-info';
-import { encodeStream, disposeCodec, synthesis, type ImageCodec, type Synthesis } from '../../nn/image-codec';
+import { encodeStream, synthesis, type ImageCodec, type Synthesis } from '../../nn/image-codec';
 import { assignCheckpoint, readCheckpoint, saveCheckpoint } from '../../runtime/checkpoint';
 import { queryHandlers, type LabDefinition, type RunContext } from '../../runtime/context';
 import { loadDataset, PIXELS } from '../../runtime/datasets';
@@ -38,22 +38,15 @@ function plan(p: CondPerceptualParams, cores: number) {
   return ['load models', ...training, ...ratesOf(p).map(evalPhase), 'bootstrap'];
 }
 
-async function trainDecoders(p: CondPerceptualParams, ctx: RunContext): Promise<ArmTrainOutput[]> {
+async function trainDecoders(p: CondPerceptualParams, ctx: RunContext, rates: readonly RateModels[]): Promise<ArmTrainOutput[]> {
   const inputs: ArmTrainInput[] = ratesOf(p).flatMap((lambda) => COND_ARMS.map((arm) => ({ params: p, arm, lambda, home: ctx.partsHome })));
   const tasks = inputs.map((input) => ({ kind: 'cond-perceptual:train-arm', input }));
-  const models = new Map<string, ImageCodec>();
-  // On one core the arms train here, on the G1s this run already loaded.
+  // On one core the arms train here, on the G1s this run already loaded (threads load their own).
   const handler = async (input: ArmTrainInput, io: TaskIo) => {
-    const key = g1Key(p, input.lambda, ARM_SPEC[input.arm].g1Side);
-    const g1 = models.get(key) ?? (await ctx.require(key));
-    models.set(key, g1);
-    return trainArm(g1, p, input.arm, input.lambda, io);
+    const r = rates.find((x) => x.lambda === input.lambda)!;
+    return trainArm(ARM_SPEC[input.arm].g1Side ? r.g1 : r.g1NoY, p, input.arm, input.lambda, io);
   };
-  try {
-    return await runTasks(ctx, tasks, handler, { phase: trainPhase(p, taskThreadCount(ctx.cores, tasks.length)), units: tasks.length * p.generatorSteps });
-  } finally {
-    for (const g1 of models.values()) disposeCodec(g1);
-  }
+  return runTasks(ctx, tasks, handler, { phase: trainPhase(p, taskThreadCount(ctx.cores, tasks.length)), units: tasks.length * p.generatorSteps });
 }
 
 async function run(p: CondPerceptualParams, ctx: RunContext) {
@@ -63,6 +56,7 @@ async function run(p: CondPerceptualParams, ctx: RunContext) {
   const held = heldOut(loadDataset(p.dataset), p.perClass, p.referencePerClass);
   ctx.progress('load models', 0, 1 + 2 * rates.length);
   const judge = await ctx.require(judgeKey(p));
+  ctx.progress('load models', 1, 1 + 2 * rates.length);
   const live: LiveModel = { params: p, rates: [], judge };
   for (const [i, lambda] of rates.entries()) {
     const g1 = await ctx.require(g1Key(p, lambda, true));
@@ -71,7 +65,7 @@ async function run(p: CondPerceptualParams, ctx: RunContext) {
     ctx.progress('load models', 3 + 2 * i, 1 + 2 * rates.length);
     live.rates.push({ lambda, g1, g1NoY, g2: {} });
   }
-  const trained = await trainDecoders(p, ctx);
+  const trained = await trainDecoders(p, ctx, live.rates);
   for (const t of trained) {
     const r = live.rates.find((x) => x.lambda === t.lambda)!;
     const g1 = ARM_SPEC[t.arm].g1Side ? r.g1 : r.g1NoY;
@@ -84,9 +78,10 @@ async function run(p: CondPerceptualParams, ctx: RunContext) {
 
   const refs = references(judge, held.reference);
   const floorFeats = judge.predict(held.floor.x, held.floor.n).features;
-  emit('floor', { condFd: conditionalFd(refs, floorFeats, held.floor.labels), fd: refs.all.distanceTo(floorFeats, held.floor.n), perClass: p.perClass });
+  const floorCondFd = conditionalFd(refs, floorFeats, held.floor.labels);
+  emit('floor', { condFd: floorCondFd, fd: refs.all.distanceTo(floorFeats, held.floor.n), perClass: p.perClass });
 
-  const metrics: Record<string, number> = { condFd_realFloor: conditionalFd(refs, floorFeats, held.floor.labels) };
+  const metrics: Record<string, number> = { condFd_realFloor: floorCondFd };
   const rows: { lambda: number; scores: DecoderScore[] }[] = [];
   let lowFeatures: Partial<Record<CondDecoder, Float32Array>> = {};
   for (const r of live.rates) {
