@@ -19,9 +19,10 @@ interface CommandShape {
 
 export const COMMANDS: Record<string, CommandShape> = {
   list: { positional: [], values: [], switches: ['json'] },
-  run: { positional: ['lab'], values: ['preset', 'seed', 'set', 'out'], switches: ['json'], repeats: ['set'] },
+  run: { positional: ['lab'], values: ['preset', 'seed', 'set', 'out', 'queue', 'queue-ca'], switches: ['json'], repeats: ['set'] },
   report: { positional: ['run id or folder'], values: ['output'], switches: [] },
-  web: { positional: [], values: ['port'], switches: [] },
+  web: { positional: [], values: ['port', 'queue', 'queue-ca'], switches: [] },
+  worker: { positional: [], values: ['queue', 'queue-ca', 'cores'], switches: [] },
   'serve-lm': { positional: ['model folder or built-in LM'], values: ['port', 'name'], switches: [] },
   export: { positional: ['run id'], values: ['output'], switches: [] },
   import: { positional: ['archive file'], values: [], switches: [] },
@@ -102,6 +103,12 @@ export function parseSeed(raw: string, flag = '--seed'): number {
 /** A TCP port: decimal digits only, 0 (any free port) to 65535. */
 export function parsePort(raw: string): number {
   if (!/^\d{1,5}$/.test(raw) || Number(raw) > 65535) throw new UsageError(`--port "${raw}" is not a port number in 0…65535`);
+  return Number(raw);
+}
+
+/** A worker's --cores: a whole number from 1 to this machine's cores. */
+export function parseCores(raw: string, available: number): number {
+  if (!/^\d{1,4}$/.test(raw) || Number(raw) < 1 || Number(raw) > available) throw new UsageError(`--cores "${raw}" is not a whole number in 1…${available} (this machine's cores)`);
   return Number(raw);
 }
 

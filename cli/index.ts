@@ -1,11 +1,15 @@
-// `benchtop`: list, run, report, export, import, web, serve-lm. Invalid params exit 2 with one line naming the field;
+// `benchtop`: list, run, worker, report, export, import, web, serve-lm. Invalid params exit 2 with one line naming the field;
 // a failed run exits 1. `run --json` prints exactly one JSON object on stdout.
 import { resolve, basename, dirname } from 'node:path';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { UsageError, checkOutFolder, parseArgs, parsePort, parseSeed, type ParsedArgs } from './args';
+import { availableParallelism } from 'node:os';
+import { UsageError, checkOutFolder, parseArgs, parseCores, parsePort, parseSeed, type ParsedArgs } from './args';
+import { QUEUE_ENV, QueueAddressError, checkQueueReachable, parseQueueAddress, type QueueAddress } from '../workers/queue/address';
+import { startQueueWorker } from '../workers/queue/queue-worker';
+import { queueTiming } from '../workers/queue/remote-job';
 import { LAB_SPECS, findLabSpec } from '../common/labs';
 import { PRESET_NAMES, ParamsError, describeParams, listFieldValue, resolveParams, type PresetName } from '../common/lab';
-import { openServices, rendererDir } from './services';
+import { openServices, rendererDir, workerPath } from './services';
 import { startWebHost } from './web-host';
 import { createHandlers } from '../workers/jobs/api-handlers';
 import { reportPath, writeReport } from '../workers/jobs/report';
@@ -22,10 +26,14 @@ const RUN_ID = /^[a-z0-9-]{6,80}$/;
 const USAGE = `benchtop ${VERSION}
   benchtop list [--json]
   benchtop run <lab> [--preset smoke|default|paper] [--seed N] [--set key=value ...] [--out DIR] [--json]
+                     [--queue redis://HOST:PORT]      run it on a queue worker, recorded here
+  benchtop worker --queue redis://[:PASSWORD@]HOST:PORT [--cores N]
+                                              take runs from the queue (rediss:// for TLS; --queue-ca FILE
+                                              or BENCHTOP_QUEUE_CA for a self-signed CA)
   benchtop report <runId | runDir> [--output FILE]
   benchtop export <runId> [--output FILE]     a finished run as one archive (${ARCHIVE_SUFFIX})
   benchtop import <archive>                   an exported run, as a new run in this store
-  benchtop web [--port N]
+  benchtop web [--port N] [--queue redis://HOST:PORT]   (with a queue — or BENCHTOP_QUEUE — sweeps run on its workers)
   benchtop serve-lm <folder | lm:stories:tiny | lm:stories:d128> [--port N] [--name NAME]
                                               an exported (or built-in) LM at /v1/completions and /v1/chat/completions on 127.0.0.1`;
 
@@ -78,7 +86,8 @@ async function cmdRun(args: ParsedArgs): Promise<number> {
   }
   const out = args.values.out === undefined ? undefined : checkOutFolder(args.values.out);
   const json = args.switches.has('json');
-  const { store, jobs } = openServices({ home: out, host: 'cli' });
+  const queue = await queueOption(args);
+  const { store, jobs } = openServices({ home: out, host: 'cli', queue });
   const t0 = Date.now();
   let lastDraw = 0, lastPhase = '';
   const tty = process.stderr.isTTY;
@@ -94,7 +103,12 @@ async function cmdRun(args: ParsedArgs): Promise<number> {
       } else if (e.type === 'log' && !json) process.stderr.write(`${tty ? '\r\x1b[K' : ''}${e.level}: ${e.message}\n`);
     }
   });
-  const run = jobs.start({ lab: labId, preset, seed, params: overrides });
+  let run;
+  try { run = jobs.start({ lab: labId, preset, seed, params: overrides }, undefined, queue ? 'queue' : 'local'); } catch (err) {
+    await jobs.shutdown(); store.close();
+    process.stderr.write(`${(err as Error).message}\n`);
+    return 2;
+  }
   const onSigint = () => { process.stderr.write('\ncancelling…\n'); void jobs.cancel(run.id); };
   process.on('SIGINT', onSigint);
   // A reader that went away (`| head -1`) cancels the run: it is recorded as cancelled and
@@ -130,13 +144,49 @@ async function cmdRun(args: ParsedArgs): Promise<number> {
   return 0;
 }
 
+/** --queue (and --queue-ca) checked and reached before anything starts; undefined without --queue. */
+async function queueOption(args: ParsedArgs, envQueue = false): Promise<QueueAddress | undefined> {
+  if (args.values.queue === undefined && envQueue && process.env[QUEUE_ENV]) args.values.queue = process.env[QUEUE_ENV];
+  if (args.values.queue === undefined) {
+    if (args.values['queue-ca'] !== undefined) throw new UsageError('--queue-ca goes with --queue rediss://HOST:PORT');
+    return undefined;
+  }
+  try {
+    const address = parseQueueAddress(args.values.queue, args.values['queue-ca']);
+    await checkQueueReachable(address);
+    return address;
+  } catch (err) {
+    if (err instanceof QueueAddressError) throw new UsageError(err.message);
+    throw err;
+  }
+}
+
+async function cmdWorker(args: ParsedArgs): Promise<number> {
+  if (args.values.queue === undefined) throw new UsageError('`benchtop worker` needs --queue redis://HOST:PORT');
+  const cores = args.values.cores === undefined ? availableParallelism() : parseCores(args.values.cores, availableParallelism());
+  const address = (await queueOption(args))!;
+  const log = (line: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
+  const worker = await startQueueWorker({ address, cores, home: benchtopHome(), cacheHome: benchtopHome(), workerPath: workerPath(), log });
+  const t = queueTiming();
+  process.stdout.write(`worker ${worker.name} takes runs from ${address.shown} on ${cores} core${cores === 1 ? '' : 's'} (lock ${t.lockMs / 1000} s); Ctrl-C stops\n`);
+  const stop = () => {
+    // Runs in progress are not finished or failed here: their locks lapse and another worker takes them over.
+    log(`stopping: runs in progress go back to the queue within ${Math.round((t.lockMs + 2 * t.stalledIntervalMs) / 1000)} s`);
+    process.exit(0);
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  return new Promise(() => {});
+}
+
 async function cmdWeb(args: ParsedArgs): Promise<number> {
   const port = args.values.port === undefined ? 0 : parsePort(args.values.port);
-  const { store, jobs, home } = openServices({ host: 'web' });
+  const queue = await queueOption(args, true);
+  const { store, jobs, home } = openServices({ host: 'web', queue });
   const handlers = createHandlers(jobs, store, { host: 'web', version: VERSION, home });
   // BENCHTOP_WEB_TOKEN pins the token (the e2e suite needs to know it); normally it is random per launch.
   const host = await startWebHost({ handlers, subscribe: (l) => jobs.onUpdate(l), rendererDir: rendererDir(), port, token: process.env.BENCHTOP_WEB_TOKEN || undefined });
-  process.stdout.write(`Benchtop is served at ${host.url}\n(open it in a browser on this machine; Ctrl-C stops)\n`);
+  process.stdout.write(`Benchtop is served at ${host.url}\n(open it in a browser on this machine; Ctrl-C stops)${queue ? `\nsweeps run on the workers of ${queue.shown}` : ''}\n`);
   const stop = async () => { await jobs.shutdown(); await host.close(); store.close(); process.exit(0); };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
@@ -230,6 +280,7 @@ export async function main(argv: string[]): Promise<number> {
         return 0;
       case 'run': return await cmdRun(args);
       case 'web': return await cmdWeb(args);
+      case 'worker': return await cmdWorker(args);
       case 'serve-lm': return await cmdServeLm(args);
       case 'report': return await cmdReport(args);
       case 'export': return await cmdExport(args);

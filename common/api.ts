@@ -32,6 +32,8 @@ export interface Provenance {
   platform: string;
   /** The lab's codeVersion when the run was made (absent on runs from before it was recorded: read as 1). */
   labCodeVersion?: number;
+  /** A run taken from a queue: the worker that ran it, its attempt (2 and up: handed over) and the queue. */
+  worker?: { host: string; arch: string; attempt: number; queue: string };
 }
 
 export interface RunRecord {
@@ -147,7 +149,8 @@ export interface BenchtopApi {
   readArtifact(runId: string, name: string): Promise<{ mime: string; base64: string }>;
   /** Writes the run's self-contained HTML report into its folder; returns the file's path. */
   writeReport(runId: string): Promise<{ path: string }>;
-  hostInfo(): Promise<{ host: 'electron' | 'web'; version: string; home: string }>;
+  /** `queue`: the address (password masked) the host's sweeps go to, when it has one. */
+  hostInfo(): Promise<{ host: 'electron' | 'web'; version: string; home: string; queue?: string }>;
   /** Live updates for all runs; returns an unsubscribe function. */
   onRunUpdate(listener: (u: RunUpdate) => void): () => void;
 }

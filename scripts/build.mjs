@@ -44,7 +44,11 @@ mkdirSync(join(out, 'wasm'), { recursive: true });
 for (const f of readdirSync(wasmSrc).filter((f) => f.endsWith('.wasm'))) cpSync(join(wasmSrc, f), join(out, 'wasm', f));
 
 let gitCommit = 'unknown';
-try { gitCommit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: root, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim(); } catch { /* not a checkout */ }
+try {
+  gitCommit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: root, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+  // As workers/jobs/provenance.ts marks a source checkout: a built queue worker and a coordinator from the same tree must agree.
+  if (execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: root, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim()) gitCommit += '+dirty';
+} catch { /* not a checkout */ }
 writeFileSync(join(out, 'build-info.json'), JSON.stringify({ gitCommit, builtAt: new Date().toISOString() }, null, 2));
 const old = `${finalOut}.old-${process.pid}`;
 if (existsSync(finalOut)) renameSync(finalOut, old);

@@ -2,6 +2,8 @@
 // docs/RESULTS.md (our mean ± std beside the paper's figure) and docs/results.json (raw).
 // `--lab ID` limits it to one lab; `--preset P` overrides the preset (for a quick look);
 // `--jobs N` runs up to N seeds of a lab at once (one core each is what a lab needs).
+// `--queue redis://HOST:PORT` (and `--queue-ca FILE` for rediss://) runs every run on the queue's
+// `benchtop worker`s, all at once; each run is still recorded in this machine's store.
 import { spawn, spawnSync } from 'node:child_process';
 import { writeFileSync, readFileSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -19,7 +21,8 @@ const skipSweeps = process.argv.includes('--no-sweeps');
 const seeds = (arg('--seeds') ?? '1,2,3').split(',').map((x) => (/^\d+$/.test(x.trim()) ? Number(x) : NaN));
 if (!seeds.length || seeds.some((n) => !Number.isInteger(n))) { process.stderr.write(`--seeds wants comma-separated non-negative integers, not "${arg('--seeds')}"\n`); process.exit(2); }
 const cli = join(root, 'bin', 'benchtop.js');
-const jobs = Number(arg('--jobs') ?? 1);
+const queueArgs = arg('--queue') ? ['--queue', arg('--queue'), ...(arg('--queue-ca') ? ['--queue-ca', arg('--queue-ca')] : [])] : [];
+const jobs = Number(arg('--jobs') ?? (queueArgs.length ? 1000 : 1));
 if (!Number.isInteger(jobs) || jobs < 1) { process.stderr.write(`--jobs wants a positive integer, not "${arg('--jobs')}"\n`); process.exit(2); }
 
 if (!process.argv.includes('--no-build')) spawnSync(process.execPath, [join(root, 'scripts', 'build.mjs')], { stdio: 'inherit' });
@@ -32,13 +35,9 @@ const raw = existsSync(rawPath) ? parseJson(readFileSync(rawPath, 'utf8')) : {};
 
 const touched = new Set();
 const sweepsOf = cliModule.labSweeps?.() ?? {};
-const runJson = (args) => {
-  const r = spawnSync(process.execPath, [cli, 'run', ...args, '--json'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 * 2 ** 20 });
-  return r.status === 0 || r.status === 1 ? parseJson(r.stdout || '{}') : { error: `exit ${r.status}` };
-};
-/** The same run as runJson, without blocking, so several seeds can run side by side. */
+/** One `benchtop run --json` (on the queue with --queue), without blocking, so several can run side by side. */
 const runJsonAsync = (args) => new Promise((resolve) => {
-  const child = spawn(process.execPath, [cli, 'run', ...args, '--json'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [cli, 'run', ...args, '--json', ...queueArgs], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout.on('data', (b) => { out += b; });
   child.on('close', (code) => {
@@ -58,26 +57,35 @@ async function runSeeds(labId) {
   await Promise.all(Array.from({ length: Math.min(jobs, seeds.length) }, lane));
   return results;
 }
-for (const lab of specs) {
-  if (only && lab.id !== only) continue;
+/** One lab's sweeps and main runs into `raw`. */
+async function reproduceLab(lab) {
   if (!skipSweeps && sweepsOf[lab.id]) {
     touched.add(lab.id);
     raw[lab.id] = skipMain ? {} : { ...raw[lab.id] };
-    raw[lab.id].sweeps = sweepsOf[lab.id].map((sw) => ({
-      ...sw,
-      at: new Date().toISOString(),
-      runs: sw.values.map((v) => {
-        process.stderr.write(`${lab.id} sweep ${sw.param}=${v}…\n`);
-        const sets = Object.entries({ ...(sw.overrides ?? {}), [sw.param]: v }).flatMap(([k, val]) => ['--set', `${k}=${val}`]);
-        return { value: v, ...runJson([lab.id, '--preset', sw.preset, '--seed', String(sw.seed), ...sets]) };
-      }),
-    }));
+    // Locally one value at a time; on a queue all values at once.
+    const sweepValue = async (sw, v) => {
+      process.stderr.write(`${lab.id} sweep ${sw.param}=${v}…\n`);
+      const sets = Object.entries({ ...(sw.overrides ?? {}), [sw.param]: v }).flatMap(([k, val]) => ['--set', `${k}=${val}`]);
+      return { value: v, ...(await runJsonAsync([lab.id, '--preset', sw.preset, '--seed', String(sw.seed), ...sets])) };
+    };
+    raw[lab.id].sweeps = [];
+    for (const sw of sweepsOf[lab.id]) {
+      const at = new Date().toISOString();
+      const runs = [];
+      if (queueArgs.length) runs.push(...(await Promise.all(sw.values.map((v) => sweepValue(sw, v)))));
+      else for (const v of sw.values) runs.push(await sweepValue(sw, v));
+      raw[lab.id].sweeps.push({ ...sw, at, runs });
+    }
   }
-  if (skipMain) continue;
+  if (skipMain) return;
   raw[lab.id] = { ...(skipSweeps ? {} : raw[lab.id]), preset, overrides: mainSets, at: new Date().toISOString(), runs: [] };
   touched.add(lab.id);
   raw[lab.id].runs = await runSeeds(lab.id);
 }
+const chosen = specs.filter((lab) => !only || lab.id === only);
+// On a queue every lab's runs are enqueued together; here, one lab after another.
+if (queueArgs.length) await Promise.all(chosen.map(reproduceLab));
+else for (const lab of chosen) await reproduceLab(lab);
 // Another reproduce process may have written meanwhile (main runs and sweeps can run in
 // parallel): merge our labs' fields into what is on disk now.
 const onDisk = existsSync(rawPath) ? parseJson(readFileSync(rawPath, 'utf8')) : {};

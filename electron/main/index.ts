@@ -8,6 +8,8 @@ import { RunStore } from '../../workers/jobs/run-store';
 import { JobService } from '../../workers/jobs/job-service';
 import { createHandlers, dispatch } from '../../workers/jobs/api-handlers';
 import { benchtopHome, builtOutDir, dbPath } from '../../workers/runtime/paths';
+import { queueFromEnv } from '../../workers/queue/address';
+import { QueueCoordinator } from '../../workers/queue/queue-coordinator';
 import { APP_ENTRY_URL, APP_SCHEME, appRequestFile, isExternalPaperLink, isTrustedSender, mayNavigate } from './policy';
 
 const outDir = builtOutDir() ?? resolve(__dirname, '..');
@@ -63,7 +65,10 @@ app.whenReady().then(async () => {
   app.on('web-contents-created', (_e, contents) => lockDown(contents));
 
   const store = new RunStore(dbPath(home));
-  const jobs = new JobService({ store, home, workerPath: join(outDir, 'main', 'lab-worker.js'), host: 'electron' });
+  // BENCHTOP_QUEUE=redis://… sends the app's sweeps to queue workers (README: sweeps on several machines).
+  const queue = queueFromEnv((m) => console.error(m));
+  const remote = queue ? new QueueCoordinator(queue, { coordinator: `electron pid ${process.pid}` }) : undefined;
+  const jobs = new JobService({ store, home, workerPath: join(outDir, 'main', 'lab-worker.js'), host: 'electron', remote });
   // shell.openPath resolves to an error message, or '' when the folder opened.
   const handlers = createHandlers(jobs, store, { host: 'electron', version: app.getVersion(), home }, { openFolder: (path) => shell.openPath(path) });
   ipcMain.handle('benchtop:call', async (e, method: unknown, args: unknown) => {

@@ -5,12 +5,13 @@ import type { RunDetail, RunRecord, RunUpdate } from '../../common/api';
 import { api, onConnectionChange } from './bridge';
 
 let hostInfo: ReturnType<typeof api.hostInfo> | undefined;
-/** Which host serves the app (asked once): the desktop window can open folders, the browser host cannot. */
-export function useHostKind(): 'electron' | 'web' | undefined {
-  const [kind, setKind] = useState<'electron' | 'web'>();
-  useEffect(() => { (hostInfo ??= api.hostInfo()).then((i) => setKind(i.host), () => {}); }, []);
-  return kind;
+/** What serves the app (asked once): the desktop window can open folders, the browser host cannot; either may send sweeps to a queue. */
+export function useHostInfo(): Awaited<ReturnType<typeof api.hostInfo>> | undefined {
+  const [info, setInfo] = useState<Awaited<ReturnType<typeof api.hostInfo>>>();
+  useEffect(() => { (hostInfo ??= api.hostInfo()).then(setInfo, () => {}); }, []);
+  return info;
 }
+export const useHostKind = (): 'electron' | 'web' | undefined => useHostInfo()?.host;
 
 export function useRuns(lab?: string): [RunRecord[], () => void] {
   const [runs, setRuns] = useState<RunRecord[]>([]);

@@ -92,7 +92,7 @@ export function createHandlers(jobs: JobService, store: RunStore, meta: { host: 
       writeReport(detail, path);
       return { path };
     },
-    hostInfo: async () => meta,
+    hostInfo: async () => (jobs.queueWhere ? { ...meta, queue: jobs.queueWhere } : meta),
   };
 }
 

@@ -15,6 +15,7 @@ import { newRunId, type RunStore } from './run-store';
 import type { FromWorker, JobSpec, ToWorker } from './protocol';
 import { provenance } from './provenance';
 import { runsDir } from '../runtime/paths';
+import type { RemoteLauncher } from './remote';
 
 export interface JobServiceOptions {
   store: RunStore;
@@ -35,11 +36,16 @@ export interface JobServiceOptions {
   heartbeatMs?: number;
   /** How long another process's run may be silent before it is taken as dead. */
   silentRunMs?: number;
+  /** A queue that takes this host's sweeps (and runs started with `where: 'queue'`) instead of local threads. */
+  remote?: RemoteLauncher;
 }
 
 interface Job {
   spec: JobSpec;
   need: number;
+  /** Runs on a queue worker: no local thread or cores; its events come through the launcher. */
+  remote: boolean;
+  preset: string;
   worker?: Worker;
   finished: boolean;
   cancelRequested: boolean;
@@ -137,30 +143,35 @@ export class JobService {
     return spec ? resolveParams(spec, req.preset as PresetName, { ...req.params, ...('seed' in spec.params.shape ? { seed: req.seed } : {}) }) : req.params;
   }
 
-  /** Validates, records and queues a run. Throws ParamsError / Error with a clear message. */
-  start(request: StartRunRequest, sweep?: RunRecord['sweep']): RunRecord {
+  /** Validates, records and queues a run (here, or on the queue). Throws ParamsError / Error with a clear message. */
+  start(request: StartRunRequest, sweep?: RunRecord['sweep'], where: 'local' | 'queue' = 'local'): RunRecord {
     const req = startRunRequest.parse(request);
     const params = this.resolve(req);
+    const remote = where === 'queue';
+    if (remote && !this.opts.remote) throw new Error('no queue is configured for this host (benchtop … --queue redis://HOST:PORT)');
+    const refused = remote ? this.opts.remote!.refuse(params) : undefined;
+    if (refused) throw new Error(`cannot run on the queue: ${refused}`);
     const extra = this.opts.extraLabs?.[req.lab];
     const spec = findLabSpec(req.lab);
     const id = newRunId();
     const runDir = join(runsDir(this.opts.home), id);
     const need = Math.max(1, Math.min(this.coreBudget, extra?.cores ?? spec?.cores ?? 1));
-    this.opts.store.createRun({ id, lab: req.lab, preset: req.preset, seed: req.seed, params, host: this.opts.host, runDir, sweep });
+    this.opts.store.createRun({ id, lab: req.lab, preset: req.preset, seed: req.seed, params, host: remote ? `${this.opts.host} → ${this.opts.remote!.where}` : this.opts.host, runDir, sweep });
     const job: Job = {
       spec: { runId: id, labId: req.lab, params, seed: req.seed, runDir, home: this.opts.cacheHome ?? this.opts.home, cores: need, mode: 'run', labModule: extra?.module },
-      need, finished: false, cancelRequested: false, pending: [], lastRelay: 0, waiters: [], queries: new Map(), startedAt: 0, phaseMs: {}, phaseUnits: {},
+      need, remote, preset: req.preset, finished: false, cancelRequested: false, pending: [], lastRelay: 0, waiters: [], queries: new Map(), startedAt: 0, phaseMs: {}, phaseUnits: {},
     };
     this.jobs.set(id, job);
-    this.queue.push(id);
     this.statusChanged(id);
-    this.pump();
+    if (remote) this.launchRemote(job);
+    else { this.queue.push(id); this.pump(); }
     return this.opts.store.getRun(id)!;
   }
 
   /**
    * Seeds × one param's values: every run is validated before any is queued (a bad value is
-   * named), then all are queued as one sweep and run within the core budget like any run.
+   * named), then all are queued as one sweep and run within the core budget like any run —
+   * or, when this host has a queue, on the queue's workers.
    */
   startSweep(request: StartSweepRequest): RunRecord[] {
     const req = startSweepRequest.parse(request);
@@ -172,8 +183,11 @@ export class JobService {
     for (const r of runs) {
       try { this.resolve(r.request); } catch (e) { throw new Error(`sweep: ${req.param} = ${JSON.stringify(r.value)}: ${(e as Error).message}`); }
     }
+    const where = this.opts.remote ? 'queue' : 'local';
+    const refused = this.opts.remote && runs.map((r) => this.opts.remote!.refuse(this.resolve(r.request))).find(Boolean);
+    if (refused) throw new Error(`sweep: cannot run on the queue: ${refused}`);
     const sweep = { id: `sweep-${newRunId()}`, param: req.param, values: req.values, seeds: req.seeds };
-    return runs.map((r) => this.start(r.request, sweep));
+    return runs.map((r) => this.start(r.request, sweep, where));
   }
 
   private pump(): void {
@@ -203,6 +217,34 @@ export class JobService {
       }
     });
     worker.postMessage({ type: 'start', job: job.spec } satisfies ToWorker);
+  }
+
+  /** Hands a run to the queue; its events, hand-overs and end come back through the sink. */
+  private launchRemote(job: Job): void {
+    const id = job.spec.runId;
+    const where = this.opts.remote!.where;
+    job.startedAt = Date.now();
+    this.opts.remote!.launch({ runId: id, lab: job.spec.labId, preset: job.preset, seed: job.spec.seed, params: job.spec.params, runDir: job.spec.runDir }, {
+      started: (w, previous) => {
+        if (job.finished) return;
+        this.opts.store.setStatus(id, 'running');
+        const message = previous
+          ? `attempt ${w.attempt} on ${w.host} (${w.arch}) starts the run over: attempt ${previous.attempt} on ${previous.host} stopped renewing its lock (its worker died or was cut off); the events above are that attempt's`
+          : `running on ${w.host} (${w.arch}, ${w.cores} core${w.cores === 1 ? '' : 's'}) from ${where}`;
+        this.record(job, [{ type: 'log', level: previous ? 'warn' : 'info', message }]);
+        this.statusChanged(id);
+      },
+      events: (events) => {
+        if (job.finished) return;
+        try { this.record(job, events); } catch (err) { this.finish(job, 'failed', { error: `could not record an event: ${(err as Error).message}` }); }
+      },
+      succeeded: ({ summary, backend, provenance, worker }) => {
+        this.opts.store.setStatus(id, 'running', { backend, provenance: provenance ? { ...provenance, worker: { host: worker.host, arch: worker.arch, attempt: worker.attempt, queue: where } } : undefined });
+        this.finish(job, 'succeeded', { summary });
+      },
+      failed: (error) => this.finish(job, 'failed', { error }),
+      cancelled: () => this.finish(job, 'cancelled'),
+    });
   }
 
   private onWorkerMessage(job: Job, m: FromWorker): void {
@@ -337,6 +379,11 @@ export class JobService {
     if (!job) return this.cancelElsewhere(runId, waitMs);
     if (job.finished) return this.opts.store.getRun(runId);
     job.cancelRequested = true;
+    if (job.remote) {
+      const done = new Promise<RunRecord>((resolve) => job.waiters.push(resolve));
+      this.opts.remote!.cancel(runId).catch((err: Error) => this.finish(job, 'failed', { error: `could not cancel on the queue: ${err.message}` }));
+      return done;
+    }
     if (!job.worker) { this.finish(job, 'cancelled'); return this.opts.store.getRun(runId); }
     job.worker.postMessage({ type: 'cancel' } satisfies ToWorker);
     // A lab inside a long synchronous op cannot see the signal: terminate after the grace.
@@ -413,6 +460,9 @@ export class JobService {
     return server;
   }
 
+  /** The queue this host's sweeps go to (password masked), if it has one. */
+  get queueWhere(): string | undefined { return this.opts.remote?.where; }
+
   get runningCount(): number { return [...this.jobs.values()].filter((j) => j.worker && !j.finished).length; }
   get queuedCount(): number { return this.queue.length; }
 
@@ -423,5 +473,6 @@ export class JobService {
     await Promise.all(running);
     await Promise.all([...this.servers.values()].map((s) => s.worker.terminate()));
     this.servers.clear();
+    await this.opts.remote?.close();
   }
 }

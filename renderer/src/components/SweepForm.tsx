@@ -8,6 +8,7 @@ import { api } from '../bridge';
 import { fieldError, formToParams } from './ParamsForm';
 import type { PresetCost } from './presetCost';
 import { formatDuration } from './Progress';
+import { useHostInfo } from '../state';
 
 /** Every option of an enum or a boolean; numbers are typed by the user. */
 const suggestedValues = (f: LabInfo['fields'][number] | undefined) => (f?.kind === 'enum' ? f.options!.join(', ') : f?.kind === 'boolean' ? 'true, false' : '');
@@ -22,6 +23,7 @@ export function SweepForm({ lab, preset, overrides, cost, onStarted }: {
   const [seeds, setSeeds] = useState('1, 2, 3');
   const [error, setError] = useState<string>();
   const [busy, setBusy] = useState(false);
+  const queue = useHostInfo()?.queue;
   if (!sweepable.length) return <p className="muted small">This lab has no param to sweep.</p>;
   const valueItems = listItems(values);
   const seedItems = listItems(seeds);
@@ -52,7 +54,8 @@ export function SweepForm({ lab, preset, overrides, cost, onStarted }: {
       <button onClick={() => void start()} disabled={busy || total === 0} data-testid="sweep-start">Queue {total || ''} run{total === 1 ? '' : 's'}</button>
       <span className="muted small">
         {preset} preset, the form&apos;s other edits · each {cost.label}
-        {cost.ms && Number.isFinite(cost.ms) && total > 1 ? ` · about ${formatDuration(cost.ms * total)} of compute` : ''}; queued runs start as cores free up
+        {cost.ms && Number.isFinite(cost.ms) && total > 1 ? ` · about ${formatDuration(cost.ms * total)} of compute` : ''}
+        {queue ? <>; runs go to the workers of <code data-testid="sweep-queue">{queue}</code> and are recorded here</> : '; queued runs start as cores free up'}
       </span>
       {error && <span className="error" role="alert">{error}</span>}
     </div>
