@@ -67,8 +67,18 @@ describe('cot-dpo lab (smoke)', () => {
     const lm = live() as { sft: Vlm; dpo: Vlm; judge: { dispose(): void } };
     disposeVlm(lm.sft); disposeVlm(lm.dpo); lm.judge.dispose();
     expect(tf.memory().numTensors).toBe(before);
+    // On 2 cores the SFT variants train in task threads: the very same numbers (speeds aside), one combined phase.
+    const two = await testContext(3, { home: ctx.partsHome, cores: 2 });
+    const r2 = await cotDpoLab.run(p, two.ctx);
+    const seeded = (m: Record<string, number>) => Object.fromEntries(Object.entries(m).filter(([k]) => !/PerSec$/.test(k)));
+    expect(seeded(r2.metrics)).toEqual(seeded(r.metrics));
+    expect(two.events.some((e) => e.type === 'progress' && e.phase === 'SFT 3 variants and evaluate, on 2 cores' && e.done === e.total)).toBe(true);
+    contractChecker(cotDpoLab).expectPlanFollowed(two.events);
+    const lm2 = two.live() as { sft: Vlm; dpo: Vlm; judge: { dispose(): void } };
+    disposeVlm(lm2.sft); disposeVlm(lm2.dpo); lm2.judge.dispose();
+    expect(tf.memory().numTensors).toBe(before);
     // Out-of-range parameters are refused with the field named.
     expect(() => resolveParams(cotDpoSpec, 'smoke', { accuracyRange: [0.9, 0.1] })).toThrow(/accuracyRange.*is empty/);
     expect(() => resolveParams(cotDpoSpec, 'smoke', { heads: 3 })).toThrow(/heads.*even size/);
-  }, 120_000);
+  }, 240_000);
 });

@@ -4,10 +4,12 @@ import { trainDitTask } from './labs/ec-dit/train-task';
 import { trainEgoTask } from './labs/mm-ego/train-task';
 import { buildRetrievalPartTask } from './shared-parts/retrieval-lm';
 import { trainArmTask } from './labs/cond-perceptual/train-arm';
+import { sftVariantTask } from './labs/cot-dpo/sft-task';
 
 export const THREAD_TASKS: Record<string, TaskHandler> = {
   'ec-dit:train': trainDitTask as TaskHandler,
   'mm-ego:train': trainEgoTask as TaskHandler,
   'longpi:build-part': buildRetrievalPartTask as TaskHandler,
   'cond-perceptual:train-arm': trainArmTask as TaskHandler,
+  'cot-dpo:sft': sftVariantTask as TaskHandler,
 };

@@ -119,6 +119,8 @@ export const cotDpoSpec: LabSpec<typeof cotDpoParams> = {
   keyMetrics: ['cotAcc_mixSft', 'cotAcc_dpo', 'cotAcc_dpoControl', 'dpoRewardMargin'],
   metricInfo: { pairs: { unit: 'count' }, heldOut: { unit: 'count' }, parseFail_directSft: { unit: 'fraction' }, dpoRewardMargin: { label: 'DPO reward margin' } },
   checkPresets: { cotSftBeatsDirectSftOnCot: ['default', 'paper'], dpoGainPositive: ['default', 'paper'], controlGainBelowDpoGain: ['default', 'paper'] },
+  // The three SFT variants train side by side on 2 cores (workers/labs/cot-dpo/sft-task.ts); the rest runs in the run's thread.
+  cores: 2,
   codeVersion: 1,
   defaultTime: '≈ 10 min on 2 cores (616 s measured, seed 5: three SFT variants ≈ 5 min, 24,000 sampled chains for pairs, 3,000 held-out questions per evaluation, 24,000 chains for best-of-8 and 2 × '
     + '24,000 for the DPO and control models\' sampled accuracy); the first run also trains the judge (+1.5 min)',

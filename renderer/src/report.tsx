@@ -38,6 +38,7 @@ function Report({ detail, lab }: ReportData) {
       {p ? (
         <KeyValues rows={[
           ['commit', p.gitCommit], ['backend', p.backend], ['kernel fixes', p.kernelFixes.join(', ') || 'none'], ['node', p.node], ['platform', p.platform], ['host', r.host],
+          ...(p.worker ? [['queue worker', `${p.worker.host} (${p.worker.arch}) from ${p.worker.queue}, attempt ${p.worker.attempt}${p.worker.attempt > 1 ? ' (handed over)' : ''}`] as [string, unknown]] : []),
           ...Object.entries(p.packages).map(([k, v]) => [k, v] as [string, unknown]),
         ]} />
       )

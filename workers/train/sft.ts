@@ -25,7 +25,7 @@ export interface SftOptions<E> {
 
 export interface TrainStats { steps: number; ms: number }
 
-export async function trainSft<E>(examples: readonly E[], logProbs: TargetLogProbs<E>, o: SftOptions<E>, ctx: RunContext, rng: Rng): Promise<TrainStats> {
+export async function trainSft<E>(examples: readonly E[], logProbs: TargetLogProbs<E>, o: SftOptions<E>, ctx: Pick<RunContext, 'throwIfCancelled' | 'metric' | 'progress'>, rng: Rng): Promise<TrainStats> {
   const opt = tf.train.adam(o.learningRate);
   const order: number[] = [];
   let ms = 0;

@@ -1,18 +1,19 @@
-import type { JudgeKey } from '../../shared-parts';
 import * as tf from '@tensorflow/tfjs';
 import { cotDpoQueries, cotDpoSamples, cotDpoSpec, OPS, SFT_VARIANTS, type CotDpoParams, type Op, type SftVariant } from '../../../common/labs/cot-dpo';
 import { sampleEmitter } from '../../../common/lab-contract';
 import type { z } from 'zod';
 import { queryHandlers, type LabDefinition } from '../../runtime/context';
 import { assignCheckpoint, readCheckpoint, saveCheckpoint } from '../../runtime/checkpoint';
-import { loadDataset } from '../../runtime/datasets';
 import { Rng } from '../../runtime/rng';
 import type { Judge } from '../../shared-parts/judge';
 import { addLora, mergeLora, PROJECTIONS } from '../../nn/decoder';
-import { composeImage, makeItems, OP_QUESTIONS, parseAnswer, teach, type Item } from './data';
+import { composeImage, OP_QUESTIONS, parseAnswer, teach, type Item } from './data';
 import { buildFeatureBank, featuresOfPixels, promptBatch, type FeatureBank } from './features';
 import { cloneVlm, createVlm, disposeVlm, generate, targetLogProbs, vlmTensors, type PromptBatch, type Vlm } from './model';
-import { dpoPhase, sftExamples, sftPhase, trainDpo, trainSft, type Pair } from './train';
+import { dpoPhase, sftPhase, trainDpo, type Pair } from './train';
+import { judgeKey, questionSets, runFeatureBank, sftSteps, sftVariantTask, shapeOf, trainSftVariant, type SftTaskInput, type SftTaskOutput, type SftVariantResult } from './sft-task';
+import { runTasks, taskThreadCount } from '../../runtime/task-threads';
+import type { RunContext } from '../../runtime/context';
 import type { DpoStats } from '../../train/dpo';
 import { buildPairs, greedyAccuracy, sampledAccuracy, verify, type Accuracy, type SampledAccuracy } from './evaluate';
 import { pairedDifferenceSe, pairedSe } from '../../runtime/stats';
@@ -20,27 +21,9 @@ import { decodeText, formatToken, opToken, untilEos, type Format } from './token
 
 interface LiveModel { sft: Vlm; dpo: Vlm; judge: Judge; bank: FeatureBank; heldOut: Item[]; params: CotDpoParams }
 
-/** Every question set of a run, from the seed alone (a restarted app rebuilds the same ones). */
-export function questionSets(p: CotDpoParams, seed: number) {
-  const ds = loadDataset('mnist');
-  const rng = new Rng(seed).fork('data');
-  const train = makeItems(p.trainQuestions, ds.train, rng);
-  const align = makeItems(p.formatAlign, ds.train, rng);
-  const heldOut = makeItems(p.heldOut, ds.test, rng);
-  const hard = makeItems(p.hardQuestions, ds.test, rng, ['sum3']);
-  // Fresh pair questions come from their own stream, so adding them changes no other set.
-  const fresh = p.pairPool === 'fresh' ? makeItems(p.pairQuestions * p.dpoRounds, ds.train, new Rng(seed).fork('fresh')) : [];
-  const sftPairQuestions = train.slice(0, Math.min(p.pairQuestions, train.length));
-  /** Round r's questions: the same SFT questions every round, or round r's own fresh slice. */
-  const pairQuestions = (r: number) => (p.pairPool === 'fresh' ? fresh.slice(r * p.pairQuestions, (r + 1) * p.pairQuestions) : sftPairQuestions);
-  return { ds, train, align, heldOut, hard, fresh, pairQuestions };
-}
-
 /** Round 0 keeps the single-round stream names, so a one-round run draws what it always drew. */
 const roundFork = (base: string, r: number) => (r === 0 ? base : `${base}-${r}`);
 
-const judgeKey = (p: CotDpoParams): JudgeKey => (p.judge === 'tiny' ? 'judge:mnist:tiny' : 'judge:mnist');
-const shapeOf = (p: CotDpoParams) => ({ dModel: p.dModel, layers: p.layers, heads: p.heads, kvHeads: p.kvHeads });
 
 function saveVlm(path: string, m: Vlm, p: CotDpoParams) { saveCheckpoint(path, vlmTensors(m), { params: p }); }
 function loadVlm(path: string, p: CotDpoParams, featureDim: number): Vlm {
@@ -52,16 +35,47 @@ function loadVlm(path: string, p: CotDpoParams, featureDim: number): Vlm {
 const pairsPhase = (who: string, r: number, R: number) => `sample chains for pairs${R > 1 ? ` (${who}, round ${r + 1}/${R})` : ''}`;
 const roundOneEvalPhase = (tag: 'dpo' | 'control') => `evaluate ${tag === 'dpo' ? 'DPO' : 'control'} after round 1`;
 
+export { questionSets };
+
+/** With more than one core the SFT variants train side by side under one phase. */
+const sftThreads = (cores: number) => taskThreadCount(cores, SFT_VARIANTS.length);
+const parallelSftPhase = (cores: number) => `SFT ${SFT_VARIANTS.length} variants and evaluate, on ${sftThreads(cores)} cores`;
+
 /** The run's phases in order, as ctx.progress names them (the UI's "phase k of n"). */
-function runPlan(p: CotDpoParams): string[] {
+function runPlan(p: CotDpoParams, cores: number): string[] {
   const R = p.dpoRounds;
   const rounds = (tag: 'dpo' | 'control') => Array.from({ length: R }, (_, r) => [
     ...(r > 0 ? [pairsPhase(tag === 'dpo' ? 'DPO' : 'control', r, R)] : []),
     dpoPhase(tag, R > 1 ? `${r + 1}/${R}` : undefined),
     ...(r === 0 && R > 1 ? [roundOneEvalPhase(tag)] : []),
   ]).flat();
-  return ['judge features', ...SFT_VARIANTS.flatMap((v) => [sftPhase(v), `evaluate ${v}`]), pairsPhase('SFT', 0, R), ...rounds('dpo'), ...rounds('control'),
+  const sft = sftThreads(cores) > 1 ? [parallelSftPhase(cores)] : SFT_VARIANTS.flatMap((v) => [sftPhase(v), `evaluate ${v}`]);
+  return ['judge features', ...sft, pairsPhase('SFT', 0, R), ...rounds('dpo'), ...rounds('control'),
     'evaluate DPO', 'evaluate control', 'sampled chains, DPO', 'sampled chains, control', 'best-of-N chains'];
+}
+
+/**
+ * The three SFT variants, same init, equal epochs: in the run's thread on one core, else in
+ * task threads (the mixed model's weights come back for DPO). Results in SFT_VARIANTS order.
+ */
+async function trainVariants(p: CotDpoParams, ctx: RunContext, sets: ReturnType<typeof questionSets>, bank: FeatureBank): Promise<{ results: SftVariantResult[]; mix: Vlm }> {
+  if (sftThreads(ctx.cores) <= 1) {
+    const results: SftVariantResult[] = [];
+    let mix: Vlm | undefined;
+    for (const variant of SFT_VARIANTS) {
+      const { result, model } = await trainSftVariant(p, variant, sets, bank, ctx, false);
+      results.push(result);
+      if (variant === 'mixSft') mix = model; else disposeVlm(model);
+    }
+    return { results, mix: mix! };
+  }
+  const units = SFT_VARIANTS.reduce((t, v) => t + sftSteps(p, v, sets) + sets.heldOut.length, 0);
+  const tasks = SFT_VARIANTS.map((variant) => ({ kind: 'cot-dpo:sft', input: { params: p, variant, home: ctx.partsHome } satisfies SftTaskInput }));
+  const outs = await runTasks<SftTaskOutput>(ctx, tasks, sftVariantTask as never, { phase: parallelSftPhase(ctx.cores), units });
+  const mixOut = outs.find((o) => o.variant === 'mixSft')!;
+  const mix = createVlm(shapeOf(p), bank.dim, new Rng(0));
+  tf.tidy(() => { for (const [k, v] of Object.entries(vlmTensors(mix))) v.assign(tf.tensor(mixOut.weights![k], v.shape)); });
+  return { results: outs.map(({ weights: _w, ...r }) => r), mix };
 }
 
 const row = (a: Accuracy) => ({ acc: a.acc, se: a.se, parseFail: a.parseFailRate, n: a.n });
@@ -71,11 +85,12 @@ export const cotDpoLab: LabDefinition<typeof cotDpoSpec.params> = {
   spec: cotDpoSpec,
   async run(p, ctx) {
     const sample = sampleEmitter(cotDpoSamples, ctx.emit);
-    ctx.plan(runPlan(p));
+    ctx.plan(runPlan(p, ctx.cores));
     ctx.progress('judge features', 0, 1);
     const judge = await ctx.require(judgeKey(p));
-    const { ds, train, align, heldOut, hard, fresh, pairQuestions } = questionSets(p, p.seed);
-    const bank = buildFeatureBank(judge, ds.train, ds.test, { train: [...train, ...align, ...fresh], test: [...heldOut, ...hard] });
+    const sets = questionSets(p, p.seed);
+    const { ds, heldOut, hard, pairQuestions } = sets;
+    const bank = runFeatureBank(judge, sets);
     ctx.progress('judge features', 1, 1);
     sample('questions', {
       ops: OPS.map((op) => ({ op, question: OP_QUESTIONS[op] })),
@@ -83,22 +98,16 @@ export const cotDpoLab: LabDefinition<typeof cotDpoSpec.params> = {
     });
 
     // 1. The three SFT variants, same init, equal epochs.
-    const variants = {} as Record<SftVariant, { direct: Accuracy; cot: Accuracy; hard: Accuracy; steps: number }>;
-    let mix: Vlm | null = null;
+    const trained = await trainVariants(p, ctx, sets, bank);
+    const variants = {} as Record<SftVariant, SftVariantResult>;
     let sftSteps = 0, sftMs = 0;
-    for (const variant of SFT_VARIANTS) {
-      const m = createVlm(shapeOf(p), bank.dim, new Rng(p.seed).fork('init'));
-      const stats = await trainSft(m, sftExamples(variant, train, align), bank, p, ctx, variant, new Rng(p.seed).fork(`sft-${variant}`));
-      sftSteps += stats.steps; sftMs += stats.ms;
-      const evalRng = new Rng(p.seed).fork('eval');
-      const direct = (await greedyAccuracy(m, bank, heldOut, 'direct', evalRng)).accuracy;
-      const cot = (await greedyAccuracy(m, bank, heldOut, 'cot', evalRng, (d) => ctx.progress(`evaluate ${variant}`, d, heldOut.length))).accuracy;
-      const hardAcc = (await greedyAccuracy(m, bank, hard, 'cot', evalRng)).accuracy;
-      variants[variant] = { direct, cot, hard: hardAcc, steps: stats.steps };
-      sample('variant', { name: variant, direct: row(direct), cot: row(cot), hard: row(hardAcc) });
-      if (variant === 'mixSft') mix = m; else disposeVlm(m);
+    for (const v of trained.results) {
+      variants[v.variant] = v;
+      sftSteps += v.steps; sftMs += v.ms;
+      sample('variant', { name: v.variant, direct: row(v.direct), cot: row(v.cot), hard: row(v.hard) });
     }
-    const sft = mix!;
+    const mix = trained.mix;
+    const sft = mix;
     saveVlm(ctx.checkpointPath('sft'), sft, p);
 
     // 2–3. Pairs from the direct + CoT model's own chains, DPO on them, and the random-label

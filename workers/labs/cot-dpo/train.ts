@@ -23,7 +23,7 @@ export function sftExamples(variant: SftVariant, train: readonly Item[], align: 
 
 export const targetText = (e: SftExample) => (e.format === 'cot' ? e.item.rationale : directTarget(e.item.answer));
 
-export async function trainSft(m: Vlm, examples: readonly SftExample[], bank: FeatureBank, p: CotDpoParams, ctx: RunContext, variant: SftVariant, rng: Rng): Promise<TrainStats> {
+export async function trainSft(m: Vlm, examples: readonly SftExample[], bank: FeatureBank, p: CotDpoParams, ctx: Pick<RunContext, 'throwIfCancelled' | 'metric' | 'progress'>, variant: SftVariant, rng: Rng): Promise<TrainStats> {
   const logProbs: TargetLogProbs<SftExample> = (batch, targets) => targetLogProbs(m, promptBatch(bank, 'train', batch.map((e) => e.item), batch.map((e) => e.format)), targets);
   return trainSequences(examples, logProbs, {
     steps: Math.max(1, Math.ceil((p.sftEpochs * examples.length) / p.batchSize)), batchSize: p.batchSize, learningRate: p.learningRate,
