@@ -22,6 +22,7 @@ import { egoBench } from './ego';
 import { ondeviceBench } from './ondevice';
 import { longpiBench } from './longpi';
 import { condBench } from './cond';
+import { queueBench } from './queue';
 
 const root = join(__dirname, '..');
 const cli = join(root, 'bin', 'benchtop.js');
@@ -33,8 +34,8 @@ function runLab(lab: string, preset: string) {
   // Runs go to a scratch store (--out); trained shared parts come from the user's cache.
   const r = spawnSync(process.execPath, [cli, 'run', lab, '--preset', preset, '--seed', '1', '--json', '--out', join(home, 'runs-store')], { encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
   if (r.status !== 0) return { preset, error: r.stderr.split('\n').slice(-3).join(' ') };
-  const out = parseJson(r.stdout) as { backend: string; durationMs: number; phaseMs?: Record<string, number>; peakRssMb: number; metrics: Record<string, number> };
-  return { preset, backend: out.backend, durationMs: out.durationMs, phaseMs: out.phaseMs, peakRssMb: out.peakRssMb, stepsPerSec: out.metrics.stepsPerSec ?? null, metrics: out.metrics };
+  const out = parseJson(r.stdout) as { backend: string; durationMs: number; phaseMs?: Record<string, number>; phaseUnits?: Record<string, number>; peakRssMb: number; metrics: Record<string, number> };
+  return { preset, backend: out.backend, durationMs: out.durationMs, phaseMs: out.phaseMs, phaseUnits: out.phaseUnits, peakRssMb: out.peakRssMb, stepsPerSec: out.metrics.stepsPerSec ?? null, metrics: out.metrics };
 }
 
 function kernels(fixes: boolean) {
@@ -111,6 +112,7 @@ const SECTIONS: Record<string, { what: string; run: () => unknown }> = {
   ondevice: { what: 'afm-ondevice: bytes, session memory and tokens/s per variant, onnxruntime vs TF.js', run: () => ondeviceBench() },
   longpi: { what: 'longpibench: instances/s of the built-in decoder (TF.js batched and single, onnxruntime), prompt tokens/s', run: () => longpiBench() },
   jobs: { what: 'job service: relay and cancel latency', run: () => jobLatencies() },
+  queue: { what: 'BullMQ queue: overhead per run, a 6-run sweep\'s wall time on one and two workers', run: () => queueBench() },
   labs: {
     what: 'every lab\'s smoke and default run (CLI; `--labs a,b` for some of them, the others kept)',
     run: () => ({

@@ -95,6 +95,10 @@ writeFileSync(rawPath, stringifyJson(raw, 2) + '\n');
 
 // RESULTS.md from everything in results.json, with the specs' reference rows.
 const LAB_REFERENCE = cliModule.labReference?.() ?? {};
+const benchPath = join(root, 'bench', 'results.json');
+const benchJson = existsSync(benchPath) ? parseJson(readFileSync(benchPath, 'utf8')) : {};
+const benchLabs = benchJson.labs ?? {};
+const benchAt = (benchJson.sectionAt?.labs ?? benchJson.at ?? '').slice(0, 10);
 /** A lab's research notes (docs/notes/<id>.md): paragraphs separated by blank lines, after its table. */
 const labNotes = (id) => {
   const file = join(root, 'docs', 'notes', `${id}.md`);
@@ -135,6 +139,15 @@ for (const lab of specs) {
       return `${ph} ${(ms / 1000).toFixed(0)} s${units > 1 ? ` (${units} × ${ms / units >= 100 ? (ms / units).toFixed(0) : (ms / units).toFixed(1)} ms)` : ''}`;
     };
     md += `Profile (mean over ${profiled.length} run${profiled.length > 1 ? 's' : ''}; units are the phase's own: steps, images, questions): ${phases.map(phaseLine).join(' · ')}.\n`;
+  }
+  // The default preset's run as `npm run bench` last timed it (seed 1, shared parts cached): what a researcher waits for.
+  const benchDefault = benchLabs[lab.id]?.find((r) => r.preset === 'default' && r.durationMs);
+  if (benchDefault) {
+    const phases = Object.entries(benchDefault.phaseMs ?? {}).map(([ph, ms]) => {
+      const units = benchDefault.phaseUnits?.[ph];
+      return `${ph} ${(ms / 1000).toFixed(0)} s${units > 1 ? ` (${units} × ${ms / units >= 100 ? (ms / units).toFixed(0) : (ms / units).toFixed(1)} ms)` : ''}`;
+    });
+    md += `Default preset (\`npm run bench\`, ${benchAt}): ${(benchDefault.durationMs / 1000).toFixed(0)} s${phases.length ? `; ${phases.join(' · ')}` : ''}.\n`;
   }
   for (const sw of entry.sweeps ?? []) {
     md += `\n### ${sw.title}\n\nPreset \`${sw.preset}\`${sw.overrides ? ` with ${Object.entries(sw.overrides).map(([k, v]) => `${k}=${v}`).join(', ')}` : ''}, seed ${sw.seed}, one run per value (${sw.at.slice(0, 10)}). ${sw.note}\n\n`;
