@@ -1,7 +1,7 @@
 // MM1.5's data categories (workers/data/mm15.ts): every answer is what its pictures show, read
 // back from the canvas; tiles and the overview are the canvas cut and averaged exactly.
 import { describe, expect, it } from 'vitest';
-import { MM15_CATEGORIES, boxText, compose, makeItems, numberWords, resize, tiles, type Canvas, type Mm15Item } from '../workers/data/mm15';
+import { MM15_CATEGORIES, boxText, compose, makeItems, makePretrainItem, mixtureCounts, numberWords, resize, tiles, type Canvas, type Mm15Item } from '../workers/data/mm15';
 import { CLASS_NAMES, loadDataset, type ImageSet } from '../workers/runtime/datasets';
 import { Rng } from '../workers/runtime/rng';
 
@@ -99,6 +99,37 @@ describe('mm15 data categories', () => {
         expect(yes).toBeGreaterThan(0.44);
         expect(yes).toBeLessThan(0.56);
       }
+    }
+  });
+});
+
+describe('mm15 mixtures and pre-training sequences', () => {
+  it('splits a total by largest remainder, exactly, and names a bad weight', () => {
+    expect(mixtureCounts({ caption: 50, interleaved: 10, text: 40 }, 7)).toEqual({ caption: 3, interleaved: 1, text: 3 });
+    expect(mixtureCounts({ caption: 50, interleaved: 10, text: 40 }, 1000)).toEqual({ caption: 500, interleaved: 100, text: 400 });
+    expect(mixtureCounts({ general: 1, grounding: 2 }, 3000)).toEqual({ general: 1000, grounding: 2000 });
+    expect(mixtureCounts({ a: 1, b: 1, c: 1 }, 4)).toEqual({ a: 2, b: 1, c: 1 });
+    expect(mixtureCounts({ general: 1, grounding: 0 }, 9)).toEqual({ general: 9, grounding: 0 });
+    expect(() => mixtureCounts({ a: -1, b: 2 }, 5)).toThrow(/weight "a" must be a finite number ≥ 0/);
+    expect(() => mixtureCounts({ a: 0, b: 0 }, 5)).toThrow(/needs a weight above 0/);
+    expect(() => mixtureCounts({ a: 1 }, 2.5)).toThrow(/whole number/);
+  });
+
+  it('captions say what the picture shows; interleaved sequences alternate pictures and captions; text is true arithmetic', () => {
+    const rng = new Rng(5);
+    for (let n = 0; n < 60; n++) {
+      for (const kind of ['caption', 'interleaved'] as const) {
+        const it = makePretrainItem(kind, src, rng);
+        expect(it.segments).toHaveLength(kind === 'caption' ? 2 : 4);
+        for (let s = 0; s < it.segments.length; s += 2) {
+          const c = it.segments[s] as Canvas, text = it.segments[s + 1] as string;
+          const shown = Array.from({ length: c.width / 28 }, (_, k) => cell(c, 0, k));
+          expect(text).toBe(text.startsWith('a ') ? `a ${CLASS_NAMES['fashion-mnist'][shown[0]]}` : `the digits ${shown.join(' ')}`);
+        }
+      }
+      const t = makePretrainItem('text', src, rng).segments[0] as string;
+      const [a, op, b, , ...answer] = t.split(' ');
+      expect(answer.join(' ')).toBe(numberWords(op === '+' ? Number(a) + Number(b) : Number(a) - Number(b)));
     }
   });
 });

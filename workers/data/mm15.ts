@@ -139,3 +139,44 @@ export function tiles(c: Canvas, mode: 'high' | 'low'): Float32Array[] {
   out.push(overview);
   return out;
 }
+
+/**
+ * Sample counts of a mixture: `total` split in proportion to `weights` by largest remainder
+ * (ties go to the part named first), so the counts sum to `total` exactly. Used for the
+ * pre-training mix (caption : interleaved : text) and SFT's α ratios against the general set.
+ */
+export function mixtureCounts<K extends string>(weights: Record<K, number>, total: number): Record<K, number> {
+  const keys = Object.keys(weights) as K[];
+  for (const k of keys) if (!Number.isFinite(weights[k]) || weights[k] < 0) throw new RangeError(`mixture weight "${k}" must be a finite number ≥ 0, not ${weights[k]}`);
+  const sum = keys.reduce((a, k) => a + weights[k], 0);
+  if (!(sum > 0)) throw new RangeError(`a mixture needs a weight above 0 (got ${keys.map((k) => `${k} ${weights[k]}`).join(', ')})`);
+  if (!Number.isInteger(total) || total < 0) throw new RangeError(`a mixture's total must be a whole number ≥ 0, not ${total}`);
+  const exact = keys.map((k) => (weights[k] / sum) * total);
+  const counts = exact.map(Math.floor);
+  const order = keys.map((_, i) => i).sort((a, b) => (exact[b] - counts[b]) - (exact[a] - counts[a]) || a - b);
+  for (let left = total - counts.reduce((a, b) => a + b, 0), j = 0; left > 0; left--, j++) counts[order[j]]++;
+  return Object.fromEntries(keys.map((k, i) => [k, counts[i]])) as Record<K, number>;
+}
+
+export const PRETRAIN_KINDS = ['caption', 'interleaved', 'text'] as const;
+export type PretrainKind = (typeof PRETRAIN_KINDS)[number];
+/** A pre-training sequence: pictures and text in reading order. */
+export interface PretrainItem { kind: PretrainKind; segments: (Canvas | string)[] }
+
+/** A picture and its caption: a clothing item ("a sneaker") or a strip of 1–3 digits ("the digits 4 0 9"). */
+function captioned(src: Mm15Sources, rng: Rng): [Canvas, string] {
+  if (rng.next() < 0.5) {
+    const i = pick(src.items, rng);
+    return [compose(src.items, [i], 1), `a ${CLASS_NAMES[src.items.name][src.items.labels[i]]}`];
+  }
+  const ids = Array.from({ length: 1 + rng.int(3) }, () => pick(src.digits, rng));
+  return [compose(src.digits, ids, ids.length), `the digits ${ids.map((i) => src.digits.labels[i]).join(' ')}`];
+}
+
+/** One pre-training sequence of a kind: a captioned picture, two of them in a row (interleaved), or a true arithmetic statement. */
+export function makePretrainItem(kind: PretrainKind, src: Mm15Sources, rng: Rng): PretrainItem {
+  if (kind === 'caption') return { kind, segments: captioned(src, rng) };
+  if (kind === 'interleaved') return { kind, segments: [...captioned(src, rng), ...captioned(src, rng)] };
+  const a = rng.int(10), b = rng.int(10), plus = rng.next() < 0.5;
+  return { kind, segments: [`${a} ${plus ? '+' : '-'} ${b} = ${numberWords(plus ? a + b : a - b)}`] };
+}
