@@ -1,7 +1,7 @@
 // MM1.5's data categories (workers/data/mm15.ts): every answer is what its pictures show, read
 // back from the canvas; tiles and the overview are the canvas cut and averaged exactly.
 import { describe, expect, it } from 'vitest';
-import { MM15_CATEGORIES, boxText, compose, makeItems, makePretrainItem, mixtureCounts, numberWords, resize, tiles, type Canvas, type Mm15Item } from '../workers/data/mm15';
+import { MM15_CATEGORIES, MM15_WORDS, boxText, compose, makeItems, makePretrainItem, mixtureCounts, numberWords, resize, tiles, type Canvas, type Mm15Item } from '../workers/data/mm15';
 import { CLASS_NAMES, loadDataset, type ImageSet } from '../workers/runtime/datasets';
 import { Rng } from '../workers/runtime/rng';
 
@@ -56,6 +56,14 @@ describe('mm15 data categories', () => {
       const [a, op, b] = it.prompt.split(' ');
       expect(it.answer).toBe(numberWords(op === '+' ? Number(a) + Number(b) : Number(a) - Number(b)));
     }
+  });
+
+  it('uses only words of the vocabulary', () => {
+    const vocab = new Set<string>(MM15_WORDS);
+    const rng = new Rng(2);
+    const words = [...MM15_CATEGORIES.flatMap((c) => makeItems(c, 60, src, rng).flatMap((i) => [...i.prompt.split(' '), ...i.answer.split(' ')])),
+      ...(['caption', 'interleaved', 'text'] as const).flatMap((k) => Array.from({ length: 30 }, () => makePretrainItem(k, src, rng).segments.filter((x): x is string => typeof x === 'string').flatMap((x) => x.split(' '))).flat())];
+    expect(words.filter((w) => !vocab.has(w))).toEqual([]);
   });
 
   it('is the same for the same seed, and other for another', () => {
@@ -115,7 +123,7 @@ describe('mm15 mixtures and pre-training sequences', () => {
     expect(() => mixtureCounts({ a: 1 }, 2.5)).toThrow(/whole number/);
   });
 
-  it('captions say what the picture shows; interleaved sequences alternate pictures and captions; text is true arithmetic', () => {
+  it('captions say what the picture shows; interleaved sequences alternate pictures and captions; text is true arithmetic in words', () => {
     const rng = new Rng(5);
     for (let n = 0; n < 60; n++) {
       for (const kind of ['caption', 'interleaved'] as const) {
@@ -128,8 +136,10 @@ describe('mm15 mixtures and pre-training sequences', () => {
         }
       }
       const t = makePretrainItem('text', src, rng).segments[0] as string;
-      const [a, op, b, , ...answer] = t.split(' ');
-      expect(answer.join(' ')).toBe(numberWords(op === '+' ? Number(a) + Number(b) : Number(a) - Number(b)));
+      const sum = /^the sum of (\d) and (\d) is (.+)$/.exec(t), minus = /^(\d) minus (\d) is (.+)$/.exec(t);
+      expect(sum ?? minus, t).toBeTruthy();
+      if (sum) expect(sum[3]).toBe(numberWords(Number(sum[1]) + Number(sum[2])));
+      else expect(minus![3]).toBe(numberWords(Number(minus![1]) - Number(minus![2])));
     }
   });
 });

@@ -173,10 +173,22 @@ function captioned(src: Mm15Sources, rng: Rng): [Canvas, string] {
   return [compose(src.digits, ids, ids.length), `the digits ${ids.map((i) => src.digits.labels[i]).join(' ')}`];
 }
 
-/** One pre-training sequence of a kind: a captioned picture, two of them in a row (interleaved), or a true arithmetic statement. */
+/**
+ * One pre-training sequence of a kind: a captioned picture, two of them in a row (interleaved),
+ * or a true arithmetic statement in words ("the sum of 3 and 4 is 7"): the knowledge, not the
+ * SFT question format ("3 + 4 =").
+ */
 export function makePretrainItem(kind: PretrainKind, src: Mm15Sources, rng: Rng): PretrainItem {
   if (kind === 'caption') return { kind, segments: captioned(src, rng) };
   if (kind === 'interleaved') return { kind, segments: [...captioned(src, rng), ...captioned(src, rng)] };
   const a = rng.int(10), b = rng.int(10), plus = rng.next() < 0.5;
-  return { kind, segments: [`${a} ${plus ? '+' : '-'} ${b} = ${numberWords(plus ? a + b : a - b)}`] };
+  return { kind, segments: [plus ? `the sum of ${a} and ${b} is ${numberWords(a + b)}` : `${a} minus ${b} is ${numberWords(a - b)}`] };
 }
+
+/** Every word the categories, captions and statements use. */
+export const MM15_WORDS = [
+  ...'0123456789'.split(''), '+', '-', '=', '(', ')', ',', '?', '.',
+  'what', 'item', 'is', 'this', 'read', 'the', 'digits', 'sum', 'of', 'largest', 'smallest', 'first', 'plus', 'last', 'digit',
+  'which', 'box', 'holds', 'in', 'are', 'these', 'two', 'same', 'kind', 'yes', 'no', 'a', 'and', 'minus',
+  ...new Set(CLASS_NAMES['fashion-mnist'].flatMap((n) => n.split(' '))),
+] as const;

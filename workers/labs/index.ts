@@ -10,6 +10,7 @@ import { mmEgoLab } from './mm-ego/lab';
 import { longpibenchLab } from './longpibench/lab';
 import { afmOndeviceLab } from './afm-ondevice/lab';
 import { condPerceptualLab } from './cond-perceptual/lab';
+import { mm15MixtureLab } from './mm15-mixture/lab';
 
 export const LABS: Record<string, LabDefinition> = {
   [referenceClassifierLab.spec.id]: referenceClassifierLab,
@@ -22,4 +23,5 @@ export const LABS: Record<string, LabDefinition> = {
   [longpibenchLab.spec.id]: longpibenchLab,
   [afmOndeviceLab.spec.id]: afmOndeviceLab,
   [condPerceptualLab.spec.id]: condPerceptualLab,
+  [mm15MixtureLab.spec.id]: mm15MixtureLab,
 };

@@ -19,7 +19,11 @@ export interface TileLm { shape: TileLmShape; encoder: FrameEncoder; proj: tf.Va
  * One sequence: its 28 × 28 inputs, as pixels in [0, 1] ([n · 784]) or as the frozen encoder's
  * tokens ([n · 4 · tokenDim]); its prompt's token ids; for training, its answer's ids.
  */
-export interface TileLmRow { pixels?: Float32Array; tokens?: Float32Array; inputs: number; prompt: readonly number[]; answer?: readonly number[] }
+export interface TileLmRow {
+  pixels?: Float32Array; tokens?: Float32Array; inputs: number; prompt: readonly number[]; answer?: readonly number[];
+  /** Where the inputs sit among the prompt's words (interleaved text): the prompt's ids in order, `null` for the next input's 4 tokens. Default: every input, then the prompt. */
+  layout?: readonly (number | null)[];
+}
 
 export function createTileLm(shape: TileLmShape, rng: Rng): TileLm {
   const d = shape.decoder.dModel;
@@ -74,8 +78,13 @@ function rowEmbeddings(m: TileLm, rows: readonly TileLmRow[], withAnswer: boolea
   let input = 0;
   rows.forEach((r, b) => {
     let at = b * L + padStart[b];
-    for (let i = 0; i < r.inputs; i++, input++) for (let k = 0; k < TOKENS_PER_FRAME; k++) idx[at++] = input * TOKENS_PER_FRAME + k;
-    for (const w of [...r.prompt, ...(withAnswer ? r.answer ?? [] : [])]) idx[at++] = N * TOKENS_PER_FRAME + w;
+    const layout = r.layout ?? [...Array.from({ length: r.inputs }, () => null), ...r.prompt];
+    if (layout.filter((e) => e === null).length !== r.inputs || layout.length !== r.inputs + r.prompt.length) throw new Error(`row ${b}: its layout must place ${r.inputs} inputs and its ${r.prompt.length} prompt words`);
+    for (const e of layout) {
+      if (e === null) { for (let k = 0; k < TOKENS_PER_FRAME; k++) idx[at++] = input * TOKENS_PER_FRAME + k; input++; }
+      else idx[at++] = N * TOKENS_PER_FRAME + e;
+    }
+    for (const w of withAnswer ? r.answer ?? [] : []) idx[at++] = N * TOKENS_PER_FRAME + w;
   });
   const x = tf.tidy(() => {
     const d = m.shape.decoder.dModel;

@@ -9,6 +9,7 @@ import { codecPart, TINY_CODEC } from './mse-codec';
 import { priorPart, TINY_PRIOR, type DdpmPrior } from './prior';
 import { storyLmPart, TINY_STORY_LM, type StoryLm } from './story-lm';
 import { retrievalLmPart, RETRIEVAL_ATTENTION, RETRIEVAL_TRAINING, type RetrievalLm } from './retrieval-lm';
+import { mm15BasePart, mm15CptPart, type Mm15Base } from './mm15-base';
 
 /** 'judge:mnist', 'judge:fashion-mnist:tiny', … */
 export type JudgeKey = `judge:${DatasetName}` | `judge:${DatasetName}:tiny`;
@@ -21,9 +22,13 @@ export type PriorKey = `prior:${DatasetName}` | `prior:${DatasetName}:tiny`;
 export type LmKey = 'lm:stories:d128' | 'lm:stories:tiny';
 /** 'lm:longpi:full:levels', 'lm:longpi:sliding:random:tiny', …: longpibench's built-in retrieval decoders. */
 export type RetrievalLmKey = `lm:longpi:${'full' | 'sliding'}:${'levels' | 'random'}` | `lm:longpi:${'full' | 'sliding'}:${'levels' | 'random'}:tiny`;
-export type SharedPartKey = JudgeKey | CodecKey | PriorKey | LmKey | RetrievalLmKey;
+/** 'mm15:base:50-10-40', 'mm15:cpt:high:50-10-40:tiny', …: mm15-mixture's pre-trained and continually pre-trained tile LMs (the mix is caption-interleaved-text). */
+type Mm15Stem = `mm15:base:${number}-${number}-${number}` | `mm15:cpt:${'high' | 'low'}:${number}-${number}-${number}`;
+export type Mm15Key = Mm15Stem | `${Mm15Stem}:tiny`;
+export type SharedPartKey = JudgeKey | CodecKey | PriorKey | LmKey | RetrievalLmKey | Mm15Key;
 /** What a key's part loads as. */
-export type SharedPartOf<K extends SharedPartKey> = K extends JudgeKey ? Judge : K extends CodecKey ? ImageCodec : K extends PriorKey ? DdpmPrior : K extends LmKey ? StoryLm : K extends RetrievalLmKey ? RetrievalLm : never;
+export type SharedPartOf<K extends SharedPartKey> = K extends JudgeKey ? Judge : K extends CodecKey ? ImageCodec : K extends PriorKey ? DdpmPrior : K extends LmKey ? StoryLm
+  : K extends RetrievalLmKey ? RetrievalLm : K extends Mm15Key ? Mm15Base : never;
 
 /** 'codec:mnist:0.008' → the MSE codec trained at that λ; ':class' / ':mask', with that side information; ':tiny', a small one for smoke runs. */
 function parseCodecKey(key: string) {
@@ -31,6 +36,15 @@ function parseCodecKey(key: string) {
   if (!m || !(Number(m[2]) > 0)) return undefined;
   const side = m[3] ? { side: m[3] as SideKind } : {};
   return codecPart(m[1] as 'mnist' | 'fashion-mnist', Number(m[2]), { ...(m[4] ? TINY_CODEC : {}), ...side }, m[4] ? ':tiny' : '');
+}
+
+/** 'mm15:cpt:high:50-10-40:tiny' → that base; a mix of three non-negative numbers, not all 0. */
+function parseMm15Key(key: string) {
+  const m = /^mm15:(base|cpt:(high|low)):([0-9.]+)-([0-9.]+)-([0-9.]+)(:tiny)?$/.exec(key);
+  if (!m) return undefined;
+  const mix = [Number(m[3]), Number(m[4]), Number(m[5])] as const;
+  if (mix.some((x) => !Number.isFinite(x)) || !(mix[0] + mix[1] + mix[2] > 0)) return undefined;
+  return m[2] ? mm15CptPart(m[2] as 'high' | 'low', mix, !!m[6]) : mm15BasePart(mix, !!m[6]);
 }
 
 const FIXED: Record<string, () => SharedPart<unknown>> = {
@@ -52,6 +66,6 @@ const FIXED: Record<string, () => SharedPart<unknown>> = {
 
 /** The shared part for a key, or undefined when no such part exists (keys can come from user params at run time). */
 export function sharedPart<K extends SharedPartKey>(key: K | string): SharedPart<SharedPartOf<K>> | undefined {
-  return (FIXED[key]?.() ?? parseCodecKey(key)) as SharedPart<SharedPartOf<K>> | undefined;
+  return (FIXED[key]?.() ?? parseCodecKey(key) ?? parseMm15Key(key)) as SharedPart<SharedPartOf<K>> | undefined;
 }
-export const SHARED_PART_KEYS = [...Object.keys(FIXED), 'codec:<mnist|fashion-mnist>:<λ>[:class|:mask][:tiny]'];
+export const SHARED_PART_KEYS = [...Object.keys(FIXED), 'codec:<mnist|fashion-mnist>:<λ>[:class|:mask][:tiny]', 'mm15:<base|cpt:high|cpt:low>:<caption>-<interleaved>-<text>[:tiny]'];

@@ -11,6 +11,7 @@ import { CondPerceptualPanel } from './cond-perceptual';
 import { MmEgoPanel } from './mm-ego';
 import { AfmOndevicePanel } from './afm-ondevice';
 import { LongpibenchPanel } from './longpibench';
+import { Mm15MixturePanel } from './mm15-mixture';
 
 export const PANELS: Record<string, ComponentType<{ detail: RunDetail }>> = {
   'reference-classifier': ReferenceClassifierPanel,
@@ -23,4 +24,5 @@ export const PANELS: Record<string, ComponentType<{ detail: RunDetail }>> = {
   'mm-ego': MmEgoPanel,
   'afm-ondevice': AfmOndevicePanel,
   longpibench: LongpibenchPanel,
+  'mm15-mixture': Mm15MixturePanel,
 };
