@@ -23,6 +23,7 @@ import { ondeviceBench } from './ondevice';
 import { longpiBench } from './longpi';
 import { condBench } from './cond';
 import { queueBench } from './queue';
+import { mm15Bench } from './mm15';
 
 const root = join(__dirname, '..');
 const cli = join(root, 'bin', 'benchtop.js');
@@ -108,6 +109,7 @@ const SECTIONS: Record<string, { what: string; run: () => unknown }> = {
   byz: { what: 'byz-momentum: rounds/s on 1 and 2 threads, aggregator cost vs n and d', run: () => byzBench() },
   idempotent: { what: 'idempotent-codec: decode s/image vs steps, anchors images/s', run: () => idempotentBench() },
   cond: { what: 'cond-perceptual: G1, critic (WGAN-GP) and G2 steps/s, decodes/s', run: () => condBench() },
+  mm15: { what: 'mm15-mixture: steps/s per stage (pre-training, continual pre-training, SFT), digit strips/s with and without image splitting', run: () => mm15Bench() },
   ego: { what: 'mm-ego: questions/s, pointer (glimpse + fallback) vs all frames, by clip length', run: () => egoBench() },
   ondevice: { what: 'afm-ondevice: bytes, session memory and tokens/s per variant, onnxruntime vs TF.js', run: () => ondeviceBench() },
   longpi: { what: 'longpibench: instances/s of the built-in decoder (TF.js batched and single, onnxruntime), prompt tokens/s', run: () => longpiBench() },

@@ -46,7 +46,7 @@ function MixturePreview({ params }: { params: Record<string, unknown> }) {
   const shares = mm15SftShares(w);
   return (
     <div className="chart-box" data-testid="mm15-preview">
-      <h4>Try a mixture</h4>
+      <h3>Try a mixture</h3>
       <p className="small muted">The sample shares a mixture gives (α against the general set). Set the same values in Parameters, or sweep one of them, to run it.</p>
       <div className="mm15-sliders">
         {(Object.keys(w) as (keyof typeof w)[]).map((k) => (
@@ -107,7 +107,7 @@ export function Mm15MixturePanel({ detail }: { detail: RunDetail }) {
       <MixturePreview params={detail.run.params} />
       {predictions.length > 0 && (
         <div className="chart-box" data-testid="mm15-predictions">
-          <h4>Held-out predictions</h4>
+          <h3>Held-out predictions</h3>
           <div className="row small">
             <label>arm <select value={arm} onChange={(e) => setArm(e.target.value as Mm15Arm)} data-testid="mm15-arm">{predictions.map((p) => <option key={p.arm}>{p.arm}</option>)}</select></label>
             <label>category <select value={category} onChange={(e) => setCategory(e.target.value as Mm15CategoryId)} data-testid="mm15-category">{MM15_CATEGORY_IDS.map((c) => <option key={c} value={c}>{MM15_CATEGORY_LABEL[c]}</option>)}</select></label>

@@ -1,0 +1,32 @@
+// The mixture explorer: a smoke run (tiny cached bases, built on first use), the scores table
+// with a row per arm and its token-share bar, held-out predictions with their pictures, the
+// mixture preview's sliders, and an out-of-range weight refused by name before anything runs.
+import { expect, test } from '@playwright/test';
+import { openLab } from './open-lab';
+
+test('mm15-mixture: smoke run, scores per arm and category, predictions, mixture preview', async ({ page }) => {
+  test.setTimeout(240_000);
+  const errors = await openLab(page, 'mm15-mixture', 'MLLM data mixtures and continual pre-training (MM1.5)');
+  await page.getByTestId('preset').selectOption('smoke');
+  await page.getByTestId('seed').fill('41');
+  await page.getByTestId('run').click();
+  await expect(page.getByTestId('summary')).toBeVisible({ timeout: 200_000 });
+  await expect(page.getByTestId('mm15-scores').locator('tbody tr')).toHaveCount(5);
+  await expect(page.getByTestId('mm15-scores').locator('tbody tr').first().getByRole('img')).toHaveAttribute('aria-label', /general \d+\.\d %/);
+  await expect(page.getByTestId('mm15-bases')).toContainText('mm15:cpt:high:50-10-40:tiny');
+
+  // Predictions: a grounding question shows its 56-px picture; a text-only one none.
+  const preds = page.getByTestId('mm15-predictions');
+  await preds.getByTestId('mm15-category').selectOption('grounding');
+  await expect(preds.getByTestId('mm15-prediction').first().locator('canvas')).toHaveCount(1);
+  await preds.getByTestId('mm15-category').selectOption('textOnly');
+  await expect(preds.getByTestId('mm15-prediction').first()).toContainText('(text only)');
+
+  // The preview: α_R&G to 0 takes grounding out of the shares.
+  const preview = page.getByTestId('mm15-preview');
+  await expect(preview.getByTestId('mm15-preview-shares')).toContainText('referring & grounding 35.6 %');
+  await preview.getByTestId('mm15-slider-alphaGrounding').fill('0');
+  await expect(preview.getByTestId('mm15-preview-shares')).toContainText('referring & grounding 0.0 %');
+  await page.screenshot({ path: 'test-results/screenshots/mm15-mixture-finished.png', fullPage: true });
+  expect(errors).toEqual([]);
+});
