@@ -132,10 +132,13 @@ for (const lab of specs) {
   // The profile: each phase's share of the run (mean over seeds), as the host timed it.
   const profiled = ok.filter((r) => r.phaseMs);
   if (profiled.length) {
-    const phases = Object.keys(profiled[0].phaseMs);
+    // A phase some runs skipped (a shared part trained by the first run only) is averaged over the runs that had it.
+    const phases = [...new Set(profiled.flatMap((r) => Object.keys(r.phaseMs)))];
     const phaseLine = (ph) => {
-      const ms = profiled.reduce((a, r) => a + (r.phaseMs[ph] ?? 0), 0) / profiled.length;
-      const units = profiled[0].phaseUnits?.[ph];
+      const had = profiled.filter((r) => r.phaseMs[ph] !== undefined);
+      const ms = had.reduce((a, r) => a + r.phaseMs[ph], 0) / had.length;
+      const units = had[0].phaseUnits?.[ph];
+      if (had.length < profiled.length) return `${ph} ${(ms / 1000).toFixed(0)} s in ${had.length} of ${profiled.length} runs${units > 1 ? ` (${units} × ${ms / units >= 100 ? (ms / units).toFixed(0) : (ms / units).toFixed(1)} ms)` : ''}`;
       return `${ph} ${(ms / 1000).toFixed(0)} s${units > 1 ? ` (${units} × ${ms / units >= 100 ? (ms / units).toFixed(0) : (ms / units).toFixed(1)} ms)` : ''}`;
     };
     md += `Profile (mean over ${profiled.length} run${profiled.length > 1 ? 's' : ''}; units are the phase's own: steps, images, questions): ${phases.map(phaseLine).join(' · ')}.\n`;
