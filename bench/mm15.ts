@@ -5,15 +5,15 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../workers/runtime/backend';
 import { loadDataset } from '../workers/runtime/datasets';
 import { Rng } from '../workers/runtime/rng';
-import { makeItem, makePretrainItem, mixtureCounts, PRETRAIN_KINDS, type Mm15Sources } from '../workers/data/mm15';
+import { MM15_CATEGORIES, makeItem, makePretrainItem, mixtureCounts, PRETRAIN_KINDS, type Mm15Sources } from '../workers/data/mm15';
 import { inputsOf, itemRow, mm15Tokenizer, pretrainRow } from '../workers/data/mm15-rows';
 import { answerLoss, createTileLm, disposeTileLm, encodeInputs, tileLmVariables, type TileLmRow } from '../workers/nn/tile-lm';
-import { MM15_BASE } from '../workers/shared-parts/mm15-base';
+import { MM15_BASE, tileLmShape } from '../workers/shared-parts/mm15-base';
 
 export async function mm15Bench() {
   await initBackend('wasm');
   const tok = mm15Tokenizer(), r = MM15_BASE;
-  const m = createTileLm({ channels: r.channels, tokenDim: r.tokenDim, eos: tok.id('<eos>'), decoder: { vocab: tok.vocab.length, dModel: r.dModel, layers: r.layers, heads: r.heads, kvHeads: r.kvHeads, ffnHidden: r.ffnHidden, maxLen: 96, qkNorm: true, window: null, ropeBase: 10000 } }, new Rng(1));
+  const m = createTileLm(tileLmShape(r, tok.vocab.length, tok.id('<eos>')), new Rng(1));
   const src: Mm15Sources = { digits: loadDataset('mnist').train, items: loadDataset('fashion-mnist').train };
   const rng = new Rng(2);
   const stepsPerSec = (batch: () => TileLmRow[], language: boolean) => {
@@ -29,7 +29,10 @@ export async function mm15Bench() {
   const pretrain = stepsPerSec(() => PRETRAIN_KINDS.flatMap((k) => Array.from({ length: mix[k] }, () => pretrainRow(tok, makePretrainItem(k, src, rng), 'low'))), false);
   const strip = () => makeItem('textRich', src, rng);
   const cpt = stepsPerSec(() => Array.from({ length: r.batch }, () => { const it = strip(); return pretrainRow(tok, { kind: 'caption', segments: [it.images[0], `the digits ${it.answer}`] }, 'high'); }), false);
-  const sftRows = Array.from({ length: 512 }, (_, i) => { const row = itemRow(tok, makeItem((['general', 'textRich', 'knowledge', 'grounding', 'multiImage', 'textOnly'] as const)[i % 6], src, rng), 'high'); return { ...row, pixels: undefined, tokens: encodeInputs(m, row.pixels ?? new Float32Array(0), row.inputs) }; });
+  const sftRows = Array.from({ length: 512 }, (_, i) => {
+    const row = itemRow(tok, makeItem(MM15_CATEGORIES[i % MM15_CATEGORIES.length], src, rng), 'high');
+    return { ...row, pixels: undefined, tokens: encodeInputs(m, row.pixels ?? new Float32Array(0), row.inputs) };
+  });
   const sft = stepsPerSec(() => Array.from({ length: r.batch }, () => sftRows[rng.int(sftRows.length)]), true);
   const picturesPerSec = (resolution: 'high' | 'low') => {
     const pics = Array.from({ length: 256 }, () => strip().images[0]);

@@ -63,7 +63,9 @@ export async function queueBench() {
     return {
       what: '6 reference-classifier smoke runs (2 learning rates × seeds 1–3), coordinator in this process, workers on this machine with 1 core each',
       oneWorker: one, twoWorkers: two, speedup: one.wallMs / two.wallMs,
-      note: 'pickupMsFirst: enqueue to the first run\'s worker reporting it here (later runs wait for a free worker); ingestMsMedian: the worker completing the job in Redis to the run stored here as finished (poll 100 ms, run folder and last events); runMs: the worker\'s own run time; two workers share this machine\'s 2 cores with the coordinator',
+      note: 'pickupMsFirst: enqueue to the first run\'s worker reporting it here (later runs wait for a free worker); '
+        + 'ingestMsMedian: the worker completing the job in Redis to the run stored here as finished (poll 100 ms, run folder and last events); '
+        + 'runMs: the worker\'s own run time; two workers share this machine\'s 2 cores with the coordinator',
     };
   } finally {
     for (const p of procs) p.kill('SIGKILL');

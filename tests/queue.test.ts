@@ -220,11 +220,12 @@ describe('sweeps on a BullMQ queue', () => {
 
   it('a worker on other code refuses a job with a message; the job is not retried', async () => {
     const probe = new Queue(QUEUE_NAME, { connection: bullConnection(parseQueueAddress(url)) });
-    await probe.add('run', { runId: '20261203000000-abcdef', lab: 'reference-classifier', preset: 'smoke', seed: 1, params: {}, build: '0000000older', labCodeVersion: 1, coordinator: 'test' }, { jobId: '20261203000000-abcdef', attempts: 1 });
+    const job = (runId: string, rest: object) => ({ runId, lab: 'reference-classifier', preset: 'smoke', seed: 1, coordinator: 'test', ...rest });
+    await probe.add('run', job('20261203000000-abcdef', { params: {}, build: '0000000older', labCodeVersion: 1 }), { jobId: '20261203000000-abcdef', attempts: 1 });
     const failed = await until('refusal', async () => { const j = await probe.getJob('20261203000000-abcdef'); return j?.failedReason ? j : undefined; }, 60_000);
     expect(failed.failedReason).toMatch(/refused the run: this worker runs commit .* but the run was made by commit 0000000older/);
     // The right code, but params the lab's schema rejects: checked on the worker too.
-    await probe.add('run', { runId: '20261203000001-abcdef', lab: 'reference-classifier', preset: 'smoke', seed: 1, params: { epochs: 999 }, ...codeIdentity('reference-classifier'), coordinator: 'test' }, { jobId: '20261203000001-abcdef' });
+    await probe.add('run', job('20261203000001-abcdef', { params: { epochs: 999 }, ...codeIdentity('reference-classifier') }), { jobId: '20261203000001-abcdef' });
     const badParams = await until('bad params refused', async () => { const j = await probe.getJob('20261203000001-abcdef'); return j?.failedReason ? j : undefined; }, 60_000);
     expect(badParams.failedReason).toMatch(/refused the run: .*epochs/);
     await probe.add('run', { hello: 'world' }, { jobId: 'junk-1' });
@@ -244,14 +245,17 @@ describe('a queue over TLS with a password', () => {
     writeFileSync(join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
     ssl('x509', '-req', '-in', join(dir, 'server.csr'), '-CA', join(dir, 'ca.pem'), '-CAkey', join(dir, 'ca.key'), '-CAcreateserial', '-days', '2', '-extfile', join(dir, 'san.ext'), '-out', join(dir, 'server.pem'));
     const port = await freePort();
-    startRedis(['--port', '0', '--tls-port', String(port), '--tls-cert-file', join(dir, 'server.pem'), '--tls-key-file', join(dir, 'server.key'), '--tls-ca-cert-file', join(dir, 'ca.pem'), '--tls-auth-clients', 'no', '--requirepass', 'pa55 word']);
+    startRedis(['--port', '0', '--tls-port', String(port), '--tls-cert-file', join(dir, 'server.pem'), '--tls-key-file', join(dir, 'server.key'),
+      '--tls-ca-cert-file', join(dir, 'ca.pem'), '--tls-auth-clients', 'no', '--requirepass', 'pa55 word']);
     const url = `rediss://:${encodeURIComponent('pa55 word')}@127.0.0.1:${port}`;
     const ca = join(dir, 'ca.pem');
     await until('TLS redis', async () => { try { await checkQueueReachable(parseQueueAddress(url, ca)); return true; } catch { return false; } }, 20_000);
     const w = startWorker('w-tls', url, ['--queue-ca', ca]);
     await until('TLS worker', () => w.log.some((l) => l.includes('takes runs')), 60_000);
     const home = join(tmp, 'coord-tls');
-    const run = spawnSync(process.execPath, [cliPath, 'run', 'reference-classifier', '--preset', 'smoke', '--seed', '7', '--queue', url, '--queue-ca', ca, '--json'], { cwd: root, env: { ...process.env, BENCHTOP_HOME: home }, encoding: 'utf8', timeout: 120_000 });
+    const runCli = (args: string[], env: Record<string, string> = {}) => spawnSync(process.execPath, [cliPath, 'run', 'reference-classifier', '--preset', 'smoke', ...args],
+      { cwd: root, env: { ...process.env, BENCHTOP_HOME: home, ...env }, encoding: 'utf8', timeout: 120_000 });
+    const run = runCli(['--seed', '7', '--queue', url, '--queue-ca', ca, '--json']);
     expect(run.status, run.stderr).toBe(0);
     const out = parseJson(run.stdout) as { metrics: Record<string, number>; runDir: string };
     expect(out.metrics.testAccuracy).toBeGreaterThan(0.5);
@@ -260,7 +264,7 @@ describe('a queue over TLS with a password', () => {
     expect(rec.provenance?.worker?.queue).toBe(`rediss://:***@127.0.0.1:${port}`);
     expect(JSON.stringify(rec)).not.toContain('pa55');
     store.close();
-    const bad = (u: string, extra: string[]) => spawnSync(process.execPath, [cliPath, 'run', 'reference-classifier', '--preset', 'smoke', '--queue', u, ...extra], { cwd: root, env: { ...process.env, BENCHTOP_HOME: home, BENCHTOP_QUEUE_CA: '' }, encoding: 'utf8', timeout: 60_000 });
+    const bad = (u: string, extra: string[]) => runCli(['--queue', u, ...extra], { BENCHTOP_QUEUE_CA: '' });
     const wrongPassword = bad(`rediss://:wrong@127.0.0.1:${port}`, ['--queue-ca', ca]);
     expect(wrongPassword.status).toBe(2);
     expect(wrongPassword.stderr).toMatch(/refused the password/);

@@ -68,7 +68,10 @@ export const mm15MixtureSamples = {
   /** Held-out predictions per arm and category: the pictures (as 28-px rows), prompt, answer and key. */
   predictions: z.object({
     arm: z.enum(MM15_ARMS),
-    items: z.array(z.object({ category: z.string(), images: z.array(z.object({ width: z.number().int(), height: z.number().int(), pixels: z.array(z.number().int().min(0).max(255)) })), prompt: z.string(), answer: z.string(), key: z.string() })),
+    items: z.array(z.object({
+      category: z.string(), prompt: z.string(), answer: z.string(), key: z.string(),
+      images: z.array(z.object({ width: z.number().int(), height: z.number().int(), pixels: z.array(z.number().int().min(0).max(255)) })),
+    })),
   }),
   /** The bases: their pre-training and continual pre-training steps and first training time. */
   bases: z.array(z.object({ key: z.string(), steps: z.number().int(), trainSeconds: z.number(), finalLoss: z.number() })),
@@ -78,7 +81,8 @@ export const mm15MixtureSpec: LabSpec<typeof mm15MixtureParams> = {
   id: 'mm15-mixture',
   title: 'MLLM data mixtures and continual pre-training (MM1.5)',
   paper: { title: 'MM1.5: Methods, Analysis & Insights from Multimodal LLM Fine-tuning (Zhang et al.)', arxiv: '2409.20566' },
-  summary: 'A tile-splitting multimodal LM on digit and clothing pictures: pre-trained on a caption : interleaved : text mix, continually pre-trained on digit strips at high or low resolution, then SFT arms that differ only in their data mixture.',
+  summary: 'A tile-splitting multimodal LM on digit and clothing pictures: pre-trained on a caption : interleaved : text mix, continually pre-trained on digit strips '
+    + 'at high or low resolution, then SFT arms that differ only in their data mixture.',
   params: mm15MixtureParams,
   samples: mm15MixtureSamples,
   presets: {
@@ -100,7 +104,8 @@ export const mm15MixtureSpec: LabSpec<typeof mm15MixtureParams> = {
   },
   checkPresets: { rgGainAtLeast10pts: ['default', 'paper'], othersDropAtMost2pts: ['default', 'paper'], cptHighBeatsNone: ['default', 'paper'] },
   codeVersion: 1,
-  defaultTime: '≈ 6 min with the bases cached (five SFT arms of 500 steps, ≈ 1 min each, one after another in the run\'s thread); the first run also pre-trains the base (≈ 2.5 min) and continually pre-trains it at high and low resolution (≈ 4.5 and 1 min)',
+  defaultTime: '≈ 6 min with the bases cached (five SFT arms of 500 steps, ≈ 1 min each, one after another in the run\'s thread); '
+    + 'the first run also pre-trains the base (≈ 2.5 min) and continually pre-trains it at high and low resolution (≈ 4.5 and 1 min)',
   reproduce: [
     { metric: 'rgAcc_alpha2', paper: 'R&G data (α = 2.0) adds the skill', note: 'Held-out referring & grounding questions (2 × 2 boxes written as text coordinates), exact answers; base arm.' },
     { metric: 'rgAcc_alpha0', paper: '(no R&G data: the skill is absent)', note: 'The same arm with α_R&G = 0; every arm still gets 200 format examples of each category. Check: gain ≥ 10 points.' },

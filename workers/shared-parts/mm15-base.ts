@@ -30,7 +30,8 @@ export const TINY_MM15_BASE: Partial<Mm15BaseRecipe> = { dModel: 32, layers: 1, 
 
 export interface Mm15Base { model: TileLm; key: string; steps: number; trainSeconds: number; finalLoss: number; dispose(): void }
 
-const shapeOf = (r: Mm15BaseRecipe, vocab: number, eos: number) => ({
+/** The tile LM's shape for a recipe and vocabulary. */
+export const tileLmShape = (r: Omit<Mm15BaseRecipe, 'mix'>, vocab: number, eos: number) => ({
   channels: r.channels, tokenDim: r.tokenDim, eos,
   decoder: { vocab, dModel: r.dModel, layers: r.layers, heads: r.heads, kvHeads: r.kvHeads, ffnHidden: r.ffnHidden, maxLen: 96, qkNorm: true, window: null, ropeBase: 10000 },
 });
@@ -40,7 +41,7 @@ const trainSources = (): Mm15Sources => ({ digits: loadDataset('mnist').train, i
 function loadBase(dir: string, r: Mm15BaseRecipe, key: string): Mm15Base {
   const tok = mm15Tokenizer();
   const ckpt = readCheckpoint(join(dir, 'model.ckpt'));
-  const model = createTileLm(shapeOf(r, tok.vocab.length, tok.id('<eos>')), new Rng(0));
+  const model = createTileLm(tileLmShape(r, tok.vocab.length, tok.id('<eos>')), new Rng(0));
   assignCheckpoint(ckpt, tileLmTensors(model));
   return { model, key, steps: Number(ckpt.meta.steps), trainSeconds: Number(ckpt.meta.trainSeconds), finalLoss: Number(ckpt.meta.finalLoss), dispose: () => disposeTileLm(model) };
 }
@@ -70,7 +71,7 @@ export function mm15BasePart(mix: readonly [number, number, number], tiny: boole
     key, recipe: recipe as unknown as Record<string, unknown>, codeVersion: 1,
     async build(dir, ctx) {
       const tok = mm15Tokenizer(), src = trainSources();
-      const model = createTileLm(shapeOf(recipe, tok.vocab.length, tok.id('<eos>')), new Rng(recipe.seed).fork('init'));
+      const model = createTileLm(tileLmShape(recipe, tok.vocab.length, tok.id('<eos>')), new Rng(recipe.seed).fork('init'));
       const counts = mixtureCounts(Object.fromEntries(PRETRAIN_KINDS.map((k, i) => [k, mix[i]])) as Record<PretrainKind, number>, recipe.batch);
       // Each batch holds the mix's shares (rounded by largest remainder), at low resolution.
       const rowsAt = (rng: Rng) => PRETRAIN_KINDS.flatMap((k) => Array.from({ length: counts[k] }, () => pretrainRow(tok, makePretrainItem(k, src, rng), 'low')));

@@ -50,7 +50,9 @@ function MixturePreview({ params }: { params: Record<string, unknown> }) {
       <p className="small muted">The sample shares a mixture gives (α against the general set). Set the same values in Parameters, or sweep one of them, to run it.</p>
       <div className="mm15-sliders">
         {(Object.keys(w) as (keyof typeof w)[]).map((k) => (
-          <label key={k} className="small">{k} <input type="range" min={0} max={k.startsWith('alpha') ? 4 : 1} step={0.05} value={w[k]} onChange={(e) => setW({ ...w, [k]: Number(e.target.value) })} data-testid={`mm15-slider-${k}`} /> <span className="mono">{w[k].toFixed(2)}</span></label>
+          <label key={k} className="small">{k}{' '}
+            <input type="range" min={0} max={k.startsWith('alpha') ? 4 : 1} step={0.05} value={w[k]} onChange={(e) => setW({ ...w, [k]: Number(e.target.value) })} data-testid={`mm15-slider-${k}`} />
+            {' '}<span className="mono">{w[k].toFixed(2)}</span></label>
         ))}
       </div>
       <SharesBar shares={shares} label="previewed mixture" />
@@ -69,7 +71,11 @@ export function Mm15MixturePanel({ detail }: { detail: RunDetail }) {
   const shown = predictions.find((p) => p.arm === arm)?.items.filter((i) => i.category === category) ?? [];
   return (
     <div className="panel panel-mm15">
-      {bases && <p className="small muted" data-testid="mm15-bases">Bases (cached shared parts): {bases.map((b) => `${b.key} — ${b.steps} steps, first trained in ${b.trainSeconds.toFixed(0)} s, final loss ${b.finalLoss.toFixed(3)}`).join(' · ')}.</p>}
+      {bases && (
+        <p className="small muted" data-testid="mm15-bases">
+          Bases (cached shared parts): {bases.map((b) => `${b.key} — ${b.steps} steps, first trained in ${b.trainSeconds.toFixed(0)} s, final loss ${b.finalLoss.toFixed(3)}`).join(' · ')}.
+        </p>
+      )}
       {!arms.length && <p className="muted">The arms appear as each one finishes its SFT and held-out scoring.</p>}
       {arms.length > 0 && (
         <>
@@ -110,7 +116,10 @@ export function Mm15MixturePanel({ detail }: { detail: RunDetail }) {
           <h3>Held-out predictions</h3>
           <div className="row small">
             <label>arm <select value={arm} onChange={(e) => setArm(e.target.value as Mm15Arm)} data-testid="mm15-arm">{predictions.map((p) => <option key={p.arm}>{p.arm}</option>)}</select></label>
-            <label>category <select value={category} onChange={(e) => setCategory(e.target.value as Mm15CategoryId)} data-testid="mm15-category">{MM15_CATEGORY_IDS.map((c) => <option key={c} value={c}>{MM15_CATEGORY_LABEL[c]}</option>)}</select></label>
+            <label>category{' '}
+              <select value={category} onChange={(e) => setCategory(e.target.value as Mm15CategoryId)} data-testid="mm15-category">
+                {MM15_CATEGORY_IDS.map((c) => <option key={c} value={c}>{MM15_CATEGORY_LABEL[c]}</option>)}
+              </select></label>
           </div>
           {shown.map((it, i) => (
             <div key={i} className="mm15-prediction" data-testid="mm15-prediction">

@@ -164,7 +164,10 @@ function evaluate(m: TileLm, tok: WordTokenizer, heldOut: Record<Mm15CategoryId,
     }
     const correct = answers.filter((a, i) => a === qs[i].item.answer).length;
     scores[c] = { acc: correct / qs.length, parseFail: answers.filter((a) => !FORMS[c].test(a)).length / qs.length, n: qs.length };
-    qs.slice(0, SHOWN).forEach((x, i) => shown.push({ category: c, images: x.item.images.map((im) => ({ width: im.width, height: im.height, pixels: Array.from(im.pixels) })), prompt: x.item.prompt, answer: answers[i], key: x.item.answer }));
+    qs.slice(0, SHOWN).forEach((x, i) => shown.push({
+      category: c, prompt: x.item.prompt, answer: answers[i], key: x.item.answer,
+      images: x.item.images.map((im) => ({ width: im.width, height: im.height, pixels: Array.from(im.pixels) })),
+    }));
   }
   emit('predictions', { arm, items: shown });
   return scores;
