@@ -21,7 +21,6 @@ import { encodeInputs, greedyAnswers, tileLmVariables, type TileLm, type TileLmR
 import { trainTileLm } from '../../train/tile-lm';
 
 type Cpt = 'high' | 'low' | 'none';
-const ARM_SETUP = MM15_ARM_SETUP;
 /** Distinct training questions per category; an arm that draws more sees them again (epochs). */
 const POOL = 3000;
 const MAX_ANSWER = 12;
@@ -76,7 +75,7 @@ const armPhase = (arm: Mm15Arm) => `SFT ${arm}`;
 const evalPhase = (arm: Mm15Arm) => `evaluate ${arm}`;
 const encodePhase = (cpt: Cpt) => `encode pictures (${cpt === 'none' ? 'base' : `CPT ${cpt}`})`;
 const CPT_ORDER: Cpt[] = ['high', 'low', 'none'];
-const armsOf = (cpt: Cpt) => MM15_ARMS.filter((a) => ARM_SETUP[a].cpt === cpt);
+const armsOf = (cpt: Cpt) => MM15_ARMS.filter((a) => MM15_ARM_SETUP[a].cpt === cpt);
 
 type Scores = Record<Mm15CategoryId, { acc: number; parseFail: number; n: number }>;
 
@@ -84,17 +83,17 @@ async function run(p: Mm15MixtureParams, ctx: RunContext) {
   const emit = sampleEmitter(mm15MixtureSamples, ctx.emit);
   ctx.plan(['load bases', ...CPT_ORDER.flatMap((c) => [encodePhase(c), ...armsOf(c).flatMap((a) => [armPhase(a), evalPhase(a)])])]);
   ctx.progress('load bases', 0, 3);
+  // Loaded (and trained, the first time) up front; each one's frozen encoder then reads every question once.
   const bases = [];
-  for (const [i, cpt] of CPT_ORDER.entries()) { const b = await ctx.require(baseKey(p, cpt)); bases.push(b); ctx.progress('load bases', i + 1, 3); }
+  for (const [i, cpt] of CPT_ORDER.entries()) { bases.push(await ctx.require(baseKey(p, cpt))); ctx.progress('load bases', i + 1, 3); }
   emit('bases', bases.map((b) => ({ key: b.key, steps: b.steps, trainSeconds: b.trainSeconds, finalLoss: b.finalLoss })));
-  for (const b of bases) b.dispose();
   const tok = mm15Tokenizer();
   const q = questions(p, tok, p.seed);
   const scores = {} as Record<Mm15Arm, Scores>;
   let sftSteps = 0, sftMs = 0;
-  for (const cpt of CPT_ORDER) {
+  for (const [b, cpt] of CPT_ORDER.entries()) {
     // The encoder is frozen in SFT: its tokens of every question, once for this base.
-    const probe = await ctx.require(baseKey(p, cpt));
+    const probe = bases[b];
     const all = MM15_CATEGORY_IDS.flatMap((c) => [...q.pool[c], ...q.format[c], ...q.heldOut[c]]);
     ctx.progress(encodePhase(cpt), 0, all.length);
     const encoded = new Map<Question, TileLmRow>();
