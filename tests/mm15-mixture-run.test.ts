@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { MM15_ARMS, MM15_CATEGORY_IDS, mm15MixtureSpec, mm15SftShares } from '../common/labs/mm15-mixture';
 import { resolveParams } from '../common/lab';
-import { mm15MixtureLab, sftCounts } from '../workers/labs/mm15-mixture/lab';
+import { mixOf, mm15MixtureLab, sftCounts } from '../workers/labs/mm15-mixture/lab';
+import { sharedPart } from '../workers/shared-parts';
 import { initBackend } from '../workers/runtime/backend';
 import { testContext } from './helpers/context';
 import { contractChecker } from './helpers/contract';
@@ -30,6 +31,11 @@ describe('mm15-mixture', () => {
     expect(sftCounts(p, 'cptNone')).toEqual(base);
     expect(() => resolveParams(mm15MixtureSpec, 'default', { singleImageWeight: 0, multiImageWeight: 0, textOnlyWeight: 0 })).toThrow(/singleImageWeight.*needs a weight above 0/);
     expect(() => resolveParams(mm15MixtureSpec, 'default', { alphaGrounding: -1 })).toThrow(/alphaGrounding/);
+    // The base's key names the mix as shares of 100: one base per ratio, and a key the part registry reads for any weights.
+    expect(mixOf(p)).toBe('50-10-40');
+    expect(mixOf({ ptCaption: 5, ptInterleaved: 1, ptText: 4 })).toBe('50-10-40');
+    expect(mixOf({ ptCaption: 1e-7, ptInterleaved: 1, ptText: 2 })).toBe('0-33.33-66.67');
+    expect(sharedPart(`mm15:cpt:high:${mixOf({ ptCaption: 1e-7, ptInterleaved: 1, ptText: 2 })}`)).toBeDefined();
   });
 
   it('runs the five arms on the tiny bases: every metric, the samples the panel reads, its plan, no tensor left', async () => {

@@ -27,7 +27,11 @@ const MAX_ANSWER = 12;
 /** Held-out predictions kept per category and arm for the panel. */
 const SHOWN = 3;
 
-const mixOf = (p: Mm15MixtureParams) => `${p.ptCaption}-${p.ptInterleaved}-${p.ptText}`;
+/** The pre-training mix as the base's key names it: shares of 100 to 0.01 (only the ratio matters; 50 : 10 : 40 and 5 : 1 : 4 are one base). */
+export function mixOf(p: Pick<Mm15MixtureParams, 'ptCaption' | 'ptInterleaved' | 'ptText'>): string {
+  const w = [p.ptCaption, p.ptInterleaved, p.ptText], sum = w[0] + w[1] + w[2];
+  return w.map((x) => String(Number(((100 * x) / sum).toFixed(2)))).join('-');
+}
 const baseKey = (p: Mm15MixtureParams, cpt: Cpt) => `${cpt === 'none' ? 'mm15:base' : `mm15:cpt:${cpt}`}:${mixOf(p)}${p.models === 'tiny' ? ':tiny' : ''}` as Mm15Key;
 
 /** An arm's SFT samples per category: its shares of sftSteps × batchSize, rounded by largest remainder. */
