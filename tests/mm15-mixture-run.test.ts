@@ -38,8 +38,8 @@ describe('mm15-mixture', () => {
     expect(sharedPart(`mm15:cpt:high:${mixOf({ ptCaption: 1e-7, ptInterleaved: 1, ptText: 2 })}`)).toBeDefined();
   });
 
-  it('runs the five arms on the tiny bases: every metric, the samples the panel reads, its plan, no tensor left', async () => {
-    const { ctx, events } = await testContext(2);
+  it('runs the five arms on the tiny bases (in threads, then in the run thread): every metric, the samples the panel reads, its plan, no tensor left', async () => {
+    const { ctx, events } = await testContext(2, { cores: 2 });
     await initBackend('wasm');
     const p = resolveParams(mm15MixtureSpec, 'smoke', {});
     // Build the bases first (cached shared parts), then count tensors.
@@ -61,10 +61,23 @@ describe('mm15-mixture', () => {
     const contract = contractChecker(mm15MixtureLab);
     contract.expectFulfilled(events);
     contract.expectPlanFollowed(events);
-    // Same seed, same numbers.
-    const again = await testContext(2, { home: ctx.partsHome });
+    // Same seed, same numbers, whether the arms trained side by side in threads or one after another here.
+    const again = await testContext(2, { home: ctx.partsHome, cores: 1 });
     const r2 = await mm15MixtureLab.run(p, again.ctx);
     const seeded = (m: Record<string, number>) => Object.fromEntries(Object.entries(m).filter(([k]) => k !== 'stepsPerSec'));
     expect(seeded(r2.metrics)).toEqual(seeded(r.metrics));
-  }, 240_000);
+    const phases = (evs: typeof events) => [...new Set(evs.filter((e) => e.type === 'progress').map((e) => (e as { phase: string }).phase))];
+    expect(phases(events)).toContain('SFT arms (encode, train, score; 2 threads)');
+    expect(phases(again.events)).toContain('SFT arms (encode, train, score)');
+    contractChecker(mm15MixtureLab).expectPlanFollowed(again.events);
+
+    // One mixture alone (a sweep point): the base arm's numbers, no ablation metrics or checks.
+    const one = await testContext(2, { home: ctx.partsHome, cores: 2 });
+    const r3 = await mm15MixtureLab.run({ ...p, arms: 'mixture' }, one.ctx);
+    expect(r3.checks).toEqual({});
+    expect(r3.metrics.rgAcc_alpha0).toBeUndefined();
+    for (const c of MM15_CATEGORY_IDS) expect(r3.metrics[`acc_base_${c}`]).toBe(r.metrics[`acc_base_${c}`]);
+    expect(r3.metrics.meanAcc_base).toBeCloseTo(MM15_CATEGORY_IDS.reduce((a, c) => a + r.metrics[`acc_base_${c}`], 0) / 6, 12);
+    expect(one.events.filter((e) => e.type === 'sample' && e.kind === 'arm')).toHaveLength(1);
+  }, 300_000);
 });

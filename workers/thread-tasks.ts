@@ -5,6 +5,7 @@ import { trainEgoTask } from './labs/mm-ego/train-task';
 import { buildRetrievalPartTask } from './shared-parts/retrieval-lm';
 import { trainArmTask } from './labs/cond-perceptual/train-arm';
 import { sftVariantTask } from './labs/cot-dpo/sft-task';
+import { sftArmTask } from './labs/mm15-mixture/sft-arm';
 
 export const THREAD_TASKS: Record<string, TaskHandler> = {
   'ec-dit:train': trainDitTask as TaskHandler,
@@ -12,4 +13,5 @@ export const THREAD_TASKS: Record<string, TaskHandler> = {
   'longpi:build-part': buildRetrievalPartTask as TaskHandler,
   'cond-perceptual:train-arm': trainArmTask as TaskHandler,
   'cot-dpo:sft': sftVariantTask as TaskHandler,
+  'mm15:sft-arm': sftArmTask as TaskHandler,
 };

@@ -41,6 +41,7 @@ const weight = (what: string, dflt: number, max = 10) => z.number().min(0).max(m
 
 export const mm15MixtureParams = z.object({
   models: z.enum(['full', 'tiny']).default('full').describe('The cached pre-trained and continually pre-trained bases: full, or tiny ones for smoke runs'),
+  arms: z.enum(['all', 'mixture']).default('all').describe('all: the five ablation arms and the checks; mixture: the base arm alone with the weights as set (a point of a sweep along one weight)'),
   ptCaption: weight('Pre-training mix: caption share (image → its caption)', 50, 100),
   ptInterleaved: weight('Pre-training mix: interleaved share (two captioned images in one sequence)', 10, 100),
   ptText: weight('Pre-training mix: text-only share (true arithmetic statements)', 40, 100),
@@ -50,7 +51,7 @@ export const mm15MixtureParams = z.object({
   singleImageWeight: weight('SFT share of the single-image categories together (MM1.5: 0.8)', 0.8),
   multiImageWeight: weight('SFT share of multi-image (MM1.5: 0.1)', 0.1),
   textOnlyWeight: weight('SFT share of text-only (MM1.5: 0.1); the noText arm sets it to 0', 0.1),
-  sftSteps: z.number().int().min(1).max(20000).default(500).describe('SFT steps of every arm (the same for all)'),
+  sftSteps: z.number().int().min(1).max(20000).default(1000).describe('SFT steps of every arm (the same for all)'),
   batchSize: z.number().int().min(4).max(256).default(32).describe('Sequences per SFT step'),
   learningRate: z.number().min(1e-5).max(0.05).default(0.003).describe('Adam step of SFT (cosine decay)'),
   formatExamples: z.number().int().min(0).max(2000).default(200).describe('Examples of every category each arm gets whatever its mixture (so that α = 0 measures the skill, not the answer format)'),
@@ -88,7 +89,7 @@ export const mm15MixtureSpec: LabSpec<typeof mm15MixtureParams> = {
   presets: {
     smoke: { models: 'tiny', sftSteps: 20, batchSize: 16, formatExamples: 20, heldOut: 24 },
     default: {},
-    paper: { sftSteps: 1500 },
+    paper: { sftSteps: 2000 },
   },
   metrics: [
     'rgAcc_alpha0', 'rgAcc_alpha2', 'othersAvg_alpha0', 'othersAvg_alpha2', 'textRichAcc_cptHigh', 'textRichAcc_cptLow', 'textRichAcc_cptNone',
@@ -102,8 +103,18 @@ export const mm15MixtureSpec: LabSpec<typeof mm15MixtureParams> = {
     textRichAcc_cptHigh: { unit: 'fraction' }, textRichAcc_cptLow: { unit: 'fraction' }, textRichAcc_cptNone: { unit: 'fraction' },
     textOnlyAcc_withText: { unit: 'fraction' }, textOnlyAcc_withoutText: { unit: 'fraction' },
   },
+  sweeps: [
+    {
+      title: 'α of referring & grounding: the base arm alone along the weight', param: 'alphaGrounding', values: [0, 0.5, 1, 2, 4], preset: 'default', seed: 1,
+      overrides: { arms: 'mixture' },
+      metrics: ['acc_base_grounding', 'acc_base_general', 'acc_base_textRich', 'acc_base_knowledge', 'acc_base_multiImage', 'acc_base_textOnly', 'meanAcc_base'],
+      note: 'MM1.5 Fig. 5 sweeps α per category; here the R&G ratio of the base arm (CPT high, text-only in), the same 1,000 steps at every value.',
+    },
+  ],
   checkPresets: { rgGainAtLeast10pts: ['default', 'paper'], othersDropAtMost2pts: ['default', 'paper'], cptHighBeatsNone: ['default', 'paper'] },
-  codeVersion: 1,
+  // The arms train side by side on 2 cores (workers/labs/mm15-mixture/sft-arm.ts).
+  cores: 2,
+  codeVersion: 2,
   defaultTime: '≈ 6 min with the bases cached (five SFT arms of 500 steps, ≈ 1 min each, one after another in the run\'s thread); '
     + 'the first run also pre-trains the base (≈ 2.5 min) and continually pre-trains it at high and low resolution (≈ 4.5 and 1 min)',
   reproduce: [
