@@ -1,28 +1,13 @@
 // The mixture explorer: every SFT arm's held-out accuracy per category (grouped bars), its SFT
-// samples as token shares (a stacked bar per arm), sliders that show the shares a mixture would
-// give before you run it, and held-out predictions with their pictures, answer and key.
+// samples as token shares (a stacked bar per arm), a line per category along a sweep's weight,
+// the sliders that run a mixture or sweep a weight (./mm15-explorer), and held-out predictions
+// with their pictures, answer and key.
 import { useEffect, useMemo, useRef, useState } from 'react';
 import type { RunDetail } from '../../../common/api';
 import { lastSampleOf, samplesOf } from '../../../common/lab-contract';
-import { MM15_ARM_LABEL, MM15_ARMS, MM15_CATEGORY_IDS, MM15_CATEGORY_LABEL, mm15MixtureSamples, mm15SftShares, type Mm15Arm, type Mm15CategoryId } from '../../../common/labs/mm15-mixture';
-
-const COLOURS: Record<Mm15CategoryId, string> = { general: '#60a5fa', textRich: '#f59e0b', knowledge: '#a78bfa', grounding: '#34d399', multiImage: '#f472b6', textOnly: '#94a3b8' };
-const pct = (v: number) => `${(100 * v).toFixed(1)}`;
-
-function Legend() {
-  return (
-    <p className="small mm15-legend">{MM15_CATEGORY_IDS.map((c) => <span key={c}><i style={{ background: COLOURS[c] }} /> {MM15_CATEGORY_LABEL[c]}</span>)}</p>
-  );
-}
-
-function SharesBar({ shares, label }: { shares: Record<string, number>; label: string }) {
-  const total = Object.values(shares).reduce((a, b) => a + b, 0) || 1;
-  return (
-    <div className="mm15-shares" role="img" aria-label={`${label}: ${MM15_CATEGORY_IDS.map((c) => `${MM15_CATEGORY_LABEL[c]} ${pct((shares[c] ?? 0) / total)} %`).join(', ')}`}>
-      {MM15_CATEGORY_IDS.map((c) => (shares[c] ?? 0) > 0 && <span key={c} style={{ width: `${(100 * (shares[c] ?? 0)) / total}%`, background: COLOURS[c] }} title={`${MM15_CATEGORY_LABEL[c]} ${pct((shares[c] ?? 0) / total)} %`} />)}
-    </div>
-  );
-}
+import { MM15_ARM_LABEL, MM15_ARMS, MM15_CATEGORY_IDS, MM15_CATEGORY_LABEL, mm15MixtureSamples, type Mm15Arm, type Mm15CategoryId } from '../../../common/labs/mm15-mixture';
+import { MixtureExplorer, SweepLines } from './mm15-explorer';
+import { CATEGORY_COLOURS, Legend, pct, SharesBar } from './mm15-shares';
 
 /** A picture (any multiple of 28 on each side) drawn at 2×. */
 function Picture({ image }: { image: { width: number; height: number; pixels: number[] } }) {
@@ -35,30 +20,6 @@ function Picture({ image }: { image: { width: number; height: number; pixels: nu
     g.putImageData(data, 0, 0);
   }, [image]);
   return <canvas ref={ref} width={image.width} height={image.height} style={{ width: image.width * 2, height: image.height * 2, imageRendering: 'pixelated' }} />;
-}
-
-/** Sliders for the mixture weights and the shares they give: what a run with these params would train on. */
-function MixturePreview({ params }: { params: Record<string, unknown> }) {
-  const [w, setW] = useState(() => ({
-    alphaTextRich: Number(params.alphaTextRich ?? 1), alphaKnowledge: Number(params.alphaKnowledge ?? 0.5), alphaGrounding: Number(params.alphaGrounding ?? 2),
-    singleImageWeight: Number(params.singleImageWeight ?? 0.8), multiImageWeight: Number(params.multiImageWeight ?? 0.1), textOnlyWeight: Number(params.textOnlyWeight ?? 0.1),
-  }));
-  const shares = mm15SftShares(w);
-  return (
-    <div className="chart-box" data-testid="mm15-preview">
-      <h3>Try a mixture</h3>
-      <p className="small muted">The sample shares a mixture gives (α against the general set). Set the same values in Parameters, or sweep one of them, to run it.</p>
-      <div className="mm15-sliders">
-        {(Object.keys(w) as (keyof typeof w)[]).map((k) => (
-          <label key={k} className="small">{k}{' '}
-            <input type="range" min={0} max={k.startsWith('alpha') ? 4 : 1} step={0.05} value={w[k]} onChange={(e) => setW({ ...w, [k]: Number(e.target.value) })} data-testid={`mm15-slider-${k}`} />
-            {' '}<span className="mono">{w[k].toFixed(2)}</span></label>
-        ))}
-      </div>
-      <SharesBar shares={shares} label="previewed mixture" />
-      <p className="small mono" data-testid="mm15-preview-shares">{MM15_CATEGORY_IDS.map((c) => `${MM15_CATEGORY_LABEL[c]} ${pct(shares[c])} %`).join(' · ')}</p>
-    </div>
-  );
 }
 
 export function Mm15MixturePanel({ detail }: { detail: RunDetail }) {
@@ -76,7 +37,7 @@ export function Mm15MixturePanel({ detail }: { detail: RunDetail }) {
           Bases (cached shared parts): {bases.map((b) => `${b.key} — ${b.steps} steps, first trained in ${b.trainSeconds.toFixed(0)} s, final loss ${b.finalLoss.toFixed(3)}`).join(' · ')}.
         </p>
       )}
-      {!arms.length && <p className="muted">The arms appear as each one finishes its SFT and held-out scoring.</p>}
+      {!arms.length && <p className="muted">The scores appear when the arms have finished their SFT and held-out scoring (they train side by side; progress above).</p>}
       {arms.length > 0 && (
         <>
           <Legend />
@@ -94,7 +55,7 @@ export function Mm15MixturePanel({ detail }: { detail: RunDetail }) {
                         const sc = s.scores[c];
                         return (
                           <td key={c} title={`${sc.n} questions; ${pct(sc.parseFail)} % answers not of the category's form`}>
-                            <div className="mm15-bar"><span style={{ width: `${100 * sc.acc}%`, background: COLOURS[c] }} /></div>
+                            <div className="mm15-bar"><span style={{ width: `${100 * sc.acc}%`, background: CATEGORY_COLOURS[c] }} /></div>
                             <span className="mono">{pct(sc.acc)}</span>{sc.parseFail > 0 && <span className="muted small"> ({pct(sc.parseFail)} % unparsed)</span>}
                           </td>
                         );
@@ -110,7 +71,8 @@ export function Mm15MixturePanel({ detail }: { detail: RunDetail }) {
           <p className="small muted">Accuracy (%) on held-out questions whose pictures come from the test splits; arms: {MM15_ARMS.map((a) => `${a} = ${MM15_ARM_LABEL[a]}`).join('; ')}.</p>
         </>
       )}
-      <MixturePreview params={detail.run.params} />
+      <SweepLines detail={detail} />
+      <MixtureExplorer detail={detail} />
       {predictions.length > 0 && (
         <div className="chart-box" data-testid="mm15-predictions">
           <h3>Held-out predictions</h3>
