@@ -76,6 +76,7 @@ describe('mm15-mixture', () => {
     const r3 = await mm15MixtureLab.run({ ...p, arms: 'mixture' }, one.ctx);
     expect(r3.checks).toEqual({});
     expect(r3.metrics.rgAcc_alpha0).toBeUndefined();
+    expect(r3.metrics.rgAcc_alpha2).toBe(r.metrics.rgAcc_alpha2);
     for (const c of MM15_CATEGORY_IDS) expect(r3.metrics[`acc_base_${c}`]).toBe(r.metrics[`acc_base_${c}`]);
     expect(r3.metrics.meanAcc_base).toBeCloseTo(MM15_CATEGORY_IDS.reduce((a, c) => a + r.metrics[`acc_base_${c}`], 0) / 6, 12);
     expect(one.events.filter((e) => e.type === 'sample' && e.kind === 'arm')).toHaveLength(1);

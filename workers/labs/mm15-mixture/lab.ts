@@ -72,7 +72,8 @@ async function run(p: Mm15MixtureParams, ctx: RunContext): Promise<RunSummary> {
   // Per-thread steps/s (threads share the cores, so the run's own rate is higher than one thread's).
   const stepsPerSec = sftSteps / (sftMs / 1000);
   if (p.arms === 'mixture') {
-    const metrics = { stepsPerSec, ...perArm };
+    // The base arm's own named metrics (α, CPT and text-only data as set), for the runs table and Compare.
+    const metrics = { rgAcc_alpha2: scores.base.grounding.acc, textRichAcc_cptHigh: scores.base.textRich.acc, textOnlyAcc_withText: scores.base.textOnly.acc, stepsPerSec, ...perArm };
     for (const [k, v] of Object.entries(metrics)) ctx.metric(sftSteps, k, v);
     return { metrics, checks: {} };
   }
