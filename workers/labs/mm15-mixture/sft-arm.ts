@@ -43,10 +43,14 @@ const poolSizes = (p: Mm15MixtureParams) => Object.fromEntries(MM15_CATEGORY_IDS
 /** The pool questions an arm trains on, per category (it cycles through them when it draws more). */
 const usedOf = (p: Mm15MixtureParams, arm: Mm15Arm, c: Mm15CategoryId) => Math.min(sftCounts(p, arm)[c], poolSizes(p)[c]);
 
-/** An arm's units of progress: pictures encoded, SFT steps, held-out questions answered. */
+/** Questions encoded or answered in about the time of one SFT step: the unit progress counts them in. */
+const PER_UNIT = 128;
+const encodeRows = (p: Mm15MixtureParams, arm: Mm15Arm) => MM15_CATEGORY_IDS.reduce((a, c) => a + usedOf(p, arm, c) + p.formatExamples + p.heldOut, 0);
+const asUnits = (questions: number) => Math.ceil(questions / PER_UNIT);
+
+/** An arm's units of progress (each about one SFT step's time): pictures encoded, SFT steps, held-out questions answered. */
 export function armUnits(p: Mm15MixtureParams, arm: Mm15Arm): number {
-  const rows = MM15_CATEGORY_IDS.reduce((a, c) => a + usedOf(p, arm, c) + p.formatExamples + p.heldOut, 0);
-  return rows + p.sftSteps + MM15_CATEGORY_IDS.length * p.heldOut;
+  return asUnits(encodeRows(p, arm)) + p.sftSteps + asUnits(MM15_CATEGORY_IDS.length * p.heldOut);
 }
 
 /** Does an answer have its category's form (whatever its value)? */
@@ -112,7 +116,8 @@ export async function sftArmTask(input: ArmTaskInput, io: TaskIo): Promise<ArmRe
   try {
     // The encoder is frozen in SFT: its tokens of every question this arm asks, once.
     const asked = MM15_CATEGORY_IDS.flatMap((c) => [...q.pool[c].slice(0, usedOf(p, arm, c)), ...q.format[c], ...q.heldOut[c]]);
-    const rows = withTokens(m, asked.map((x) => x.row), io, (d) => io.progress('', d, units));
+    const encoded0 = asUnits(asked.length);
+    const rows = withTokens(m, asked.map((x) => x.row), io, (d) => io.progress('', Math.min(encoded0, Math.floor(d / PER_UNIT)), units));
     const encoded = new Map<Question, TileLmRow>(asked.map((x, i) => [x, rows[i]]));
     const data: TileLmRow[] = MM15_CATEGORY_IDS.flatMap((c) => [
       ...Array.from({ length: counts[c] }, (_, k) => encoded.get(q.pool[c][k % usedOf(p, arm, c)])!),
@@ -122,9 +127,9 @@ export async function sftArmTask(input: ArmTaskInput, io: TaskIo): Promise<ArmRe
     const stats = await trainTileLm(m, {
       steps: p.sftSteps, learningRate: p.learningRate, warmup: Math.min(50, Math.ceil(p.sftSteps / 10)), variables: tileLmVariables(m, 'language'),
       batch: (step) => Array.from({ length: p.batchSize }, (_, k) => data[order[((step - 1) * p.batchSize + k) % data.length]]),
-      async report(step, loss) { io.progress('', asked.length + step, units); io.metric(step, `sft.${arm}.loss`, loss); await new Promise((r) => setImmediate(r)); },
+      async report(step, loss) { io.progress('', encoded0 + step, units); io.metric(step, `sft.${arm}.loss`, loss); await new Promise((r) => setImmediate(r)); },
     }, io);
-    const { scores, predictions } = evaluate(m, tok, q.heldOut, encoded, io, (d) => io.progress('', asked.length + p.sftSteps + d, units));
+    const { scores, predictions } = evaluate(m, tok, q.heldOut, encoded, io, (d) => io.progress('', encoded0 + p.sftSteps + Math.floor(d / PER_UNIT), units));
     const tokens = byCategory((c) => {
       const used = q.pool[c].slice(0, usedOf(p, arm, c)).map((x) => encoded.get(x)!);
       const mean = used.length ? used.reduce((a, r) => a + r.inputs * 4 + r.prompt.length + (r.answer?.length ?? 0) + 1, 0) / used.length : 0;
