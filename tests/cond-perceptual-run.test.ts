@@ -9,10 +9,10 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolveParams } from '../common/lab';
-import { condPerceptualSpec } from '../common/labs/cond-perceptual';
+import { COND_REFERENCE_LADDER, condPerceptualSpec, referenceRateSlack } from '../common/labs/cond-perceptual';
 import { condPerceptualLab } from '../workers/labs/cond-perceptual/lab';
 import { heldOut } from '../workers/labs/cond-perceptual/evaluate';
-import { codecVariables, encodeStream, type ImageCodec, type Synthesis } from '../workers/nn/image-codec';
+import { codecVariables, disposeCodec, encodeStream, type ImageCodec, type Synthesis } from '../workers/nn/image-codec';
 import { sideInfo } from '../workers/data/side-info';
 import { batchFloats, loadDataset } from '../workers/runtime/datasets';
 import { testContext } from './helpers/context';
@@ -20,6 +20,7 @@ import { contractChecker } from './helpers/contract';
 
 const home = mkdtempSync(join(tmpdir(), 'bt-cond-'));
 const params = resolveParams(condPerceptualSpec, 'smoke', { seed: 6 });
+const lambda0 = params.lambdas[0];
 type Live = { rates: { lambda: number; g1: ImageCodec; g1NoY: ImageCodec; g2: Record<string, Synthesis> }[]; judge: { dispose(): void } };
 
 describe('cond-perceptual lab run (smoke, seed 6)', () => {
@@ -38,6 +39,18 @@ describe('cond-perceptual lab run (smoke, seed 6)', () => {
     const held = heldOut(loadDataset('mnist'), params.perClass, params.referencePerClass);
     const side = sideInfo('class', held.decoded.labels, held.decoded.x, held.decoded.n).map;
     expect(r.metrics.bitsPerImage_lowRate).toBe((encodeStream(m.rates[0].g1, held.decoded.x, held.decoded.n, undefined, side).length * 8) / held.decoded.n);
+    // The reference without Y at the same rate: the highest λ of the ladder (at or below G1's) that spends no more than G1-with-Y's bits and the slack.
+    const refLambda = r.metrics.referenceLambda_lowRate, bitsNoY = (c: ImageCodec) => (encodeStream(c, held.decoded.x, held.decoded.n).length * 8) / held.decoded.n;
+    expect(r.metrics.bitsPerImageNoY_lowRate).toBe(bitsNoY(m.rates[0].g1NoY));
+    const limit = r.metrics.bitsPerImage_lowRate + referenceRateSlack(r.metrics.bitsPerImage_lowRate);
+    const above = COND_REFERENCE_LADDER.filter((l) => l > refLambda && l <= lambda0);
+    expect(COND_REFERENCE_LADDER).toContain(refLambda);
+    if (refLambda !== Math.min(...COND_REFERENCE_LADDER)) expect(r.metrics.bitsPerImageNoY_lowRate).toBeLessThanOrEqual(limit);
+    if (above.length) {
+      const next = await ctx.require(`codec:mnist:${Math.min(...above)}:tiny` as 'codec:mnist:0.001:tiny');
+      expect(bitsNoY(next)).toBeGreaterThan(limit);
+      disposeCodec(next);
+    }
     const grid = (events.filter((e) => e.type === 'sample' && e.kind === 'grid').at(-1) as { data: { original: number[][]; decodes: { decoder: string; images: number[][] }[] } }).data;
     expect(grid.original).toHaveLength(10);
     expect(Object.fromEntries(grid.decodes.map((d) => [d.decoder, d.images.length]))).toEqual({ mse: 10, cond: 20, uncondCritic: 20, noEps: 20, uncondAll: 20 });

@@ -9,6 +9,15 @@ import { bytes784, extendedNumber, pixels784 } from '../lab-contract';
 export const COND_LAMBDAS = [0.00005, 0.00006, 0.00007] as const;
 
 /**
+ * λ of the codecs without Y the rate-matched reference chooses from (cached shared parts,
+ * highest rate first): at each rate, the highest λ at or below G1's whose codec spends no
+ * more than G1-with-Y's bits (plus REFERENCE_RATE_SLACK), found by bisection.
+ */
+export const COND_REFERENCE_LADDER = [0.00007, 0.00006, 0.00005, 0.00004, 0.00003, 0.00002, 0.00001, 0.000005, 0.000002] as const;
+/** Bits an image the reference may spend above G1-with-Y's: a tenth more, or 1 bit, whichever is larger. */
+export const referenceRateSlack = (bits: number) => Math.max(1, 0.1 * bits);
+
+/**
  * The decoders compared on the same bits: G2 with a conditional critic D(x, ŷ, Y) and ε
  * (cond), with an unconditional critic D(x, ŷ) (uncondCritic), with the conditional critic
  * and no ε (noEps), and G1 and G2 without Y (uncondAll); beside them G1's MSE decode x̄.
@@ -25,6 +34,8 @@ export const condPerceptualParams = z.object({
   side: z.enum(['class', 'mask']).default('class').describe('Side information Y, known to encoder and decoder and not counted in the rate: the class label, or a coarse 7 × 7 mask of the ink'),
   lambdas: z.array(lambda).min(1).max(4).default([COND_LAMBDAS[0]]).describe('λ of each rate\'s G1 (a cached shared part each); the lowest λ is the low rate the headline metrics read'),
   models: z.enum(['full', 'tiny']).default('full').describe('The cached G1 codecs and judge: full, or tiny ones for smoke runs'),
+  reference: z.enum(['rateMatched', 'sameLambda']).default('rateMatched')
+    .describe('The fully unconditional reference\'s G1 (without Y): at the λ whose bits match G1-with-Y\'s (rateMatched), or at G1\'s own λ, where it spends more bits (sameLambda)'),
   generatorSteps: z.number().int().min(1).max(20000).default(500).describe('G2 steps per decoder'),
   criticSteps: z.number().int().min(1).max(10).default(5).describe('Critic steps per G2 step (WGAN-GP: 5)'),
   lambdaGp: z.number().min(0).max(100).default(10).describe('Gradient-penalty weight λ_gp'),
@@ -51,6 +62,8 @@ export const condPerceptualSamples = {
   /** One row per rate: its bits and every decoder's scores on the same test images. */
   rates: z.array(z.object({
     lambda: z.number().positive(), bitsPerImage: z.number().nonnegative(), bitsPerImageNoY: z.number().nonnegative(), bpp: z.number().nonnegative(),
+    /** λ of the reference's G1 without Y (its bits are bitsPerImageNoY); absent on runs from before rate matching, whose reference was at `lambda`. */
+    referenceLambda: z.number().positive().optional(),
     images: z.number().int().positive(), decoders: z.array(decoderRow),
   })),
   /** Real test images (not decoded) against the reference, at the same count per class: what the sample count alone costs. */
@@ -103,7 +116,7 @@ export const condPerceptualSpec: LabSpec<typeof condPerceptualParams> = {
     'condFd_cond', 'condFd_uncondCritic', 'condFd_uncondAll', 'condFd_mse', 'condFd_realFloor',
     'semanticAgree_cond_lowRate', 'semanticAgree_uncondAll_lowRate', 'semanticAgree_cond_minOverRates',
     'condFd_noEps_lowRate', 'condFd_eps_lowRate', 'condFdEpsGap_lo', 'condFdEpsGap_hi', 'diversity_eps', 'diversity_noEps',
-    'bitsPerImage_lowRate', 'bitsPerImageNoY_lowRate', 'psnr_cond', 'psnr_mse', 'maskIou_cond', 'maskIou_uncondAll', 'maskIou_mse',
+    'bitsPerImage_lowRate', 'bitsPerImageNoY_lowRate', 'referenceLambda_lowRate', 'psnr_cond', 'psnr_mse', 'maskIou_cond', 'maskIou_uncondAll', 'maskIou_mse',
   ],
   checks: ['condFdLowest', 'semanticAtLeast95pct', 'epsLowersCondFd'],
   keyMetrics: ['condFd_cond', 'condFd_uncondCritic', 'condFd_uncondAll', 'semanticAgree_cond_lowRate'],
@@ -123,19 +136,20 @@ export const condPerceptualSpec: LabSpec<typeof condPerceptualParams> = {
     diversity_eps: { label: 'pixel std across ε draws of the same bits' },
     diversity_noEps: { label: 'pixel std across draws without ε (0 by construction)' },
     bitsPerImage_lowRate: { label: 'bits an image at the low rate (stream bits / images)', unit: 'number' },
-    bitsPerImageNoY_lowRate: { label: 'bits an image, G1 without Y', unit: 'number' },
+    bitsPerImageNoY_lowRate: { label: 'bits an image, G1 without Y (the reference)', unit: 'number' },
+    referenceLambda_lowRate: { label: 'λ of the reference\'s G1 without Y', unit: 'number' },
     psnr_cond: { label: 'PSNR · conditional decoder', unit: 'dB' }, psnr_mse: { label: 'PSNR · MSE decode', unit: 'dB' },
     maskIou_cond: { label: 'mask IoU with Y · conditional decoder', unit: 'fraction' },
     maskIou_uncondAll: { label: 'mask IoU with Y · unconditional reference', unit: 'fraction' },
     maskIou_mse: { label: 'mask IoU with Y · MSE decode', unit: 'fraction' },
   },
   checkPresets: { condFdLowest: ['default', 'paper'], semanticAtLeast95pct: ['default', 'paper'], epsLowersCondFd: ['default', 'paper'] },
-  codeVersion: 1,
+  codeVersion: 2,
   defaultTime: '≈ 9 min once the two G1 codecs (with and without Y) and the judge are cached; each G1 trains once in ≈ 5 min',
   reproduce: [
     { metric: 'condFd_cond', paper: 'best conditional perceptual quality (Fig. 3–4, qualitative; numbers unverified)', note: 'Per-class Fréchet distance of judge features against training images of that class, averaged over classes.' },
     { metric: 'condFd_uncondCritic', paper: 'worse than the conditional critic', note: 'Same G1, bits and G2 inputs; only the critic lacks Y.' },
-    { metric: 'condFd_uncondAll', paper: '—', note: 'G1 and G2 without Y (the bits then also carry the class).' },
+    { metric: 'condFd_uncondAll', paper: '—', note: 'G1 and G2 without Y at the same rate (its λ chosen so its bits match; the bits then also carry the class).' },
     { metric: 'condFd_mse', paper: 'blurry: worst perception', note: 'G1\'s own decode x̄ of the same bits.' },
     { metric: 'condFd_realFloor', paper: '—', note: 'Real images at the same count per class.' },
     { metric: 'semanticAgree_cond_lowRate', paper: '"high semantic quality at all bitrates"', note: 'Share of decodes the judge assigns to Y\'s class.' },

@@ -114,10 +114,10 @@ export function CondPerceptualPanel({ detail }: { detail: RunDetail }) {
       <CodecComparison curves={curves} fdFloor={floor ? { value: floor.condFd, label: `real images (${floor.perClass} a class)` } : undefined} fdLabel="conditional FD (lower is better)" />
       <div className="table-scroll">
         <table className="variants" data-testid="cond-rates">
-          <thead><tr><th>λ</th><th>bits / image (with Y · without)</th><th>decoder</th><th>conditional FD</th><th>FD</th><th>PSNR</th><th>judge agrees</th><th>mask IoU</th><th>diversity</th></tr></thead>
+          <thead><tr><th>λ</th><th>bits / image (with Y · the reference without Y, at its λ)</th><th>decoder</th><th>conditional FD</th><th>FD</th><th>PSNR</th><th>judge agrees</th><th>mask IoU</th><th>diversity</th></tr></thead>
           <tbody>{rates.flatMap((r) => r.decoders.map((s, i) => (
             <tr key={`${r.lambda}-${s.decoder}`}>
-              <td>{i === 0 ? r.lambda : ''}</td><td>{i === 0 ? `${num(r.bitsPerImage, 1)} · ${num(r.bitsPerImageNoY, 1)}` : ''}</td><td>{DECODER_LABELS[s.decoder]}</td>
+              <td>{i === 0 ? r.lambda : ''}</td><td>{i === 0 ? `${num(r.bitsPerImage, 1)} · ${num(r.bitsPerImageNoY, 1)} (λ ${r.referenceLambda ?? r.lambda})` : ''}</td><td>{DECODER_LABELS[s.decoder]}</td>
               <td>{num(s.condFd)}</td><td>{num(s.fd)}</td><td>{db(s.psnr)}</td><td>{pct(s.semanticAgree)}</td><td>{num(s.maskIou)}</td><td>{num(s.diversity, 3)}</td>
             </tr>
           )))}</tbody>

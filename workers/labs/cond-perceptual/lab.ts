@@ -6,9 +6,9 @@
 // semantic agreement, mask IoU and diversity.
 import * as tf from '@tensorflow/tfjs';
 import { sampleEmitter } from '../../../common/lab-contract';
-import { COND_ARMS, condPerceptualQueries, condPerceptualSamples, condPerceptualSpec, type CondArm, type CondDecoder, type CondPerceptualParams } from '../../../common/labs/cond-perceptual';
+import { COND_ARMS, COND_REFERENCE_LADDER, referenceRateSlack, condPerceptualQueries, condPerceptualSamples, condPerceptualSpec, type CondArm, type CondDecoder, type CondPerceptualParams } from '../../../common/labs/cond-perceptual';
 import { coarseMask, sideChannels, sideFromValues } from '../../data/side-info';
-import { encodeStream, synthesis, type ImageCodec, type Synthesis } from '../../nn/image-codec';
+import { disposeCodec, encodeStream, synthesis, type ImageCodec, type Synthesis } from '../../nn/image-codec';
 import { assignCheckpoint, readCheckpoint, saveCheckpoint } from '../../runtime/checkpoint';
 import { queryHandlers, type LabDefinition, type RunContext } from '../../runtime/context';
 import { loadDataset, PIXELS } from '../../runtime/datasets';
@@ -21,7 +21,8 @@ import { ARM_SPEC, buildG2, g1Key, g1Pass, g2Decode, judgeKey } from './decoders
 import { bitsPerImage, conditionalFd, conditionalFdGap, decodeAll, diversity, heldOut, references, scoreDecodes, type DecoderScore, type ImageRows } from './evaluate';
 import { armPhase, g2FromWeights, trainArm, type ArmTrainInput, type ArmTrainOutput } from './train-arm';
 
-interface RateModels { lambda: number; g1: ImageCodec; g1NoY: ImageCodec; g2: Partial<Record<CondArm, Synthesis>> }
+/** A rate: G1 with Y at `lambda`, the reference's G1 without Y at `referenceLambda`, and the G2s. */
+interface RateModels { lambda: number; referenceLambda: number; g1: ImageCodec; g1NoY: ImageCodec; g2: Partial<Record<CondArm, Synthesis>> }
 interface LiveModel { params: CondPerceptualParams; rates: RateModels[]; judge: Judge }
 
 /** Rates lowest first (the largest λ is the highest rate; the smallest, the low rate the headline reads). */
@@ -38,8 +39,36 @@ function plan(p: CondPerceptualParams, cores: number) {
   return ['load models', ...training, ...ratesOf(p).map(evalPhase), 'bootstrap'];
 }
 
+/**
+ * The reference's G1 without Y at a rate: G1's own λ (sameLambda), or the highest λ of the
+ * ladder, at or below G1's, whose codec spends at most G1-with-Y's bits plus a slack, by
+ * bisection over the ladder (a codec's bits fall as λ falls); each probe is a cached part.
+ */
+async function referenceCodec(p: CondPerceptualParams, ctx: RunContext, lambda: number, bits: number, images: ImageRows) {
+  if (p.reference === 'sameLambda') return { lambda, g1NoY: await ctx.require(g1Key(p, lambda, false)) };
+  const ladder = COND_REFERENCE_LADDER.filter((l) => l <= lambda);
+  const loaded = new Map<number, ImageCodec>();
+  const probe = async (l: number) => {
+    if (!loaded.has(l)) loaded.set(l, await ctx.require(g1Key(p, l, false)));
+    return bitsPerImage(p, loaded.get(l)!, images);
+  };
+  const limit = bits + referenceRateSlack(bits);
+  // Invariant: ladder[hi] fits (or hi is the ladder's end); everything before lo does not.
+  let lo = 0, hi = ladder.length - 1;
+  if (!ladder.length) throw new RangeError(`λ=${lambda} is below the reference ladder (${COND_REFERENCE_LADDER.join(', ')})`);
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((await probe(ladder[mid])) <= limit) hi = mid; else lo = mid + 1;
+  }
+  const chosen = ladder[hi];
+  const chosenBits = await probe(chosen);
+  if (chosenBits > limit) ctx.log(`the reference at λ=${lambda}: even λ=${chosen} spends ${chosenBits.toFixed(1)} bits an image, above G1-with-Y's ${bits.toFixed(1)}; it is used`, 'warn');
+  for (const [l, c] of loaded) if (l !== chosen) disposeCodec(c);
+  return { lambda: chosen, g1NoY: loaded.get(chosen)! };
+}
+
 async function trainDecoders(p: CondPerceptualParams, ctx: RunContext, rates: readonly RateModels[]): Promise<ArmTrainOutput[]> {
-  const inputs: ArmTrainInput[] = ratesOf(p).flatMap((lambda) => COND_ARMS.map((arm) => ({ params: p, arm, lambda, home: ctx.partsHome })));
+  const inputs: ArmTrainInput[] = rates.flatMap((r) => COND_ARMS.map((arm) => ({ params: p, arm, lambda: r.lambda, g1Lambda: ARM_SPEC[arm].g1Side ? r.lambda : r.referenceLambda, home: ctx.partsHome })));
   const tasks = inputs.map((input) => ({ kind: 'cond-perceptual:train-arm', input }));
   // On one core the arms train here, on the G1s this run already loaded (threads load their own).
   const handler = async (input: ArmTrainInput, io: TaskIo) => {
@@ -61,9 +90,9 @@ async function run(p: CondPerceptualParams, ctx: RunContext) {
   for (const [i, lambda] of rates.entries()) {
     const g1 = await ctx.require(g1Key(p, lambda, true));
     ctx.progress('load models', 2 + 2 * i, 1 + 2 * rates.length);
-    const g1NoY = await ctx.require(g1Key(p, lambda, false));
+    const ref = await referenceCodec(p, ctx, lambda, bitsPerImage(p, g1, held.decoded), held.decoded);
     ctx.progress('load models', 3 + 2 * i, 1 + 2 * rates.length);
-    live.rates.push({ lambda, g1, g1NoY, g2: {} });
+    live.rates.push({ lambda, referenceLambda: ref.lambda, g1, g1NoY: ref.g1NoY, g2: {} });
   }
   const trained = await trainDecoders(p, ctx, live.rates);
   for (const t of trained) {
@@ -74,7 +103,7 @@ async function run(p: CondPerceptualParams, ctx: RunContext) {
     ctx.log(`${t.arm} at λ=${t.lambda}: ${p.generatorSteps} G2 steps in ${t.seconds.toFixed(0)} s; last critic estimate ${t.curve.at(-1)?.wasserstein.toFixed(3)}`);
   }
   ctx.setLiveModel(live);
-  writeFileAtomic(`${ctx.runDir}/checkpoints/model.json`, JSON.stringify({ params: p }));
+  writeFileAtomic(`${ctx.runDir}/checkpoints/model.json`, JSON.stringify({ params: p, referenceLambdas: live.rates.map((r) => r.referenceLambda) }));
 
   const refs = references(judge, held.reference);
   const floorFeats = judge.predict(held.floor.x, held.floor.n).features;
@@ -107,10 +136,10 @@ async function run(p: CondPerceptualParams, ctx: RunContext) {
       await new Promise((res) => setImmediate(res));
     }
     rows.push({ lambda: r.lambda, scores });
-    emit('rates', [{ lambda: r.lambda, bitsPerImage: bits, bitsPerImageNoY: bitsNoY, bpp: bits / PIXELS, images: held.decoded.n, decoders: scores }]);
+    emit('rates', [{ lambda: r.lambda, bitsPerImage: bits, bitsPerImageNoY: bitsNoY, referenceLambda: r.referenceLambda, bpp: bits / PIXELS, images: held.decoded.n, decoders: scores }]);
     if (r.lambda === rates[0]) {
       lowFeatures = features;
-      metrics.bitsPerImage_lowRate = bits; metrics.bitsPerImageNoY_lowRate = bitsNoY;
+      metrics.bitsPerImage_lowRate = bits; metrics.bitsPerImageNoY_lowRate = bitsNoY; metrics.referenceLambda_lowRate = r.referenceLambda;
       emit('grid', {
         lambda: r.lambda, side: p.side, labels: shown.map((i) => few.labels[i]),
         masks: shown.map((i) => Array.from(coarseMask(few.x, i * PIXELS))),
@@ -196,10 +225,13 @@ export const condPerceptualLab: LabDefinition<typeof condPerceptualSpec.params> 
   spec: condPerceptualSpec,
   run,
   async loadModel(runDir, ctx) {
-    const { params: p } = JSON.parse(readFileSync(`${runDir}/checkpoints/model.json`, 'utf8')) as { params: CondPerceptualParams };
+    // Runs from before the rate-matched reference have no referenceLambdas: theirs was at G1's own λ.
+    const saved = JSON.parse(readFileSync(`${runDir}/checkpoints/model.json`, 'utf8')) as { params: CondPerceptualParams; referenceLambdas?: number[] };
+    const p = saved.params;
     const live: LiveModel = { params: p, rates: [], judge: await ctx.require(judgeKey(p)) };
-    for (const lambda of ratesOf(p)) {
-      const r: RateModels = { lambda, g1: await ctx.require(g1Key(p, lambda, true)), g1NoY: await ctx.require(g1Key(p, lambda, false)), g2: {} };
+    for (const [i, lambda] of ratesOf(p).entries()) {
+      const referenceLambda = saved.referenceLambdas?.[i] ?? lambda;
+      const r: RateModels = { lambda, referenceLambda, g1: await ctx.require(g1Key(p, lambda, true)), g1NoY: await ctx.require(g1Key(p, referenceLambda, false)), g2: {} };
       for (const arm of COND_ARMS) {
         const g2 = buildG2(ARM_SPEC[arm].g1Side ? r.g1 : r.g1NoY, p, arm, new Rng(0));
         assignCheckpoint(readCheckpoint(armCheckpoint(runDir, arm, lambda)), g2.weights);

@@ -18,7 +18,8 @@ import { sharedPart } from '../../shared-parts';
 import { criticLoss, generatorAdversarialLoss } from '../../train/wgan-gp';
 import { ARM_SPEC, buildG2, criticContext, criticContextSize, g1Key, g1Pass, g2Decode } from './decoders';
 
-export interface ArmTrainInput { params: CondPerceptualParams; arm: CondArm; lambda: number; home?: string }
+/** `lambda` names the rate (and seeds the arm); `g1Lambda` is the λ of the G1 the arm decodes (the reference's own, without Y). */
+export interface ArmTrainInput { params: CondPerceptualParams; arm: CondArm; lambda: number; g1Lambda: number; home?: string }
 export interface ArmCurvePoint { step: number; wasserstein: number; penalty: number; fidelityMse: number }
 export interface ArmTrainOutput { arm: CondArm; lambda: number; weights: Record<string, Float32Array>; curve: ArmCurvePoint[]; seconds: number }
 
@@ -123,7 +124,7 @@ export function codeImages(g1: ImageCodec, p: CondPerceptualParams, set: ImageSe
 
 /** The thread task: loads the arm's G1 (already cached by the run) and trains. */
 export async function trainArmTask(input: ArmTrainInput, io: TaskIo): Promise<ArmTrainOutput> {
-  const key = g1Key(input.params, input.lambda, ARM_SPEC[input.arm].g1Side);
+  const key = g1Key(input.params, input.g1Lambda, ARM_SPEC[input.arm].g1Side);
   const g1 = await obtainPart(sharedPart(key)!, io as RunContext, input.home);
   try {
     return await trainArm(g1 as ImageCodec, input.params, input.arm, input.lambda, io);
