@@ -45,5 +45,15 @@ describe('activation-codec lab run (smoke, seed 3)', () => {
     contract.expectPlanFollowed(events);
     expect(tf.memory().numTensors - before).toBe(owned.length); // the queries leave nothing behind
     for (const v of owned) v.dispose();
-  });
+
+    // The control and the coded fine-tune side by side in worker threads: the very same numbers (timings aside).
+    const two = await testContext(3, { home, cores: 2 });
+    const r2 = await activationCodecLab.run(params, two.ctx);
+    const seeded = (x: Record<string, number>) => Object.fromEntries(Object.entries(x).filter(([k]) => !/MBps|stepsPerSec/.test(k)));
+    expect(seeded(r2.metrics)).toEqual(seeded(r.metrics));
+    expect(two.events.some((e) => e.type === 'progress' && e.phase === 'fine-tunes: control and coded activations (2 threads)')).toBe(true);
+    contract.expectPlanFollowed(two.events);
+    const m2 = two.live() as typeof m;
+    for (const v of [...Object.values(codecVariables(m2.codec)), ...Object.values(m2.encoders).flatMap((e) => [e.T, e.tb, e.Tinv, e.tinvb])]) v.dispose();
+  }, 300_000);
 });

@@ -6,6 +6,7 @@ import { buildRetrievalPartTask } from './shared-parts/retrieval-lm';
 import { trainArmTask } from './labs/cond-perceptual/train-arm';
 import { sftVariantTask } from './labs/cot-dpo/sft-task';
 import { sftArmTask } from './labs/mm15-mixture/sft-arm';
+import { fineTuneTask } from './labs/activation-codec/fine-tune-task';
 
 export const THREAD_TASKS: Record<string, TaskHandler> = {
   'ec-dit:train': trainDitTask as TaskHandler,
@@ -14,4 +15,5 @@ export const THREAD_TASKS: Record<string, TaskHandler> = {
   'cond-perceptual:train-arm': trainArmTask as TaskHandler,
   'cot-dpo:sft': sftVariantTask as TaskHandler,
   'mm15:sft-arm': sftArmTask as TaskHandler,
+  'activation-codec:fine-tune': fineTuneTask as TaskHandler,
 };

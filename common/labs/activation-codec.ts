@@ -77,8 +77,10 @@ export const activationCodecSpec: LabSpec<typeof activationCodecParams> = {
     estimateErrorPct: { label: 'Gaussian estimate error', unit: 'percent' },
   },
   checkPresets: { reductionAtLeast3x: ['default', 'paper'], psnrDropUnder0p3dB: ['default', 'paper'], coderOrdering: ['default', 'paper'] },
+  // The control and the coded fine-tune train side by side on 2 cores (workers/labs/activation-codec/fine-tune-task.ts).
+  cores: 2,
   codeVersion: 1,
-  defaultTime: '≈ 5 min once its codec is cached (two 800-step fine-tunes: with coded activations, and the float control); the first run also trains the codec (+6 min)',
+  defaultTime: '≈ 3 min once its codec is cached (two 800-step fine-tunes, with coded activations and the float control, side by side on 2 cores); the first run also trains the codec (+6 min)',
   sweeps: [
     {
       title: 'β: activation bandwidth against PSNR', param: 'beta', values: [0.00001, 0.001, 0.01, 0.03], preset: 'default', seed: 1,

@@ -1,27 +1,50 @@
-import type { CodecKey } from '../../shared-parts';
 import * as tf from '@tensorflow/tfjs';
 import { ACTIVATION_CODERS, activationCodecQueries, activationCodecSamples, activationCodecSpec, CODEC_LAMBDAS, type ActivationCodecParams, type ActivationCoder } from '../../../common/labs/activation-codec';
 import { sampleEmitter } from '../../../common/lab-contract';
 import { queryHandlers, type LabDefinition, type RunContext } from '../../runtime/context';
 import { assignCheckpoint, readCheckpoint, saveCheckpoint } from '../../runtime/checkpoint';
-import { decodeImage, disposeCodec, encodeImage, HIDDEN_LAYERS, type HiddenLayer, type ImageCodec } from '../../nn/image-codec';
+import { codecVariables, decodeImage, disposeCodec, encodeImage, type HiddenLayer, type ImageCodec } from '../../nn/image-codec';
 import { evaluateCodec, loadCodec, saveCodec } from '../../shared-parts/mse-codec';
-import { applyEncoder, createActEncoder, type ActEncoder } from './act-encoder';
-import { CONTROL_FINE_TUNE_PHASE, FINE_TUNE_PHASE, fineTune } from './train';
+import { applyEncoder, type ActEncoder } from './act-encoder';
+import { CONTROL_FINE_TUNE_PHASE, FINE_TUNE_PHASE } from './train';
+import { codecKey, encoderTensors, evalCountOf, fineTuneTask, makeEncoders, runFineTune, type FineTuneTaskInput, type FineTuneTaskOutput } from './fine-tune-task';
+import { runTasks, taskThreadCount } from '../../runtime/task-threads';
 import { evaluateActivations } from './evaluate';
 
 interface LiveModel { codec: ImageCodec; encoders: Record<HiddenLayer, ActEncoder>; params: ActivationCodecParams }
 
-const codecKey = (p: ActivationCodecParams, lambda: number): CodecKey => (p.codecSize === 'tiny' ? `codec:${p.dataset}:${lambda}:tiny` as const : `codec:${p.dataset}:${lambda}` as const);
+/** The control and the coded fine-tune side by side (2 threads), when both run and the job has the cores. */
+const parallelTunes = (p: ActivationCodecParams, cores: number) => p.trainCodec && p.fineTuneSteps > 0 && taskThreadCount(cores, 2) > 1;
+const PARALLEL_TUNES_PHASE = 'fine-tunes: control and coded activations (2 threads)';
 
-function makeEncoders(codec: ImageCodec, kind: ActivationCodecParams['transform']): Record<HiddenLayer, ActEncoder> {
-  return Object.fromEntries(HIDDEN_LAYERS.map((l) => [l, createActEncoder(l, codec.shape.N, kind)])) as Record<HiddenLayer, ActEncoder>;
+function runPlan(p: ActivationCodecParams, cores: number) {
+  const tunes = p.fineTuneSteps > 0;
+  const tuning = parallelTunes(p, cores) ? [PARALLEL_TUNES_PHASE] : [...(p.trainCodec && tunes ? [CONTROL_FINE_TUNE_PHASE] : []), ...(tunes ? [FINE_TUNE_PHASE] : [])];
+  return ['load codec', ...tuning, 'code activations', 'rate-distortion curve'];
 }
 
-function encoderTensors(encoders: Record<HiddenLayer, ActEncoder>): Record<string, tf.Variable> {
-  const out: Record<string, tf.Variable> = {};
-  for (const e of Object.values(encoders)) { out[`${e.layer}.T`] = e.T; out[`${e.layer}.Tinv`] = e.Tinv; if (e.kind === 'full') { out[`${e.layer}.tb`] = e.tb; out[`${e.layer}.tinvb`] = e.tinvb; } }
-  return out;
+/**
+ * The control (same fine-tune, float activations: what "without activation compression" means
+ * here) and the fine-tune with coded activations, which trains `codec` and `encoders` in place.
+ */
+async function fineTunes(p: ActivationCodecParams, ctx: RunContext, codec: ImageCodec, encoders: Record<HiddenLayer, ActEncoder>, before: { psnrDb: number; bpp: number }) {
+  if (parallelTunes(p, ctx.cores)) {
+    const tasks = [false, true].map((coded) => ({ kind: 'activation-codec:fine-tune', input: { params: p, coded, home: ctx.partsHome } satisfies FineTuneTaskInput }));
+    const [ctrl, tuned] = await runTasks<FineTuneTaskOutput>(ctx, tasks, fineTuneTask as never, { phase: PARALLEL_TUNES_PHASE, units: 2 * p.fineTuneSteps });
+    tf.tidy(() => {
+      for (const [k, v] of Object.entries(codecVariables(codec))) v.assign(tf.tensor(tuned.codecWeights![k], v.shape));
+      for (const [k, v] of Object.entries(encoderTensors(encoders))) v.assign(tf.tensor(tuned.encoderWeights![k], v.shape));
+    });
+    return { control: ctrl.control!, tuned: { steps: tuned.steps, ms: tuned.ms } };
+  }
+  let control = before;
+  if (p.trainCodec && p.fineTuneSteps > 0) {
+    const twin = await ctx.require(codecKey(p, p.lambda)); // a second copy of the cached weights
+    control = (await runFineTune(p, twin, null, ctx)).control!;
+    disposeCodec(twin);
+  }
+  const tuned = await runFineTune(p, codec, encoders, ctx);
+  return { control, tuned: { steps: tuned.steps, ms: tuned.ms } };
 }
 
 async function rdCurve(p: ActivationCodecParams, ctx: RunContext) {
@@ -52,25 +75,15 @@ function compressImage(m: LiveModel, pixels: number[]) {
 export const activationCodecLab: LabDefinition<typeof activationCodecSpec.params> = {
   spec: activationCodecSpec,
   async run(p, ctx) {
-    const tunes = p.fineTuneSteps > 0;
-    ctx.plan(['load codec', ...(p.trainCodec && tunes ? [CONTROL_FINE_TUNE_PHASE] : []), ...(tunes ? [FINE_TUNE_PHASE] : []), 'code activations', 'rate-distortion curve']);
+    ctx.plan(runPlan(p, ctx.cores));
     ctx.progress('load codec', 0, 1);
     const codec = await ctx.require(codecKey(p, p.lambda));
     const encoders = makeEncoders(codec, p.transform);
     ctx.setLiveModel({ codec, encoders, params: p } satisfies LiveModel);
 
-    // The reference: the codec as cached; then the control (same fine-tune, float
-    // activations), which is what "without activation compression" means here.
-    const evalCount = Math.min(p.evalImages, 10000);
-    const before = evaluateCodec(codec, p.dataset, evalCount);
-    let control = before;
-    if (p.trainCodec && p.fineTuneSteps > 0) {
-      const twin = await ctx.require(codecKey(p, p.lambda)); // a second copy of the cached weights
-      await fineTune(p, twin, null, ctx);
-      control = evaluateCodec(twin, p.dataset, evalCount);
-      disposeCodec(twin);
-    }
-    const tuned = await fineTune(p, codec, encoders, ctx);
+    // The reference: the codec as cached; then the two fine-tunes.
+    const before = evaluateCodec(codec, p.dataset, evalCountOf(p));
+    const { control, tuned } = await fineTunes(p, ctx, codec, encoders, before);
     saveCodec(ctx.checkpointPath('codec'), codec, { lambda: p.lambda });
     saveCheckpoint(ctx.checkpointPath('encoders'), encoderTensors(encoders), { params: p });
 

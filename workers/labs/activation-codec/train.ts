@@ -4,7 +4,7 @@
 // λ·255²·MSE + bpp + β·bits_act/(B·H·W), bits_act from the driving coder's estimate.
 import * as tf from '@tensorflow/tfjs';
 import type { ActivationCodecParams } from '../../../common/labs/activation-codec';
-import type { RunContext } from '../../runtime/context';
+import type { TaskIo } from '../../runtime/task-threads';
 import { Rng } from '../../runtime/rng';
 import { cosineDecay, setLearningRate } from '../../runtime/schedule';
 import { batchFloats, loadDataset } from '../../runtime/datasets';
@@ -19,7 +19,7 @@ import { applyEncoder, bitsEstimate, encoderVariables, type ActEncoder } from '.
 export const FINE_TUNE_PHASE = 'fine-tune with coded activations';
 export const CONTROL_FINE_TUNE_PHASE = 'control fine-tune (float activations)';
 
-export async function fineTune(p: ActivationCodecParams, codec: ImageCodec, encoders: Record<HiddenLayer, ActEncoder> | null, ctx: RunContext): Promise<{ steps: number; ms: number }> {
+export async function fineTune(p: ActivationCodecParams, codec: ImageCodec, encoders: Record<HiddenLayer, ActEncoder> | null, ctx: TaskIo): Promise<{ steps: number; ms: number }> {
   if (p.fineTuneSteps === 0) return { steps: 0, ms: 0 };
   const phase = encoders ? FINE_TUNE_PHASE : CONTROL_FINE_TUNE_PHASE;
   const tag = encoders ? 'finetune' : 'control';
