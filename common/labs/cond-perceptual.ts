@@ -10,12 +10,11 @@ export const COND_LAMBDAS = [0.00005, 0.00006, 0.00007] as const;
 
 /**
  * λ of the codecs without Y the rate-matched reference chooses from (cached shared parts,
- * highest rate first): at each rate, the highest λ at or below G1's whose codec spends no
- * more than G1-with-Y's bits (plus REFERENCE_RATE_SLACK), found by bisection.
+ * highest rate first): at each rate, the one at or below G1's λ whose bits are closest to
+ * G1-with-Y's (workers/labs/cond-perceptual/lab.ts). This codec's rate jumps between 3e-5
+ * (≈ 0.8 bits: nothing sent) and 4e-5 (≈ 59), so only the zero rate matches closely.
  */
 export const COND_REFERENCE_LADDER = [0.00007, 0.00006, 0.00005, 0.00004, 0.00003, 0.00002, 0.00001, 0.000005, 0.000002] as const;
-/** Bits an image the reference may spend above G1-with-Y's: a tenth more, or 1 bit, whichever is larger. */
-export const referenceRateSlack = (bits: number) => Math.max(1, 0.1 * bits);
 
 /**
  * The decoders compared on the same bits: G2 with a conditional critic D(x, ŷ, Y) and ε
@@ -35,7 +34,7 @@ export const condPerceptualParams = z.object({
   lambdas: z.array(lambda).min(1).max(4).default([COND_LAMBDAS[0]]).describe('λ of each rate\'s G1 (a cached shared part each); the lowest λ is the low rate the headline metrics read'),
   models: z.enum(['full', 'tiny']).default('full').describe('The cached G1 codecs and judge: full, or tiny ones for smoke runs'),
   reference: z.enum(['rateMatched', 'sameLambda']).default('rateMatched')
-    .describe('The fully unconditional reference\'s G1 (without Y): at the λ whose bits match G1-with-Y\'s (rateMatched), or at G1\'s own λ, where it spends more bits (sameLambda)'),
+    .describe('The fully unconditional reference\'s G1 (without Y): at the ladder λ whose bits are closest to G1-with-Y\'s (rateMatched), or at G1\'s own λ, where it spends more bits (sameLambda)'),
   generatorSteps: z.number().int().min(1).max(20000).default(500).describe('G2 steps per decoder'),
   criticSteps: z.number().int().min(1).max(10).default(5).describe('Critic steps per G2 step (WGAN-GP: 5)'),
   lambdaGp: z.number().min(0).max(100).default(10).describe('Gradient-penalty weight λ_gp'),

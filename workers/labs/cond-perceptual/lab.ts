@@ -6,7 +6,7 @@
 // semantic agreement, mask IoU and diversity.
 import * as tf from '@tensorflow/tfjs';
 import { sampleEmitter } from '../../../common/lab-contract';
-import { COND_ARMS, COND_REFERENCE_LADDER, referenceRateSlack, condPerceptualQueries, condPerceptualSamples, condPerceptualSpec, type CondArm, type CondDecoder, type CondPerceptualParams } from '../../../common/labs/cond-perceptual';
+import { COND_ARMS, COND_REFERENCE_LADDER, condPerceptualQueries, condPerceptualSamples, condPerceptualSpec, type CondArm, type CondDecoder, type CondPerceptualParams } from '../../../common/labs/cond-perceptual';
 import { coarseMask, sideChannels, sideFromValues } from '../../data/side-info';
 import { disposeCodec, encodeStream, synthesis, type ImageCodec, type Synthesis } from '../../nn/image-codec';
 import { assignCheckpoint, readCheckpoint, saveCheckpoint } from '../../runtime/checkpoint';
@@ -40,31 +40,33 @@ function plan(p: CondPerceptualParams, cores: number) {
 }
 
 /**
- * The reference's G1 without Y at a rate: G1's own λ (sameLambda), or the highest λ of the
- * ladder, at or below G1's, whose codec spends at most G1-with-Y's bits plus a slack, by
- * bisection over the ladder (a codec's bits fall as λ falls); each probe is a cached part.
+ * The reference's G1 without Y at a rate: G1's own λ (sameLambda), or the λ of the ladder, at
+ * or below G1's, whose codec's bits are closest to G1-with-Y's: bisection finds the highest λ
+ * that spends no more, then it or the next λ up, whichever is closer. A
+ * codec's bits fall as λ falls, in cliffs (a ladder step can jump from 0 to ~60 bits), so the
+ * match can be loose: both bit counts are reported. Each probe is a cached shared part.
  */
 async function referenceCodec(p: CondPerceptualParams, ctx: RunContext, lambda: number, bits: number, images: ImageRows) {
   if (p.reference === 'sameLambda') return { lambda, g1NoY: await ctx.require(g1Key(p, lambda, false)) };
   const ladder = COND_REFERENCE_LADDER.filter((l) => l <= lambda);
-  const loaded = new Map<number, ImageCodec>();
-  const probe = async (l: number) => {
-    if (!loaded.has(l)) loaded.set(l, await ctx.require(g1Key(p, l, false)));
-    return bitsPerImage(p, loaded.get(l)!, images);
-  };
-  const limit = bits + referenceRateSlack(bits);
-  // Invariant: ladder[hi] fits (or hi is the ladder's end); everything before lo does not.
-  let lo = 0, hi = ladder.length - 1;
   if (!ladder.length) throw new RangeError(`λ=${lambda} is below the reference ladder (${COND_REFERENCE_LADDER.join(', ')})`);
+  const loaded = new Map<number, { codec: ImageCodec; bits: number }>();
+  const probe = async (l: number) => {
+    if (!loaded.has(l)) { const codec = await ctx.require(g1Key(p, l, false)); loaded.set(l, { codec, bits: bitsPerImage(p, codec, images) }); }
+    return loaded.get(l)!.bits;
+  };
+  // The first index (highest λ) that fits, or the ladder's end.
+  let lo = 0, hi = ladder.length - 1;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
-    if ((await probe(ladder[mid])) <= limit) hi = mid; else lo = mid + 1;
+    if ((await probe(ladder[mid])) <= bits) hi = mid; else lo = mid + 1;
   }
-  const chosen = ladder[hi];
-  const chosenBits = await probe(chosen);
-  if (chosenBits > limit) ctx.log(`the reference at λ=${lambda}: even λ=${chosen} spends ${chosenBits.toFixed(1)} bits an image, above G1-with-Y's ${bits.toFixed(1)}; it is used`, 'warn');
-  for (const [l, c] of loaded) if (l !== chosen) disposeCodec(c);
-  return { lambda: chosen, g1NoY: loaded.get(chosen)! };
+  const candidates = hi > 0 ? [ladder[hi], ladder[hi - 1]] : [ladder[hi]];
+  for (const l of candidates) await probe(l);
+  const chosen = candidates.reduce((a, b) => (Math.abs(loaded.get(b)!.bits - bits) < Math.abs(loaded.get(a)!.bits - bits) ? b : a));
+  for (const [l, c] of loaded) if (l !== chosen) disposeCodec(c.codec);
+  ctx.log(`the reference at λ=${lambda} (${bits.toFixed(1)} bits an image with Y): G1 without Y at λ=${chosen}, ${loaded.get(chosen)!.bits.toFixed(1)} bits`);
+  return { lambda: chosen, g1NoY: loaded.get(chosen)!.codec };
 }
 
 async function trainDecoders(p: CondPerceptualParams, ctx: RunContext, rates: readonly RateModels[]): Promise<ArmTrainOutput[]> {
