@@ -97,6 +97,7 @@ export function SweepLines({ detail }: { detail: RunDetail }) {
   if (!sweep) return null;
   if (runs === 'unavailable') return <p className="muted small">This run belongs to a sweep along {sweep.param}: open it in Benchtop to see the sweep&apos;s other runs.</p>;
   const done = (runs ?? []).filter((r) => r.status === 'succeeded' && r.summary);
+  const pending = runs?.some((r) => r.status === 'running' || r.status === 'queued');
   const points = sweep.values.filter(numeric).map((x) => {
     const at = done.filter((r) => r.params[sweep.param] === x);
     const mean = (k: string) => (at.length ? at.reduce((a, r) => a + (r.summary!.metrics[k] ?? NaN), 0) / at.length : NaN);
@@ -106,7 +107,8 @@ export function SweepLines({ detail }: { detail: RunDetail }) {
     <div className="chart-box" data-testid="mm15-sweep-lines">
       <h3>Along {sweep.param}: held-out accuracy per category</h3>
       <p className="small muted" data-testid="mm15-sweep-status">
-        {done.length} of {runs?.length ?? '…'} runs of the sweep finished (values {sweep.values.join(', ')}; seeds {sweep.seeds.join(', ')}; a point is the mean over its seeds){runs?.some((r) => r.status === 'running' || r.status === 'queued') ? '; the rest appear as they finish' : ''}.
+        {done.length} of {runs?.length ?? '…'} runs of the sweep finished (values {sweep.values.join(', ')}; seeds {sweep.seeds.join(', ')}; a point is the mean over its seeds)
+        {pending ? '; the rest appear as they finish' : ''}.
       </p>
       {points.length > 0 && (
         <ResponsiveContainer width="100%" height={260}>
