@@ -80,7 +80,7 @@ export const activationCodecSpec: LabSpec<typeof activationCodecParams> = {
   // The control and the coded fine-tune train side by side on 2 cores (workers/labs/activation-codec/fine-tune-task.ts).
   cores: 2,
   codeVersion: 1,
-  defaultTime: '≤ 5 min once its codec is cached (249 s measured with its two 800-step fine-tunes one after another; they now train side by side on 2 cores); the first run also trains the codec (+6 min)',
+  defaultTime: '≈ 4 min once its codec is cached (229 s: its two 800-step fine-tunes side by side on 2 cores, the coded one four times the control\'s cost; 249 s one after another); the first run also trains the codec (+6 min)',
   sweeps: [
     {
       title: 'β: activation bandwidth against PSNR', param: 'beta', values: [0.00001, 0.001, 0.01, 0.03], preset: 'default', seed: 1,

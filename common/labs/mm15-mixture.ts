@@ -115,7 +115,7 @@ export const mm15MixtureSpec: LabSpec<typeof mm15MixtureParams> = {
   // The arms train side by side on 2 cores (workers/labs/mm15-mixture/sft-arm.ts).
   cores: 2,
   codeVersion: 2,
-  defaultTime: '≈ 6 min with the bases cached (five SFT arms of 500 steps, ≈ 1 min each, one after another in the run\'s thread); '
+  defaultTime: '≈ 9 min with the bases cached (560 s: five SFT arms of 1,000 steps side by side on 2 cores); '
     + 'the first run also pre-trains the base (≈ 2.5 min) and continually pre-trains it at high and low resolution (≈ 4.5 and 1 min)',
   reproduce: [
     { metric: 'rgAcc_alpha2', paper: 'R&G data (α = 2.0) adds the skill', note: 'Held-out referring & grounding questions (2 × 2 boxes written as text coordinates), exact answers; base arm.' },
