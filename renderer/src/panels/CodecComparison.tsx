@@ -45,7 +45,7 @@ function RdChart({ curves, y, yLabel, floor }: { curves: RdCurve[]; y: 'psnr' | 
       <ResponsiveContainer width="100%" height={260}>
         <ScatterChart margin={{ top: 8, right: 16, bottom: 14, left: 10 }}>
           <CartesianGrid strokeDasharray="3 3" />
-          <XAxis dataKey="bpp" type="number" domain={['auto', 'auto']} tick={{ fontSize: 11 }} tickFormatter={(v: number) => v.toPrecision(2)} label={{ value: 'rate (bpp)', position: 'insideBottom', offset: -10, fontSize: 11 }} />
+          <XAxis dataKey="bpp" type="number" domain={[0, 'auto']} tick={{ fontSize: 11 }} tickFormatter={(v: number) => v.toPrecision(2)} label={{ value: 'rate (bpp)', position: 'insideBottom', offset: -10, fontSize: 11 }} />
           <YAxis dataKey={y} type="number" domain={['auto', 'auto']} tick={{ fontSize: 11 }} tickFormatter={(v: number) => v.toPrecision(3)}
             label={{ value: yLabel, angle: -90, position: 'insideLeft', fontSize: 11, style: { textAnchor: 'middle' } }} />
           <Tooltip formatter={(v) => Number(v).toPrecision(4)} />

@@ -130,6 +130,7 @@ export async function sftArmTask(input: ArmTaskInput, io: TaskIo): Promise<ArmRe
       async report(step, loss) { io.progress('', encoded0 + step, units); io.metric(step, `sft.${arm}.loss`, loss); await new Promise((r) => setImmediate(r)); },
     }, io);
     const { scores, predictions } = evaluate(m, tok, q.heldOut, encoded, io, (d) => io.progress('', encoded0 + p.sftSteps + Math.floor(d / PER_UNIT), units));
+    io.progress('', units, units); // the last partial unit of answers
     const tokens = byCategory((c) => {
       const used = q.pool[c].slice(0, usedOf(p, arm, c)).map((x) => encoded.get(x)!);
       const mean = used.length ? used.reduce((a, r) => a + r.inputs * 4 + r.prompt.length + (r.answer?.length ?? 0) + 1, 0) / used.length : 0;
