@@ -115,12 +115,13 @@ export async function sftArmTask(input: ArmTaskInput, io: TaskIo): Promise<ArmRe
   const m = base.model;
   try {
     // The encoder is frozen in SFT: its tokens of every question this arm asks, once.
-    const asked = MM15_CATEGORY_IDS.flatMap((c) => [...q.pool[c].slice(0, usedOf(p, arm, c)), ...q.format[c], ...q.heldOut[c]]);
+    const used = byCategory((c) => usedOf(p, arm, c));
+    const asked = MM15_CATEGORY_IDS.flatMap((c) => [...q.pool[c].slice(0, used[c]), ...q.format[c], ...q.heldOut[c]]);
     const encoded0 = asUnits(asked.length);
     const rows = withTokens(m, asked.map((x) => x.row), io, (d) => io.progress('', Math.min(encoded0, Math.floor(d / PER_UNIT)), units));
     const encoded = new Map<Question, TileLmRow>(asked.map((x, i) => [x, rows[i]]));
     const data: TileLmRow[] = MM15_CATEGORY_IDS.flatMap((c) => [
-      ...Array.from({ length: counts[c] }, (_, k) => encoded.get(q.pool[c][k % usedOf(p, arm, c)])!),
+      ...Array.from({ length: counts[c] }, (_, k) => encoded.get(q.pool[c][k % used[c]])!),
       ...q.format[c].map((x) => encoded.get(x)!),
     ]);
     const order = new Rng(p.seed).fork(`sft-${arm}`).permutation(data.length);
@@ -132,8 +133,8 @@ export async function sftArmTask(input: ArmTaskInput, io: TaskIo): Promise<ArmRe
     const { scores, predictions } = evaluate(m, tok, q.heldOut, encoded, io, (d) => io.progress('', encoded0 + p.sftSteps + Math.floor(d / PER_UNIT), units));
     io.progress('', units, units); // the last partial unit of answers
     const tokens = byCategory((c) => {
-      const used = q.pool[c].slice(0, usedOf(p, arm, c)).map((x) => encoded.get(x)!);
-      const mean = used.length ? used.reduce((a, r) => a + r.inputs * 4 + r.prompt.length + (r.answer?.length ?? 0) + 1, 0) / used.length : 0;
+      const rows = q.pool[c].slice(0, used[c]).map((x) => encoded.get(x)!);
+      const mean = rows.length ? rows.reduce((a, r) => a + r.inputs * 4 + r.prompt.length + (r.answer?.length ?? 0) + 1, 0) / rows.length : 0;
       return Math.round(mean * counts[c]);
     });
     return { arm, scores, counts, tokens, predictions, steps: p.sftSteps, ms: stats.ms };
