@@ -104,7 +104,7 @@ const SECTIONS: Record<string, { what: string; run: () => unknown }> = {
   wasmKernels: { what: 'kernels: wasm with and without our fixes', run: () => ({ withFixes: kernels(true), stock: kernels(false) }) },
   coders: { what: 'coders vs zlib', run: () => coderBench() },
   codec: { what: 'learned codec encode/decode', run: () => codecBench() },
-  decoder: { what: 'decoder: sampled tokens/s with and without the KV cache', run: () => decoderBench() },
+  decoder: { what: 'decoder: sampled tokens/s with and without the KV cache, and on onnxruntime from embeddings', run: () => decoderBench() },
   dit: { what: 'ec-dit: training steps/s and by op, sampling images/s on TF.js and onnxruntime, routing overhead, training threads', run: () => ditBench() },
   byz: { what: 'byz-momentum: rounds/s on 1 and 2 threads, aggregator cost vs n and d', run: () => byzBench() },
   idempotent: { what: 'idempotent-codec: decode s/image vs steps, anchors images/s', run: () => idempotentBench() },

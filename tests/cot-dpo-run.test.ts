@@ -5,7 +5,10 @@ import * as tf from '@tensorflow/tfjs';
 import { cotDpoSpec } from '../common/labs/cot-dpo';
 import { resolveParams } from '../common/lab';
 import { parseAnswer } from '../workers/labs/cot-dpo/data';
-import { disposeVlm, type Vlm } from '../workers/labs/cot-dpo/model';
+import { chainSampler, disposeVlm, type Vlm } from '../workers/labs/cot-dpo/model';
+import { promptBatch, type FeatureBank } from '../workers/labs/cot-dpo/features';
+import type { Item } from '../workers/labs/cot-dpo/data';
+import { Rng } from '../workers/runtime/rng';
 import { cotDpoLab } from '../workers/labs/cot-dpo/lab';
 import { initBackend } from '../workers/runtime/backend';
 import { testContext } from './helpers/context';
@@ -64,7 +67,17 @@ describe('cot-dpo lab (smoke)', () => {
     contract.expectFulfilled(events);
     contract.expectPlanFollowed(events);
     // The live models (SFT, DPO, judge) stay for queries; everything else is freed.
-    const lm = live() as { sft: Vlm; dpo: Vlm; judge: { dispose(): void } };
+    const lm = live() as { sft: Vlm; dpo: Vlm; judge: { dispose(): void }; bank: FeatureBank; heldOut: Item[] };
+    // The trained SFT model's chains on onnxruntime (the run's engine) and on TF.js: the same tokens, greedy and sampled.
+    const onnx = await chainSampler(lm.sft, 'onnxruntime'), tfjs = await chainSampler(lm.sft, 'tfjs');
+    const batch = promptBatch(lm.bank, 'test', lm.heldOut.flatMap((q) => [q, q, q, q]), 'cot');
+    for (const temperature of [0, 1]) {
+      const [a, b] = [await onnx.sample(batch, temperature, new Rng(8)), await tfjs.sample(batch, temperature, new Rng(8))];
+      const same = a.tokens.filter((t, i) => JSON.stringify(t) === JSON.stringify(b.tokens[i])).length;
+      expect(same / batch.size, `T = ${temperature}`).toBeGreaterThanOrEqual(0.99);
+      expect(a.tokens.some((t) => t.length > 3)).toBe(true);
+    }
+    await onnx.release(); await tfjs.release();
     disposeVlm(lm.sft); disposeVlm(lm.dpo); lm.judge.dispose();
     expect(tf.memory().numTensors).toBe(before);
     // On 2 cores the SFT variants train in task threads: the very same numbers (speeds aside), one combined phase.

@@ -107,6 +107,36 @@ describe('decoder → ONNX → onnxruntime', () => {
       await ort.release(); disposeDecoder(d);
     }
   });
+  it('samples a batch as the TF.js sampler does, from ids or from embeddings (a prefix that is not tokens): same tokens, same log-probs', async () => {
+    const d = createDecoder(config, new Rng(12));
+    const weights = readDecoderWeights(d);
+    const byIds = await OnnxDecoder.open(exportDecoderOnnx(weights), shapeOf(config), 1);
+    const byEmbeds = await OnnxDecoder.open(exportDecoderOnnx({ ...weights, input: 'embeds' }), shapeOf(config), 1);
+    const ids = [[1, 2, 9, 9], [3, 4, 0, 1], [5, 6, 6, 6], [7, 8, 2, 2]];
+    const B = 4, D = config.dModel;
+    // Embeddings in: five random vectors ahead of each row's first two tokens.
+    const prefix = new Rng(13).normalArray(B * 5 * D);
+    const prompt = tf.tidy(() => tf.concat([tf.tensor3d(prefix, [B, 5, D]), embedTokens(d, tf.tensor2d(ids.map((r) => r.slice(0, 2)), undefined, 'int32'))], 1) as tf.Tensor3D);
+    const embeds = prompt.dataSync() as Float32Array;
+    const idPrompt = tf.tidy(() => embedTokens(d, tf.tensor2d(ids, undefined, 'int32')));
+    const settings = [{ temperature: 0, topK: 0, topP: 1 }, { temperature: 1, topK: 0, topP: 1 }, { temperature: 0.8, topK: 5, topP: 0.9 }, { temperature: 0, topK: 0, topP: 1, noRepeat: true }];
+    for (const o of settings) {
+      const opts = { maxNewTokens: 12, stopToken: 3, ...o };
+      for (const [viaTf, viaOrt] of [
+        [sampleTokens(d, prompt, { ...opts, rng: new Rng(21) }), await byEmbeds.sample({ embeds, batch: B, length: 7, table: weights.weights.embed }, { ...opts, rng: new Rng(21) })],
+        [sampleTokens(d, idPrompt, { ...opts, rng: new Rng(22) }), await byIds.sample({ ids }, { ...opts, rng: new Rng(22) })],
+      ]) {
+        expect(viaOrt.tokens, JSON.stringify(o)).toEqual(viaTf.tokens);
+        expect(viaOrt.tokens.some((t) => t.length > 1)).toBe(true);
+        expect(maxDiff(viaOrt.logProbs.flat(), viaTf.logProbs.flat())).toBeLessThan(1e-4);
+      }
+    }
+    // Prompts of the wrong size are named.
+    const greedy = { maxNewTokens: 2, temperature: 0, topK: 0, topP: 1, rng: new Rng(1) };
+    await expect(byEmbeds.sample({ embeds: embeds.subarray(1), batch: B, length: 7, table: weights.weights.embed }, greedy)).rejects.toThrow(/are not \[4, 7, 32\]/);
+    await expect(byIds.sample({ ids: [[1, 2], [3]] }, greedy)).rejects.toThrow(/unequal or zero length/);
+    prompt.dispose(); idPrompt.dispose(); await byIds.release(); await byEmbeds.release(); disposeDecoder(d);
+  });
   it('keeps palettes packed and LoRA unmerged, and still equals the TensorFlow.js model', async () => {
     // Wide enough that weights, not the graph's nodes, make most of the file.
     const wide = { ...config, dModel: 64, ffnHidden: 128 };

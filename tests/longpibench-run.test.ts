@@ -105,6 +105,12 @@ describe('longpibench lab (smoke)', () => {
     contract.expectFulfilled(events);
     contract.expectPlanFollowed(events);
     for (const m of [live(), loaded] as { models: Record<string, { dispose(): void }> }[]) for (const lm of Object.values(m.models)) lm.dispose();
+    // The same instances answered by the TF.js models the decoders were trained as: the same scores.
+    const viaTfjs = await testContext(1, { home: ctx.partsHome });
+    const tfjsSummary = await longpibenchLab.run({ ...p, inference: 'tfjs' }, viaTfjs.ctx);
+    const seeded = (m: Record<string, number>) => Object.fromEntries(Object.entries(m).filter(([k]) => !/PerSec/.test(k)));
+    expect(seeded(tfjsSummary.metrics)).toEqual(seeded(summary.metrics));
+    for (const lm of Object.values((viaTfjs.live() as { models: Record<string, { dispose(): void }> }).models)) lm.dispose();
     expect(tf.memory().numTensors).toBe(before);
   }, 300_000);
 

@@ -46,6 +46,7 @@ export const cotDpoParams = z.object({
   heldOut: z.number().int().min(16).max(20000).default(3000).describe('Held-out questions (digits from the test split)'),
   hardQuestions: z.number().int().min(0).max(5000).default(600).describe('Harder split: three digits, two chained additions'),
   rerankN: z.number().int().min(1).max(64).default(8).describe('N chains per held-out question for best-of-N and weighted voting'),
+  inference: z.enum(['onnxruntime', 'tfjs']).default('onnxruntime').describe('Where chains are sampled: the decoder exported to ONNX and run natively (fast), or the TF.js model it was trained as (tested equal)'),
   seed: z.number().int().min(0).max(2 ** 31 - 1).default(1).describe('Seed for data, init and sampling'),
 }).superRefine((p, ctx) => {
   if (p.dModel % p.heads !== 0 || (p.dModel / p.heads) % 2 !== 0) ctx.addIssue({ code: 'custom', path: ['heads'], message: `dModel ${p.dModel} must split into ${p.heads} heads of even size (RoPE rotates pairs)` });
@@ -121,7 +122,7 @@ export const cotDpoSpec: LabSpec<typeof cotDpoParams> = {
   checkPresets: { cotSftBeatsDirectSftOnCot: ['default', 'paper'], dpoGainPositive: ['default', 'paper'], controlGainBelowDpoGain: ['default', 'paper'] },
   // The three SFT variants train side by side on 2 cores (workers/labs/cot-dpo/sft-task.ts); the rest runs in the run's thread.
   cores: 2,
-  codeVersion: 1,
+  codeVersion: 2,
   defaultTime: '≈ 9 min on 2 cores (514 s measured, seed 1: the three SFT variants side by side ≈ 3 min, 24,000 sampled chains for pairs, 3,000 held-out questions per evaluation, 24,000 chains for best-of-8 and 2 × '
     + '24,000 for the DPO and control models\' sampled accuracy); the first run also trains the judge (+1.5 min)',
   reproduce: [

@@ -21,6 +21,7 @@ export const longpibenchParams = z.object({
   userPerLevel: z.number().int().min(1).max(100).default(2).describe('Instances per level and per placement for your model and the endpoint (a request each)'),
   userTasks: z.array(z.enum(['table', 'timeline'])).min(1).default(['table', 'timeline']).describe('Tasks your model and the endpoint are asked: table retrieval (recall) and timeline reordering (positions right, 0 if malformed)'),
   userMaxTokens: z.number().int().min(8).max(2048).default(160).describe('Most tokens your model or the endpoint may write per answer'),
+  inference: z.enum(['onnxruntime', 'tfjs']).default('onnxruntime').describe('Where the built-in decoders answer: exported to ONNX and run natively (fast), or the TF.js models they were trained as (tested equal)'),
   seed: z.number().int().min(0).max(2 ** 31 - 1).default(1).describe('Seed of the evaluation instances and the bootstrap'),
 }).refine((p) => new Set(p.models).size === p.models.length, { error: 'models repeat', path: ['models'] })
   .refine((p) => !p.endpointUrl || p.endpointModel.trim(), { error: 'an endpoint needs its model name', path: ['endpointModel'] });

@@ -21,6 +21,11 @@ export interface DecoderWeights {
   lora?: Record<string, { A: Float32Array; B: Float32Array; rank: number; scale: number }>;
   /** Store the embedding, norms and adapters at fp16 (the on-device layout). */
   fp16?: boolean;
+  /**
+   * 'ids' (default): token ids in, the embedding looked up in the graph. 'embeds': embeddings
+   * [B, T, d] in as `inputs_embeds`, so a prefix that is not tokens (a VLM's image slots) can lead.
+   */
+  input?: 'ids' | 'embeds';
 }
 
 /** Packs indices of `bits` along the last axis: 8/bits indices per byte, the first in the low bits. */
@@ -120,8 +125,9 @@ export function exportDecoderOnnx(m: DecoderWeights): Uint8Array {
   };
 
   // Mask [B, 1, 1, T, Tk]: a key is hidden if it is after the query, outside the window, or padding.
+  const byEmbeds = m.input === 'embeds';
   const pastLen = g.op('Gather', [g.op('Shape', ['past_key_values.0.key']), g.ints([2])]);
-  const seqLen = g.op('Gather', [g.op('Shape', ['input_ids']), g.ints([1])]);
+  const seqLen = g.op('Gather', [g.op('Shape', [byEmbeds ? 'inputs_embeds' : 'input_ids']), g.ints([1])]);
   const total = g.op('Add', [pastLen, seqLen]);
   const scalar = (x: string) => g.op('Squeeze', [x, g.ints([0])]);
   const qPos = g.op('Unsqueeze', [g.op('Range', [scalar(pastLen), scalar(total), scalar(g.ints([1]))]), g.ints([1])]);
@@ -131,7 +137,7 @@ export function exportDecoderOnnx(m: DecoderWeights): Uint8Array {
   const padding = g.op('Unsqueeze', [g.op('Equal', [g.op('Cast', ['attention_mask'], { to: OnnxType.INT64 }), g.ints([0])]), g.ints([1, 2, 3])]);
   const mask = g.op('Mul', [g.op('Cast', [g.op('Or', [hidden, padding])], { to: OnnxType.FLOAT }), g.float(-1e9)]);
 
-  let h = g.op('Gather', [embed, 'input_ids']);
+  let h = byEmbeds ? 'inputs_embeds' : g.op('Gather', [embed, 'input_ids']);
   const presents: OnnxValue[] = [];
   const pasts: OnnxValue[] = [];
   for (let i = 0; i < c.layers; i++) {
@@ -166,7 +172,9 @@ export function exportDecoderOnnx(m: DecoderWeights): Uint8Array {
   return encodeOnnxModel({
     name: 'benchtop-decoder', opset: 18, nodes: g.nodes, initializers: g.initializers,
     inputs: [
-      { name: 'input_ids', elemType: OnnxType.INT64, shape: ['batch_size', 'sequence_length'] },
+      byEmbeds
+        ? { name: 'inputs_embeds', elemType: OnnxType.FLOAT, shape: ['batch_size', 'sequence_length', c.dModel] }
+        : { name: 'input_ids', elemType: OnnxType.INT64, shape: ['batch_size', 'sequence_length'] },
       { name: 'attention_mask', elemType: OnnxType.INT64, shape: ['batch_size', 'total_sequence_length'] },
       { name: 'position_ids', elemType: OnnxType.INT64, shape: ['batch_size', 'sequence_length'] },
       ...pasts,

@@ -259,28 +259,51 @@ export interface SamplingOptions {
 
 export interface Sampled { tokens: number[][]; logProbs: number[][] }
 
+/**
+ * Token ids by logit, highest first, ties by lower id (the order the sampler walks). Small
+ * vocabularies (every built-in decoder's but the story LM's) insertion-sort in place: a batch
+ * of 512 rows picks a token per row each step, and a comparator sort cost more than the model.
+ */
+function descendingOrder(logits: Float32Array): Int32Array {
+  const V = logits.length, order = new Int32Array(V);
+  if (V > 128) {
+    order.set(Array.from({ length: V }, (_, t) => t).sort((a, b) => logits[b] - logits[a] || a - b));
+    return order;
+  }
+  for (let t = 0; t < V; t++) {
+    const l = logits[t];
+    let i = t;
+    while (i > 0 && logits[order[i - 1]] < l) { order[i] = order[i - 1]; i--; }
+    order[i] = t;
+  }
+  return order;
+}
+
 /** Picks a token from one row of logits (greedy when temperature is 0). Returns the token and its log-prob under the full softmax at T = 1. */
 export function pickToken(logits: Float32Array, o: Pick<SamplingOptions, 'temperature' | 'topK' | 'topP' | 'rng'>): { token: number; logProb: number } {
   const V = logits.length;
   let max = -Infinity;
-  for (const l of logits) if (l > max) max = l;
+  for (let t = 0; t < V; t++) if (logits[t] > max) max = logits[t];
   let z = 0;
-  for (const l of logits) z += Math.exp(l - max);
+  for (let t = 0; t < V; t++) z += Math.exp(logits[t] - max);
   const logProbOf = (t: number) => logits[t] - max - Math.log(z);
   if (o.temperature === 0) {
     let best = 0;
     for (let t = 1; t < V; t++) if (logits[t] > logits[best]) best = t;
     return { token: best, logProb: logProbOf(best) };
   }
-  const order = Array.from({ length: V }, (_, t) => t).sort((a, b) => logits[b] - logits[a] || a - b);
-  const p = order.map((t) => Math.exp((logits[t] - max) / o.temperature));
+  const order = descendingOrder(logits);
+  const p = new Float64Array(V);
+  for (let i = 0; i < V; i++) p[i] = Math.exp((logits[order[i]] - max) / o.temperature);
   let keep = o.topK > 0 ? Math.min(o.topK, V) : V;
-  const total = p.slice(0, keep).reduce((s, x) => s + x, 0);
+  let total = 0;
+  for (let i = 0; i < keep; i++) total += p[i];
   if (o.topP < 1) {
     let acc = 0;
     for (let i = 0; i < keep; i++) { acc += p[i] / total; if (acc >= o.topP) { keep = i + 1; break; } }
   }
-  const kept = p.slice(0, keep).reduce((s, x) => s + x, 0);
+  let kept = 0;
+  for (let i = 0; i < keep; i++) kept += p[i];
   let u = o.rng.next() * kept;
   for (let i = 0; i < keep; i++) {
     u -= p[i];

@@ -3,7 +3,7 @@
 import type { Rng } from '../../runtime/rng';
 import { parseAnswer, type Item } from './data';
 import { promptBatch, type FeatureBank, type Split } from './features';
-import { generate, type Vlm } from './model';
+import type { ChainSampler, Vlm } from './model';
 import { chainLogProbs, type Pair } from './train';
 import { decodeText, truncateWordTokens, untilEos, type Format } from './tokenizer';
 
@@ -29,7 +29,7 @@ export function sampledAccuracyOf(answers: readonly (string | null)[], items: re
 }
 
 /** N chains per question sampled at temperature T, scored as single samples (what DPO's objective acts on directly). */
-export async function sampledAccuracy(m: Vlm, bank: FeatureBank, items: readonly Item[], N: number, temperature: number, rng: Rng, onBatch?: (done: number, total: number) => void): Promise<SampledAccuracy> {
+export async function sampledAccuracy(m: ChainSampler, bank: FeatureBank, items: readonly Item[], N: number, temperature: number, rng: Rng, onBatch?: (done: number, total: number) => void): Promise<SampledAccuracy> {
   const repeated = items.flatMap((q) => Array.from({ length: N }, () => q));
   const { texts } = await generateChains(m, bank, 'test', repeated, 'cot', temperature, rng, (d) => onBatch?.(d, repeated.length));
   return sampledAccuracyOf(texts.map(parseAnswer), items, N);
@@ -39,11 +39,11 @@ export async function sampledAccuracy(m: Vlm, bank: FeatureBank, items: readonly
 export interface Chains { texts: string[]; tokens: number[][]; logProbs: number[] }
 
 /** Chains generated for items in one format (greedy when temperature is 0), in batches; tokens end before <eos>. */
-export async function generateChains(m: Vlm, bank: FeatureBank, split: Split, items: readonly Item[], format: Format, temperature: number, rng: Rng, onBatch?: (done: number) => void, batch = 512): Promise<Chains> {
+export async function generateChains(m: ChainSampler, bank: FeatureBank, split: Split, items: readonly Item[], format: Format, temperature: number, rng: Rng, onBatch?: (done: number) => void, batch = 512): Promise<Chains> {
   const out: Chains = { texts: [], tokens: [], logProbs: [] };
   for (let s = 0; s < items.length; s += batch) {
     const its = items.slice(s, s + batch);
-    const g = generate(m, promptBatch(bank, split, its, format), temperature, rng);
+    const g = await m.sample(promptBatch(bank, split, its, format), temperature, rng);
     g.tokens.forEach((t, r) => {
       const chain = untilEos(t);
       out.tokens.push(chain); out.texts.push(decodeText(chain)); out.logProbs.push(g.logProbs[r].reduce((a, b) => a + b, 0));
@@ -54,7 +54,7 @@ export async function generateChains(m: Vlm, bank: FeatureBank, split: Split, it
   return out;
 }
 
-export async function greedyAccuracy(m: Vlm, bank: FeatureBank, items: readonly Item[], format: Format, rng: Rng, onBatch?: (done: number) => void): Promise<{ accuracy: Accuracy; texts: string[] }> {
+export async function greedyAccuracy(m: ChainSampler, bank: FeatureBank, items: readonly Item[], format: Format, rng: Rng, onBatch?: (done: number) => void): Promise<{ accuracy: Accuracy; texts: string[] }> {
   const { texts } = await generateChains(m, bank, 'test', items, format, 0, rng, onBatch);
   return { accuracy: accuracyOf(texts.map(parseAnswer), items), texts };
 }
@@ -128,9 +128,10 @@ export function selectPairs(
 }
 
 /** K chains per training question at temperature T from the SFT model, selected into pairs, with their reference log-probs. */
-export async function buildPairs(sft: Vlm, bank: FeatureBank, questions: readonly Item[], o: PairOptions, rng: Rng, onBatch?: (done: number, total: number) => void): Promise<{ pairs: Pair[]; sampled: SampledQuestion[] }> {
+export async function buildPairs(sampler: ChainSampler, bank: FeatureBank, questions: readonly Item[], o: PairOptions, rng: Rng, onBatch?: (done: number, total: number) => void): Promise<{ pairs: Pair[]; sampled: SampledQuestion[] }> {
   const repeated = questions.flatMap((q) => Array.from({ length: o.K }, () => q));
-  const { tokens, logProbs } = await generateChains(sft, bank, 'train', repeated, 'cot', o.temperature, rng, (d) => onBatch?.(d, repeated.length));
+  const sft = sampler.vlm;
+  const { tokens, logProbs } = await generateChains(sampler, bank, 'train', repeated, 'cot', o.temperature, rng, (d) => onBatch?.(d, repeated.length));
   const { draft, sampled } = selectPairs(questions, tokens, o, rng, logProbs);
   const items = draft.map((d) => d.example);
   const refChosen = chainLogProbs(sft, bank, 'train', items, draft.map((d) => d.chosen), draft.map((d) => d.chosenOpen));
@@ -146,9 +147,10 @@ export interface Verified { rerank: Accuracy; vote: Accuracy; majority: Accuracy
  * answer; majority counts votes; the oracle is "any chain right" (the ceiling); `sampled`
  * scores the chains one by one (the SFT model's single-sample accuracy).
  */
-export async function verify(sft: Vlm, dpo: Vlm, bank: FeatureBank, items: readonly Item[], N: number, beta: number, temperature: number, rng: Rng, onBatch?: (done: number, total: number) => void): Promise<Verified> {
+export async function verify(sampler: ChainSampler, dpo: Vlm, bank: FeatureBank, items: readonly Item[], N: number, beta: number, temperature: number, rng: Rng, onBatch?: (done: number, total: number) => void): Promise<Verified> {
   const repeated = items.flatMap((q) => Array.from({ length: N }, () => q));
-  const { texts, tokens } = await generateChains(sft, bank, 'test', repeated, 'cot', temperature, rng, (d) => onBatch?.(d, repeated.length));
+  const sft = sampler.vlm;
+  const { texts, tokens } = await generateChains(sampler, bank, 'test', repeated, 'cot', temperature, rng, (d) => onBatch?.(d, repeated.length));
   const lpDpo = chainLogProbs(dpo, bank, 'test', repeated, tokens), lpSft = chainLogProbs(sft, bank, 'test', repeated, tokens);
   const best: (string | null)[] = [], voted: (string | null)[] = [], majority: (string | null)[] = [], oracle: (string | null)[] = [];
   const chains: string[][] = [], scores: number[][] = [];

@@ -9,7 +9,7 @@ import type { Judge } from '../../shared-parts/judge';
 import { addLora, mergeLora, PROJECTIONS } from '../../nn/decoder';
 import { composeImage, OP_QUESTIONS, parseAnswer, teach, type Item } from './data';
 import { buildFeatureBank, featuresOfPixels, promptBatch, type FeatureBank } from './features';
-import { cloneVlm, createVlm, disposeVlm, generate, targetLogProbs, vlmTensors, type PromptBatch, type Vlm } from './model';
+import { chainSampler, cloneVlm, createVlm, disposeVlm, generate, targetLogProbs, vlmTensors, withSampler, type ChainSampler, type PromptBatch, type Vlm } from './model';
 import { dpoPhase, sftPhase, trainDpo, type Pair } from './train';
 import { judgeKey, questionSets, runFeatureBank, sftSteps, sftVariantTask, shapeOf, trainSftVariant, type SftTaskInput, type SftTaskOutput, type SftVariantResult } from './sft-task';
 import { runTasks, taskThreadCount } from '../../runtime/task-threads';
@@ -116,7 +116,8 @@ export const cotDpoLab: LabDefinition<typeof cotDpoSpec.params> = {
     // start of a round is that round's reference.
     const R = p.dpoRounds;
     const pairOptions = { K: p.samplesPerQuestion, temperature: p.sampleTemperature, range: p.accuracyRange, perQuestion: p.pairsPerQuestion, words: p.truncateWords, rejected: p.rejectedChains, cut: p.pairCut };
-    const samplePairs = (m: Vlm, r: number, who: string) => buildPairs(m, bank, pairQuestions(r), pairOptions, new Rng(p.seed).fork(roundFork('pairs', r)), (d, t) => ctx.progress(pairsPhase(who, r, R), d, t));
+    const sampling = <T>(m: Vlm, use: (s: ChainSampler) => Promise<T>) => withSampler(m, p.inference, ctx.cores, use);
+    const samplePairs = (m: Vlm, r: number, who: string) => sampling(m, (s) => buildPairs(s, bank, pairQuestions(r), pairOptions, new Rng(p.seed).fork(roundFork('pairs', r)), (d, t) => ctx.progress(pairsPhase(who, r, R), d, t)));
     const firstPairs = await samplePairs(sft, 0, 'SFT');
     const roundEvalRng = () => new Rng(p.seed).fork('eval'); // the stream every greedy evaluation starts from
     const trainRounds = async (policy: Vlm, tag: 'dpo' | 'control') => {
@@ -133,7 +134,7 @@ export const cotDpoLab: LabDefinition<typeof cotDpoSpec.params> = {
         stats = await trainDpo(policy, pairs, bank, p, ctx, tag, new Rng(p.seed).fork(roundFork('dpo-order', r)), { swap, stepOffset: r * p.dpoSteps, round: R > 1 ? `${r + 1}/${R}` : undefined });
         mergeLora(policy.decoder); // the next round samples, and the checkpoint saves, plain weights
         if (r === 0 && R > 1) {
-          round1 = (await greedyAccuracy(policy, bank, heldOut, 'cot', roundEvalRng(), (d) => ctx.progress(roundOneEvalPhase(tag), d, heldOut.length))).accuracy;
+          round1 = (await sampling(policy, (s) => greedyAccuracy(s, bank, heldOut, 'cot', roundEvalRng(), (d) => ctx.progress(roundOneEvalPhase(tag), d, heldOut.length)))).accuracy;
           sample('variant', { name: tag === 'dpo' ? 'dpoRound1' : 'dpoControlRound1', cot: row(round1) });
         }
         last = pairs; total += pairs.length; kept += keptNow;
@@ -149,14 +150,16 @@ export const cotDpoLab: LabDefinition<typeof cotDpoSpec.params> = {
     const controlStats = controlRun.stats;
     saveVlm(ctx.checkpointPath('dpo'), dpo, p);
     const evalRng = new Rng(p.seed).fork('eval');
-    const dpoCot = (await greedyAccuracy(dpo, bank, heldOut, 'cot', evalRng, (d) => ctx.progress('evaluate DPO', d, heldOut.length))).accuracy;
-    const dpoHard = (await greedyAccuracy(dpo, bank, hard, 'cot', evalRng)).accuracy;
-    const dpoDirect = (await greedyAccuracy(dpo, bank, heldOut, 'direct', evalRng)).accuracy;
-    const controlEval = await greedyAccuracy(control, bank, heldOut, 'cot', evalRng, (d) => ctx.progress('evaluate control', d, heldOut.length));
+    const dpoSampler = await chainSampler(dpo, p.inference, ctx.cores), controlSampler = await chainSampler(control, p.inference, ctx.cores);
+    const dpoCot = (await greedyAccuracy(dpoSampler, bank, heldOut, 'cot', evalRng, (d) => ctx.progress('evaluate DPO', d, heldOut.length))).accuracy;
+    const dpoHard = (await greedyAccuracy(dpoSampler, bank, hard, 'cot', evalRng)).accuracy;
+    const dpoDirect = (await greedyAccuracy(dpoSampler, bank, heldOut, 'direct', evalRng)).accuracy;
+    const controlEval = await greedyAccuracy(controlSampler, bank, heldOut, 'cot', evalRng, (d) => ctx.progress('evaluate control', d, heldOut.length));
     const controlCot = controlEval.accuracy;
     // DPO's objective acts on sampled chains: their accuracy shows whether it moved the distribution when greedy answers do not.
-    const sampledEval = (mm: Vlm, name: string) => sampledAccuracy(mm, bank, heldOut, p.rerankN, p.sampleTemperature, new Rng(p.seed).fork('sampled-eval'), (d, t) => ctx.progress(`sampled chains, ${name}`, d, t));
-    const dpoSampled = await sampledEval(dpo, 'DPO'), controlSampled = await sampledEval(control, 'control');
+    const sampledEval = (s: ChainSampler, name: string) => sampledAccuracy(s, bank, heldOut, p.rerankN, p.sampleTemperature, new Rng(p.seed).fork('sampled-eval'), (d, t) => ctx.progress(`sampled chains, ${name}`, d, t));
+    const dpoSampled = await sampledEval(dpoSampler, 'DPO'), controlSampled = await sampledEval(controlSampler, 'control');
+    await dpoSampler.release(); await controlSampler.release();
     disposeVlm(control);
     sample('variant', { name: 'dpo', direct: row(dpoDirect), cot: row(dpoCot), hard: row(dpoHard), sampled: sampledRow(dpoSampled) });
     sample('variant', { name: 'dpoControl', cot: row(controlCot), sampled: sampledRow(controlSampled) });
@@ -167,7 +170,7 @@ export const cotDpoLab: LabDefinition<typeof cotDpoSpec.params> = {
     sample('pairs', shown.map((pr, i) => ({ op: pr.example.op, digits: pr.example.digits, answer: pr.example.answer, chosen: pr.chosenText, rejected: pr.rejectedText, margin: margins[i] })));
 
     // 4. DPO as a verifier over N chains of the SFT model.
-    const v = await verify(sft, dpo, bank, heldOut, p.rerankN, p.dpoBeta, p.sampleTemperature, new Rng(p.seed).fork('rerank'), (d, t) => ctx.progress('best-of-N chains', d, t));
+    const v = await sampling(sft, (s) => verify(s, dpo, bank, heldOut, p.rerankN, p.dpoBeta, p.sampleTemperature, new Rng(p.seed).fork('rerank'), (d, t) => ctx.progress('best-of-N chains', d, t)));
     sample('variant', { name: 'mixSft', direct: row(variants.mixSft.direct), cot: row(variants.mixSft.cot), hard: row(variants.mixSft.hard), sampled: sampledRow(v.sampled) });
     sample('variant', { name: 'rerank', cot: row(v.rerank) });
     sample('variant', { name: 'vote', cot: row(v.vote) });

@@ -4,6 +4,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../../runtime/rng';
 import { createDecoder, decoderForward, disposeDecoder, embedTokens, sampleTokens, tokenLogProbs, type Decoder, type DecoderConfig } from '../../nn/decoder';
+import { exportDecoderOnnx, readDecoderWeights } from '../../nn/decoder-onnx';
+import { OnnxDecoder } from '../../runtime/onnx-generate';
 import { SLOTS } from './data';
 import { EOS, PAD, VOCAB } from './tokenizer';
 
@@ -83,7 +85,7 @@ export function targetLogProbs(m: Vlm, b: PromptBatch, targets: readonly number[
 
 export interface Generation { tokens: number[][]; logProbs: number[][] }
 
-/** Greedy (temperature 0) or sampled continuations, up to <eos>. */
+/** Greedy (temperature 0) or sampled continuations, up to <eos> (on TensorFlow.js). */
 export function generate(m: Vlm, b: PromptBatch, temperature: number, rng: Rng, opts: { topK?: number; topP?: number; useCache?: boolean } = {}): Generation {
   const prompt = promptEmbeddings(m, b);
   try {
@@ -91,4 +93,42 @@ export function generate(m: Vlm, b: PromptBatch, temperature: number, rng: Rng, 
   } finally {
     prompt.dispose();
   }
+}
+
+/** Where a VLM's chains are sampled: its TF.js model, or its decoder exported to ONNX and run on onnxruntime-node. */
+export type ChainEngine = 'onnxruntime' | 'tfjs';
+
+/**
+ * A model's chain sampler, fixed to its weights when made (make a new one after training).
+ * Both engines draw from the rng in the same order and pick with the same code, so they give
+ * the same chains wherever their logits agree (tests/cot-dpo-onnx.test.ts).
+ */
+export interface ChainSampler {
+  readonly vlm: Vlm;
+  sample(b: PromptBatch, temperature: number, rng: Rng): Promise<Generation>;
+  release(): Promise<void>;
+}
+
+/** `threads`: onnxruntime's intra-op threads (the job's core budget). */
+export async function chainSampler(m: Vlm, engine: ChainEngine, threads = 1): Promise<ChainSampler> {
+  if (engine === 'tfjs') return { vlm: m, sample: async (b, temperature, rng) => generate(m, b, temperature, rng), release: async () => {} };
+  const weights = readDecoderWeights(m.decoder);
+  const c = m.decoder.config;
+  const onnx = await OnnxDecoder.open(exportDecoderOnnx({ ...weights, input: 'embeds' }), { vocab: c.vocab, layers: c.layers, kvHeads: c.kvHeads, headDim: c.dModel / c.heads }, threads);
+  return {
+    vlm: m,
+    async sample(b, temperature, rng) {
+      const prompt = promptEmbeddings(m, b);
+      const values = prompt.dataSync() as Float32Array;
+      prompt.dispose();
+      return onnx.sample({ embeds: values, batch: b.size, length: SLOTS + PROMPT_TOKENS, table: weights.weights.embed }, { maxNewTokens: MAX_TARGET, temperature, topK: 0, topP: 1, stopToken: EOS, rng });
+    },
+    release: () => onnx.release(),
+  };
+}
+
+/** Runs `use` with a sampler of `m`, released afterwards. */
+export async function withSampler<T>(m: Vlm, engine: ChainEngine, threads: number, use: (s: ChainSampler) => Promise<T>): Promise<T> {
+  const s = await chainSampler(m, engine, threads);
+  try { return await use(s); } finally { await s.release(); }
 }

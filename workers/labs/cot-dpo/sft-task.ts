@@ -15,7 +15,7 @@ import type { TaskIo } from '../../runtime/task-threads';
 import { makeItems } from './data';
 import { buildFeatureBank, type FeatureBank } from './features';
 import { greedyAccuracy, type Accuracy } from './evaluate';
-import { createVlm, disposeVlm, vlmTensors, type Vlm } from './model';
+import { createVlm, disposeVlm, vlmTensors, withSampler, type Vlm } from './model';
 import { sftExamples, sftPhase, trainSft } from './train';
 
 export const judgeKey = (p: CotDpoParams): JudgeKey => (p.judge === 'tiny' ? 'judge:mnist:tiny' : 'judge:mnist');
@@ -58,9 +58,12 @@ export async function trainSftVariant(p: CotDpoParams, variant: SftVariant, s: Q
   const stats = await trainSft(m, sftExamples(variant, s.train, s.align), bank, p, trainIo, variant, new Rng(p.seed).fork(`sft-${variant}`));
   const evalRng = new Rng(p.seed).fork('eval');
   const onEval = (d: number) => (units ? io.progress(sftPhase(variant), steps + d, steps + s.heldOut.length) : io.progress(`evaluate ${variant}`, d, s.heldOut.length));
-  const direct = (await greedyAccuracy(m, bank, s.heldOut, 'direct', evalRng)).accuracy;
-  const cot = (await greedyAccuracy(m, bank, s.heldOut, 'cot', evalRng, onEval)).accuracy;
-  const hard = (await greedyAccuracy(m, bank, s.hard, 'cot', evalRng)).accuracy;
+  // One core's worth of onnxruntime threads: the variants share the job's cores by turns.
+  const { direct, cot, hard } = await withSampler(m, p.inference, 1, async (sampler) => ({
+    direct: (await greedyAccuracy(sampler, bank, s.heldOut, 'direct', evalRng)).accuracy,
+    cot: (await greedyAccuracy(sampler, bank, s.heldOut, 'cot', evalRng, onEval)).accuracy,
+    hard: (await greedyAccuracy(sampler, bank, s.hard, 'cot', evalRng)).accuracy,
+  }));
   return { result: { variant, direct, cot, hard, steps: stats.steps, ms: stats.ms }, model: m };
 }
 

@@ -10,6 +10,7 @@ import { bootstrapInterval, mean } from '../../runtime/stats';
 import { scoreRetrieval, scoreTimeline, type RetrievalScore, type TableInstance } from '../../data/longpi/generator';
 import { decodeAnswer, encodeTable, parseTextAnswer, parseTimelineAnswer, tableText, TOKEN, type TableTokens } from '../../data/longpi/format';
 import type { TextLm } from '../../runtime/text-lm';
+import type { OnnxDecoder } from '../../runtime/onnx-generate';
 
 export type CurvePoint = z.input<typeof longpibenchSamples.curves>['absolute'][number];
 
@@ -18,8 +19,11 @@ export interface Answered { values: number[]; score: RetrievalScore }
 /** Tokens a model may write: one more than 1.5·n answer rows plus <eos>, so a too-long answer shows as malformed. */
 export const maxAnswerTokens = (n: number) => Math.floor(1.5 * n) + 2;
 
-/** Every instance answered; `onBatch` after each batch (progress, cancel, yield). */
-export async function answerAll(model: Decoder, instances: readonly TableInstance[], t: TableTokens, o: { batch: number; noRepeat: boolean }, onBatch: (done: number) => Promise<void>): Promise<Answered[]> {
+/**
+ * Every instance answered, on the TF.js decoder or (`onnx`, the same decoder exported) on
+ * onnxruntime-node; greedy either way. `onBatch` after each batch (progress, cancel, yield).
+ */
+export async function answerAll(model: Decoder, instances: readonly TableInstance[], t: TableTokens, o: { batch: number; noRepeat: boolean; onnx?: OnnxDecoder }, onBatch: (done: number) => Promise<void>): Promise<Answered[]> {
   const { batch } = o;
   const out: Answered[] = new Array(instances.length);
   const prompts = instances.map((x) => encodeTable(x, t).prompt);
@@ -30,9 +34,15 @@ export async function answerAll(model: Decoder, instances: readonly TableInstanc
   for (const ids of byLength.values()) {
     for (let s = 0; s < ids.length; s += batch) {
       const chunk = ids.slice(s, s + batch);
-      const prompt = tf.tidy(() => embedTokens(model, tf.tensor2d(chunk.map((i) => prompts[i]), undefined, 'int32')));
-      const { tokens } = sampleTokens(model, prompt, { maxNewTokens: maxAnswerTokens(instances[chunk[0]].n), temperature: 0, topK: 0, topP: 1, stopToken: TOKEN['<eos>'], noRepeat: o.noRepeat, rng: new Rng(0) /* greedy: unused */ });
-      prompt.dispose();
+      const greedy = { maxNewTokens: maxAnswerTokens(instances[chunk[0]].n), temperature: 0, topK: 0, topP: 1, stopToken: TOKEN['<eos>'], noRepeat: o.noRepeat, rng: new Rng(0) /* unused */ };
+      const rows = chunk.map((i) => prompts[i]);
+      let tokens: number[][];
+      if (o.onnx) tokens = (await o.onnx.sample({ ids: rows }, greedy)).tokens;
+      else {
+        const prompt = tf.tidy(() => embedTokens(model, tf.tensor2d(rows, undefined, 'int32')));
+        tokens = sampleTokens(model, prompt, greedy).tokens;
+        prompt.dispose();
+      }
       chunk.forEach((i, j) => {
         const values = decodeAnswer(tokens[j], t, instances[i].key);
         out[i] = { values, score: scoreRetrieval(values, instances[i].answer) };
