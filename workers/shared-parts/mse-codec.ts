@@ -123,7 +123,7 @@ export function loadCodec(path: string): ImageCodec {
 }
 
 /** A small, quickly trained codec for smoke runs and tests. */
-export const TINY_CODEC: Partial<CodecRecipe> = { steps: 300, N: 16, M: 8, batchSize: 16 };
+export const TINY_CODEC: Partial<CodecRecipe> = { steps: 150, N: 16, M: 8, batchSize: 16 };
 
 export function codecPart(dataset: DatasetName, lambda: number, overrides: Partial<CodecRecipe> = {}, suffix = ''): SharedPart<ImageCodec> {
   const recipe = codecRecipe(dataset, lambda, overrides);
