@@ -8,6 +8,7 @@ import { parseAnswer } from '../workers/labs/cot-dpo/data';
 import { chainSampler, disposeVlm, type Vlm } from '../workers/labs/cot-dpo/model';
 import { promptBatch, type FeatureBank } from '../workers/labs/cot-dpo/features';
 import type { Item } from '../workers/labs/cot-dpo/data';
+import { EOS } from '../workers/labs/cot-dpo/tokenizer';
 import { Rng } from '../workers/runtime/rng';
 import { cotDpoLab } from '../workers/labs/cot-dpo/lab';
 import { initBackend } from '../workers/runtime/backend';
@@ -76,6 +77,13 @@ describe('cot-dpo lab (smoke)', () => {
       const same = a.tokens.filter((t, i) => JSON.stringify(t) === JSON.stringify(b.tokens[i])).length;
       expect(same / batch.size, `T = ${temperature}`).toBeGreaterThanOrEqual(0.99);
       expect(a.tokens.some((t) => t.length > 3)).toBe(true);
+      // Scored on both engines (every other chain cut open, so its <eos> is not charged): the same log-probs.
+      const chains = a.tokens.map((t) => t.filter((x) => x !== EOS)), open = chains.map((_, i) => i % 2 === 1);
+      const [sa, sb] = [await onnx.score(batch, chains, open), await tfjs.score(batch, chains, open)];
+      let worst = 0;
+      sa.forEach((x, i) => { worst = Math.max(worst, Math.abs(x - sb[i])); });
+      expect(worst).toBeLessThan(1e-3);
+      expect(Math.min(...sa)).toBeLessThan(-1);
     }
     await onnx.release(); await tfjs.release();
     disposeVlm(lm.sft); disposeVlm(lm.dpo); lm.judge.dispose();

@@ -52,9 +52,10 @@ export class OnnxDecoder {
     return feeds;
   }
 
-  /** Logits [B, T, V] of whole sequences (rows left-padded by padStart), no cache. */
-  async logits(ids: number[][], padStart?: readonly number[]): Promise<Float32Array> {
-    const out = await this.session.run(this.feeds(ids, null, 0, padStart));
+  /** Logits [B, T, V] of whole sequences (token rows, left-padded by padStart; or embeddings), no cache. */
+  async logits(input: number[][] | { embeds: Float32Array; batch: number; length: number }, padStart?: readonly number[]): Promise<Float32Array> {
+    const out = await this.session.run(this.feeds(input, null, 0, padStart));
+    for (const [k, t] of Object.entries(out)) if (k !== 'logits') t.dispose?.();
     return out.logits.data as Float32Array;
   }
 

@@ -3,8 +3,8 @@
 import type { Rng } from '../../runtime/rng';
 import { parseAnswer, type Item } from './data';
 import { promptBatch, type FeatureBank, type Split } from './features';
-import type { ChainSampler, Vlm } from './model';
-import { chainLogProbs, type Pair } from './train';
+import type { ChainSampler } from './model';
+import type { Pair } from './train';
 import { decodeText, truncateWordTokens, untilEos, type Format } from './tokenizer';
 
 export interface Accuracy { correct: number; parseFail: number; n: number; acc: number; se: number; parseFailRate: number; hits: boolean[] }
@@ -127,15 +127,23 @@ export function selectPairs(
   return { draft, sampled };
 }
 
+/** Each chain's log-prob (then <eos>, unless open) under the sampler's model, in batches: chainLogProbs on the sampler's engine. */
+export async function scoreChains(s: ChainSampler, bank: FeatureBank, split: Split, items: readonly Item[], chains: readonly number[][], open?: readonly boolean[], batch = 256): Promise<Float64Array> {
+  const out = new Float64Array(items.length);
+  for (let i = 0; i < items.length; i += batch) {
+    out.set(await s.score(promptBatch(bank, split, items.slice(i, i + batch), 'cot'), chains.slice(i, i + batch), open?.slice(i, i + batch)), i);
+  }
+  return out;
+}
+
 /** K chains per training question at temperature T from the SFT model, selected into pairs, with their reference log-probs. */
 export async function buildPairs(sampler: ChainSampler, bank: FeatureBank, questions: readonly Item[], o: PairOptions, rng: Rng, onBatch?: (done: number, total: number) => void): Promise<{ pairs: Pair[]; sampled: SampledQuestion[] }> {
   const repeated = questions.flatMap((q) => Array.from({ length: o.K }, () => q));
-  const sft = sampler.vlm;
   const { tokens, logProbs } = await generateChains(sampler, bank, 'train', repeated, 'cot', o.temperature, rng, (d) => onBatch?.(d, repeated.length));
   const { draft, sampled } = selectPairs(questions, tokens, o, rng, logProbs);
   const items = draft.map((d) => d.example);
-  const refChosen = chainLogProbs(sft, bank, 'train', items, draft.map((d) => d.chosen), draft.map((d) => d.chosenOpen));
-  const refRejected = chainLogProbs(sft, bank, 'train', items, draft.map((d) => d.rejected), draft.map((d) => d.rejectedOpen));
+  const refChosen = await scoreChains(sampler, bank, 'train', items, draft.map((d) => d.chosen), draft.map((d) => d.chosenOpen));
+  const refRejected = await scoreChains(sampler, bank, 'train', items, draft.map((d) => d.rejected), draft.map((d) => d.rejectedOpen));
   return { pairs: draft.map((d, i) => ({ ...d, refChosen: refChosen[i], refRejected: refRejected[i] })), sampled };
 }
 
@@ -147,11 +155,10 @@ export interface Verified { rerank: Accuracy; vote: Accuracy; majority: Accuracy
  * answer; majority counts votes; the oracle is "any chain right" (the ceiling); `sampled`
  * scores the chains one by one (the SFT model's single-sample accuracy).
  */
-export async function verify(sampler: ChainSampler, dpo: Vlm, bank: FeatureBank, items: readonly Item[], N: number, beta: number, temperature: number, rng: Rng, onBatch?: (done: number, total: number) => void): Promise<Verified> {
+export async function verify(sft: ChainSampler, dpo: ChainSampler, bank: FeatureBank, items: readonly Item[], N: number, beta: number, temperature: number, rng: Rng, onBatch?: (done: number, total: number) => void): Promise<Verified> {
   const repeated = items.flatMap((q) => Array.from({ length: N }, () => q));
-  const sft = sampler.vlm;
-  const { texts, tokens } = await generateChains(sampler, bank, 'test', repeated, 'cot', temperature, rng, (d) => onBatch?.(d, repeated.length));
-  const lpDpo = chainLogProbs(dpo, bank, 'test', repeated, tokens), lpSft = chainLogProbs(sft, bank, 'test', repeated, tokens);
+  const { texts, tokens } = await generateChains(sft, bank, 'test', repeated, 'cot', temperature, rng, (d) => onBatch?.(d, repeated.length));
+  const lpDpo = await scoreChains(dpo, bank, 'test', repeated, tokens), lpSft = await scoreChains(sft, bank, 'test', repeated, tokens);
   const best: (string | null)[] = [], voted: (string | null)[] = [], majority: (string | null)[] = [], oracle: (string | null)[] = [];
   const chains: string[][] = [], scores: number[][] = [];
   items.forEach((item, qi) => {

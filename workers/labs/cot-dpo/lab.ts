@@ -170,7 +170,7 @@ export const cotDpoLab: LabDefinition<typeof cotDpoSpec.params> = {
     sample('pairs', shown.map((pr, i) => ({ op: pr.example.op, digits: pr.example.digits, answer: pr.example.answer, chosen: pr.chosenText, rejected: pr.rejectedText, margin: margins[i] })));
 
     // 4. DPO as a verifier over N chains of the SFT model.
-    const v = await sampling(sft, (s) => verify(s, dpo, bank, heldOut, p.rerankN, p.dpoBeta, p.sampleTemperature, new Rng(p.seed).fork('rerank'), (d, t) => ctx.progress('best-of-N chains', d, t)));
+    const v = await sampling(sft, (s) => sampling(dpo, (d) => verify(s, d, bank, heldOut, p.rerankN, p.dpoBeta, p.sampleTemperature, new Rng(p.seed).fork('rerank'), (n, t) => ctx.progress('best-of-N chains', n, t))));
     sample('variant', { name: 'mixSft', direct: row(variants.mixSft.direct), cot: row(variants.mixSft.cot), hard: row(variants.mixSft.hard), sampled: sampledRow(v.sampled) });
     sample('variant', { name: 'rerank', cot: row(v.rerank) });
     sample('variant', { name: 'vote', cot: row(v.vote) });

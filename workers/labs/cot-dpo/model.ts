@@ -106,12 +106,30 @@ export type ChainEngine = 'onnxruntime' | 'tfjs';
 export interface ChainSampler {
   readonly vlm: Vlm;
   sample(b: PromptBatch, temperature: number, rng: Rng): Promise<Generation>;
+  /** Per row, log p(target, then <eos>) summed, as targetLogProbs (no gradient); `open` rows are not charged their <eos>. */
+  score(b: PromptBatch, targets: readonly number[][], open?: readonly boolean[]): Promise<Float64Array>;
   release(): Promise<void>;
+}
+
+/** The token each position predicts and whether it counts: target tokens, then <eos> unless the row is open, then padding. */
+function scoredTokens(targets: readonly number[][], open?: readonly boolean[]) {
+  const L = Math.max(1, ...targets.map((t) => t.length));
+  if (L > MAX_TARGET) throw new RangeError(`a target of ${L} tokens exceeds ${MAX_TARGET}`);
+  const inputs = targets.map((t) => Array.from({ length: L }, (_, i) => (i < t.length ? t[i] : PAD)));
+  const outputs = targets.map((t, r) => Array.from({ length: L + 1 }, (_, i) => (i < t.length ? t[i] : i === t.length && !open?.[r] ? EOS : -1)));
+  return { L, inputs, outputs };
 }
 
 /** `threads`: onnxruntime's intra-op threads (the job's core budget). */
 export async function chainSampler(m: Vlm, engine: ChainEngine, threads = 1): Promise<ChainSampler> {
-  if (engine === 'tfjs') return { vlm: m, sample: async (b, temperature, rng) => generate(m, b, temperature, rng), release: async () => {} };
+  if (engine === 'tfjs') {
+    return {
+      vlm: m,
+      sample: async (b, temperature, rng) => generate(m, b, temperature, rng),
+      score: async (b, targets, open) => Float64Array.from(tf.tidy(() => targetLogProbs(m, b, targets, open).perToken.sum(1).dataSync())),
+      release: async () => {},
+    };
+  }
   const weights = readDecoderWeights(m.decoder);
   const c = m.decoder.config;
   const onnx = await OnnxDecoder.open(exportDecoderOnnx({ ...weights, input: 'embeds' }), { vocab: c.vocab, layers: c.layers, kvHeads: c.kvHeads, headDim: c.dModel / c.heads }, threads);
@@ -122,6 +140,33 @@ export async function chainSampler(m: Vlm, engine: ChainEngine, threads = 1): Pr
       const values = prompt.dataSync() as Float32Array;
       prompt.dispose();
       return onnx.sample({ embeds: values, batch: b.size, length: SLOTS + PROMPT_TOKENS, table: weights.weights.embed }, { maxNewTokens: MAX_TARGET, temperature, topK: 0, topP: 1, stopToken: EOS, rng });
+    },
+    async score(b, targets, open) {
+      const { L, inputs, outputs } = scoredTokens(targets, open);
+      const P = SLOTS + PROMPT_TOKENS, T = P + L, D = c.dModel, V = c.vocab, table = weights.weights.embed;
+      const prompt = promptEmbeddings(m, b);
+      const promptValues = prompt.dataSync() as Float32Array;
+      prompt.dispose();
+      const embeds = new Float32Array(b.size * T * D);
+      for (let r = 0; r < b.size; r++) {
+        embeds.set(promptValues.subarray(r * P * D, (r + 1) * P * D), r * T * D);
+        inputs[r].forEach((t, i) => embeds.set(table.subarray(t * D, (t + 1) * D), (r * T + P + i) * D));
+      }
+      const logits = await onnx.logits({ embeds, batch: b.size, length: T });
+      const sums = new Float64Array(b.size);
+      for (let r = 0; r < b.size; r++) {
+        for (let i = 0; i <= L; i++) {
+          const target = outputs[r][i];
+          if (target < 0) continue;
+          // Position P − 1 + i predicts the i-th target token: its log-softmax there.
+          const at = (r * T + P - 1 + i) * V;
+          let max = -Infinity, z = 0;
+          for (let v = 0; v < V; v++) max = Math.max(max, logits[at + v]);
+          for (let v = 0; v < V; v++) z += Math.exp(logits[at + v] - max);
+          sums[r] += logits[at + target] - max - Math.log(z);
+        }
+      }
+      return sums;
     },
     release: () => onnx.release(),
   };
