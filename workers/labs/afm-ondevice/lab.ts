@@ -215,7 +215,7 @@ export const afmOndeviceLab: LabDefinition<typeof afmOndeviceSpec.params> = {
       onnxBytes[v] = writeVariantFolder(folders[v], variants[v], tok, palettes[v], v);
       // Resident memory grown by opening the session and running it once (its arenas): approximate, the process is shared.
       const before = process.memoryUsage().rss;
-      const ort = await OnnxDecoder.open(join(folders[v], 'onnx', 'model.onnx'), shape);
+      const ort = await OnnxDecoder.open(join(folders[v], 'onnx', 'model.onnx'), shape, ctx.cores);
       sessions[v] = Promise.resolve(ort);
       onnxMaxAbsDiff = Math.max(onnxMaxAbsDiff, await maxLogitDiff(variants[v], ort, diffRows));
       sessionMb[v] = Math.max(0, process.memoryUsage().rss - before) / 2 ** 20;

@@ -59,6 +59,18 @@ export function promptEmbeddings(m: Vlm, b: PromptBatch): tf.Tensor3D {
 }
 
 /**
+ * Targets right-padded to L: the tokens fed after the prompt, and the token each of the L + 1
+ * positions predicts (target tokens, then <eos> unless the row is open, then -1: not scored).
+ */
+function scoredTokens(targets: readonly number[][], open?: readonly boolean[]) {
+  const L = Math.max(1, ...targets.map((t) => t.length));
+  if (L > MAX_TARGET) throw new RangeError(`a target of ${L} tokens exceeds ${MAX_TARGET}`);
+  const inputs = targets.map((t) => Array.from({ length: L }, (_, i) => (i < t.length ? t[i] : PAD)));
+  const outputs = targets.map((t, r) => Array.from({ length: L + 1 }, (_, i) => (i < t.length ? t[i] : i === t.length && !open?.[r] ? EOS : -1)));
+  return { L, inputs, outputs };
+}
+
+/**
  * log p(target tokens, then <eos>) per row, with its token mask: targets are right-padded,
  * and padding after a sequence cannot change it (causal attention).
  * Returns per-token log-probs [B, L+1] (0 at padding) so callers can sum or average.
@@ -66,13 +78,9 @@ export function promptEmbeddings(m: Vlm, b: PromptBatch): tf.Tensor3D {
  * (the chain did not end there).
  */
 export function targetLogProbs(m: Vlm, b: PromptBatch, targets: readonly number[][], open?: readonly boolean[]): { perToken: tf.Tensor2D; mask: tf.Tensor2D } {
-  const L = Math.max(1, ...targets.map((t) => t.length));
-  if (L > MAX_TARGET) throw new RangeError(`a target of ${L} tokens exceeds ${MAX_TARGET}`);
-  const inputs = new Int32Array(b.size * L), outputs = new Int32Array(b.size * (L + 1)), mask = new Float32Array(b.size * (L + 1));
-  targets.forEach((t, r) => {
-    for (let i = 0; i < L; i++) inputs[r * L + i] = i < t.length ? t[i] : PAD;
-    for (let i = 0; i <= L; i++) { outputs[r * (L + 1) + i] = i < t.length ? t[i] : i === t.length ? EOS : PAD; mask[r * (L + 1) + i] = i < t.length || (i === t.length && !open?.[r]) ? 1 : 0; }
-  });
+  const scored = scoredTokens(targets, open), L = scored.L;
+  const inputs = Int32Array.from(scored.inputs.flat());
+  const outputs = Int32Array.from(scored.outputs.flat(), (t) => (t < 0 ? PAD : t)), mask = Float32Array.from(scored.outputs.flat(), (t) => (t < 0 ? 0 : 1));
   return tf.tidy(() => {
     const x = tf.concat([promptEmbeddings(m, b), embedTokens(m.decoder, tf.tensor2d(inputs, [b.size, L], 'int32'))], 1) as tf.Tensor3D;
     const { logits } = decoderForward(m.decoder, x);
@@ -101,7 +109,7 @@ export type ChainEngine = 'onnxruntime' | 'tfjs';
 /**
  * A model's chain sampler, fixed to its weights when made (make a new one after training).
  * Both engines draw from the rng in the same order and pick with the same code, so they give
- * the same chains wherever their logits agree (tests/cot-dpo-onnx.test.ts).
+ * the same chains wherever their logits agree (tests/decoder-onnx.test.ts, tests/cot-dpo-run.test.ts).
  */
 export interface ChainSampler {
   readonly vlm: Vlm;
@@ -111,14 +119,6 @@ export interface ChainSampler {
   release(): Promise<void>;
 }
 
-/** The token each position predicts and whether it counts: target tokens, then <eos> unless the row is open, then padding. */
-function scoredTokens(targets: readonly number[][], open?: readonly boolean[]) {
-  const L = Math.max(1, ...targets.map((t) => t.length));
-  if (L > MAX_TARGET) throw new RangeError(`a target of ${L} tokens exceeds ${MAX_TARGET}`);
-  const inputs = targets.map((t) => Array.from({ length: L }, (_, i) => (i < t.length ? t[i] : PAD)));
-  const outputs = targets.map((t, r) => Array.from({ length: L + 1 }, (_, i) => (i < t.length ? t[i] : i === t.length && !open?.[r] ? EOS : -1)));
-  return { L, inputs, outputs };
-}
 
 /** `threads`: onnxruntime's intra-op threads (the job's core budget). */
 export async function chainSampler(m: Vlm, engine: ChainEngine, threads = 1): Promise<ChainSampler> {
