@@ -123,8 +123,8 @@ export const cotDpoSpec: LabSpec<typeof cotDpoParams> = {
   // The three SFT variants train side by side on 2 cores (workers/labs/cot-dpo/sft-task.ts); the rest runs in the run's thread.
   cores: 2,
   codeVersion: 2,
-  defaultTime: '≈ 9 min on 2 cores (514 s measured, seed 1: the three SFT variants side by side ≈ 3 min, 24,000 sampled chains for pairs, 3,000 held-out questions per evaluation, 24,000 chains for best-of-8 and 2 × '
-    + '24,000 for the DPO and control models\' sampled accuracy); the first run also trains the judge (+1.5 min)',
+  defaultTime: '≈ 6 min on 2 cores (375 s measured, seed 1: the three SFT variants side by side ≈ 3 min; then on onnxruntime 24,000 sampled chains for pairs, 3,000 held-out questions per evaluation, 24,000 chains for '
+    + 'best-of-8 scored under two models and 2 × 24,000 for the DPO and control models\' sampled accuracy); the first run also trains the judge (+1.5 min)',
   reproduce: [
     { metric: 'cotAcc_directSft', paper: 'direct-only SFT: CoT 65.6 (direct 71.1), avg of 8 benchmarks', note: 'Held-out (3,000 questions), greedy. ± is across seeds; one run\'s standard error is cotAccSe.' },
     { metric: 'cotAcc_cotSft', paper: 'CoT-only SFT: CoT 73.2', note: '' },
