@@ -5,7 +5,7 @@
 import { useEffect, useState } from 'react';
 import type { z } from 'zod';
 import type { RunDetail } from '../../../common/api';
-import { lastSampleOf } from '../../../common/lab-contract';
+import { lastSampleOf, samplesOf } from '../../../common/lab-contract';
 import { condPerceptualQueries, condPerceptualSamples, type CondDecoder } from '../../../common/labs/cond-perceptual';
 import { formatMetric } from '../../../common/metrics';
 import { api } from '../bridge';
@@ -94,7 +94,9 @@ function YPicker({ detail, grid }: { detail: RunDetail; grid: Grid }) {
 }
 
 export function CondPerceptualPanel({ detail }: { detail: RunDetail }) {
-  const rates = lastSampleOf(condPerceptualSamples, detail.samples, 'rates');
+  // Every rate's row, in λ order (runs before 2026-12-03 emitted one rate a sample; later ones all rates so far).
+  const byLambda = new Map(samplesOf(condPerceptualSamples, detail.samples, 'rates').flat().map((r) => [r.lambda, r]));
+  const rates = byLambda.size ? [...byLambda.values()].sort((a, b) => a.lambda - b.lambda) : undefined;
   const floor = lastSampleOf(condPerceptualSamples, detail.samples, 'floor');
   const grid = lastSampleOf(condPerceptualSamples, detail.samples, 'grid');
   const eps = lastSampleOf(condPerceptualSamples, detail.samples, 'epsEffect');

@@ -14,6 +14,7 @@ import { queryHandlers, type LabDefinition, type RunContext } from '../../runtim
 import { loadDataset, PIXELS } from '../../runtime/datasets';
 import { writeFileAtomic } from '../../runtime/paths';
 import { readFileSync } from 'node:fs';
+import type { z } from 'zod';
 import { Rng } from '../../runtime/rng';
 import { runTasks, taskThreadCount, type TaskIo } from '../../runtime/task-threads';
 import type { Judge } from '../../shared-parts/judge';
@@ -114,6 +115,7 @@ async function run(p: CondPerceptualParams, ctx: RunContext) {
 
   const metrics: Record<string, number> = { condFd_realFloor: floorCondFd };
   const rows: { lambda: number; scores: DecoderScore[] }[] = [];
+  const rateRows: z.input<typeof condPerceptualSamples.rates> = [];
   let lowFeatures: Partial<Record<CondDecoder, Float32Array>> = {};
   for (const r of live.rates) {
     const phase = evalPhase(r.lambda), decoders: CondDecoder[] = ['mse', ...COND_ARMS];
@@ -138,7 +140,8 @@ async function run(p: CondPerceptualParams, ctx: RunContext) {
       await new Promise((res) => setImmediate(res));
     }
     rows.push({ lambda: r.lambda, scores });
-    emit('rates', [{ lambda: r.lambda, bitsPerImage: bits, bitsPerImageNoY: bitsNoY, referenceLambda: r.referenceLambda, bpp: bits / PIXELS, images: held.decoded.n, decoders: scores }]);
+    rateRows.push({ lambda: r.lambda, bitsPerImage: bits, bitsPerImageNoY: bitsNoY, referenceLambda: r.referenceLambda, bpp: bits / PIXELS, images: held.decoded.n, decoders: scores });
+    emit('rates', [...rateRows]); // every rate so far: the panel shows the last sample's
     if (r.lambda === rates[0]) {
       lowFeatures = features;
       metrics.bitsPerImage_lowRate = bits; metrics.bitsPerImageNoY_lowRate = bitsNoY; metrics.referenceLambda_lowRate = r.referenceLambda;
