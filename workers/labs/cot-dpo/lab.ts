@@ -9,7 +9,7 @@ import type { Judge } from '../../shared-parts/judge';
 import { addLora, mergeLora, PROJECTIONS } from '../../nn/decoder';
 import { composeImage, OP_QUESTIONS, parseAnswer, teach, type Item } from './data';
 import { buildFeatureBank, featuresOfPixels, promptBatch, type FeatureBank } from './features';
-import { chainSampler, cloneVlm, createVlm, disposeVlm, generate, targetLogProbs, vlmTensors, withSampler, type ChainSampler, type PromptBatch, type Vlm } from './model';
+import { cloneVlm, createVlm, disposeVlm, generate, targetLogProbs, vlmTensors, withSampler, type ChainSampler, type PromptBatch, type Vlm } from './model';
 import { dpoPhase, sftPhase, trainDpo, type Pair } from './train';
 import { judgeKey, questionSets, runFeatureBank, sftSteps, sftVariantTask, shapeOf, trainSftVariant, type SftTaskInput, type SftTaskOutput, type SftVariantResult } from './sft-task';
 import { runTasks, taskThreadCount } from '../../runtime/task-threads';
@@ -150,27 +150,31 @@ export const cotDpoLab: LabDefinition<typeof cotDpoSpec.params> = {
     const controlStats = controlRun.stats;
     saveVlm(ctx.checkpointPath('dpo'), dpo, p);
     const evalRng = new Rng(p.seed).fork('eval');
-    const dpoSampler = await chainSampler(dpo, p.inference, ctx.cores), controlSampler = await chainSampler(control, p.inference, ctx.cores);
-    const dpoCot = (await greedyAccuracy(dpoSampler, bank, heldOut, 'cot', evalRng, (d) => ctx.progress('evaluate DPO', d, heldOut.length))).accuracy;
-    const dpoHard = (await greedyAccuracy(dpoSampler, bank, hard, 'cot', evalRng)).accuracy;
-    const dpoDirect = (await greedyAccuracy(dpoSampler, bank, heldOut, 'direct', evalRng)).accuracy;
-    const controlEval = await greedyAccuracy(controlSampler, bank, heldOut, 'cot', evalRng, (d) => ctx.progress('evaluate control', d, heldOut.length));
-    const controlCot = controlEval.accuracy;
-    // DPO's objective acts on sampled chains: their accuracy shows whether it moved the distribution when greedy answers do not.
-    const sampledEval = (s: ChainSampler, name: string) => sampledAccuracy(s, bank, heldOut, p.rerankN, p.sampleTemperature, new Rng(p.seed).fork('sampled-eval'), (d, t) => ctx.progress(`sampled chains, ${name}`, d, t));
-    const dpoSampled = await sampledEval(dpoSampler, 'DPO'), controlSampled = await sampledEval(controlSampler, 'control');
-    await dpoSampler.release(); await controlSampler.release();
-    disposeVlm(control);
-    sample('variant', { name: 'dpo', direct: row(dpoDirect), cot: row(dpoCot), hard: row(dpoHard), sampled: sampledRow(dpoSampled) });
-    sample('variant', { name: 'dpoControl', cot: row(controlCot), sampled: sampledRow(controlSampled) });
+    // The DPO model's sampler serves its evaluations and, beside the SFT model's, best-of-N.
+    const { dpoCot, dpoHard, dpoDirect, controlCot, dpoSampled, controlSampled, v } = await sampling(dpo, async (dpoSampler) => {
+      const evaluated = await sampling(control, async (controlSampler) => {
+        const dpoCot = (await greedyAccuracy(dpoSampler, bank, heldOut, 'cot', evalRng, (d) => ctx.progress('evaluate DPO', d, heldOut.length))).accuracy;
+        const dpoHard = (await greedyAccuracy(dpoSampler, bank, hard, 'cot', evalRng)).accuracy;
+        const dpoDirect = (await greedyAccuracy(dpoSampler, bank, heldOut, 'direct', evalRng)).accuracy;
+        const controlCot = (await greedyAccuracy(controlSampler, bank, heldOut, 'cot', evalRng, (d) => ctx.progress('evaluate control', d, heldOut.length))).accuracy;
+        // DPO's objective acts on sampled chains: their accuracy shows whether it moved the distribution when greedy answers do not.
+        const sampledEval = (s: ChainSampler, name: string) => sampledAccuracy(s, bank, heldOut, p.rerankN, p.sampleTemperature, new Rng(p.seed).fork('sampled-eval'), (d, t) => ctx.progress(`sampled chains, ${name}`, d, t));
+        const dpoSampled = await sampledEval(dpoSampler, 'DPO'), controlSampled = await sampledEval(controlSampler, 'control');
+        sample('variant', { name: 'dpo', direct: row(dpoDirect), cot: row(dpoCot), hard: row(dpoHard), sampled: sampledRow(dpoSampled) });
+        sample('variant', { name: 'dpoControl', cot: row(controlCot), sampled: sampledRow(controlSampled) });
+        return { dpoCot, dpoHard, dpoDirect, controlCot, dpoSampled, controlSampled };
+      });
+      disposeVlm(control);
 
-    // The pairs with their final margins under the DPO model (the inspector's pair list).
-    const shown = dpoRun.lastPairs.slice(0, 40);
-    const margins = shown.length ? pairMargins(dpo, bank, shown, p.dpoBeta) : [];
-    sample('pairs', shown.map((pr, i) => ({ op: pr.example.op, digits: pr.example.digits, answer: pr.example.answer, chosen: pr.chosenText, rejected: pr.rejectedText, margin: margins[i] })));
+      // The pairs with their final margins under the DPO model (the inspector's pair list).
+      const shown = dpoRun.lastPairs.slice(0, 40);
+      const margins = shown.length ? pairMargins(dpo, bank, shown, p.dpoBeta) : [];
+      sample('pairs', shown.map((pr, i) => ({ op: pr.example.op, digits: pr.example.digits, answer: pr.example.answer, chosen: pr.chosenText, rejected: pr.rejectedText, margin: margins[i] })));
 
-    // 4. DPO as a verifier over N chains of the SFT model.
-    const v = await sampling(sft, (s) => sampling(dpo, (d) => verify(s, d, bank, heldOut, p.rerankN, p.dpoBeta, p.sampleTemperature, new Rng(p.seed).fork('rerank'), (n, t) => ctx.progress('best-of-N chains', n, t))));
+      // 4. DPO as a verifier over N chains of the SFT model.
+      const verified = await sampling(sft, (s) => verify(s, dpoSampler, bank, heldOut, p.rerankN, p.dpoBeta, p.sampleTemperature, new Rng(p.seed).fork('rerank'), (n, t) => ctx.progress('best-of-N chains', n, t)));
+      return { ...evaluated, v: verified };
+    });
     sample('variant', { name: 'mixSft', direct: row(variants.mixSft.direct), cot: row(variants.mixSft.cot), hard: row(variants.mixSft.hard), sampled: sampledRow(v.sampled) });
     sample('variant', { name: 'rerank', cot: row(v.rerank) });
     sample('variant', { name: 'vote', cot: row(v.vote) });
