@@ -5,15 +5,14 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../workers/runtime/backend';
 import { Rng } from '../workers/runtime/rng';
 import { createDecoder, disposeDecoder, embedTokens, sampleTokens } from '../workers/nn/decoder';
-import { exportDecoderOnnx, readDecoderWeights } from '../workers/nn/decoder-onnx';
-import { OnnxDecoder } from '../workers/runtime/onnx-generate';
+import { openDecoderOnnx, readDecoderWeights } from '../workers/nn/decoder-onnx';
 
 export async function decoderBench(cores = 2) {
   const backend = await initBackend();
   const config = { vocab: 48, dModel: 64, layers: 2, heads: 4, kvHeads: 2, ffnHidden: 171, maxLen: 64, qkNorm: true, window: null, ropeBase: 10000 };
   const d = createDecoder(config, new Rng(1));
   const weights = readDecoderWeights(d);
-  const ort = await OnnxDecoder.open(exportDecoderOnnx({ ...weights, input: 'embeds' }), { vocab: 48, layers: 2, kvHeads: 2, headDim: 16 }, cores);
+  const ort = await openDecoderOnnx({ ...weights, input: 'embeds' }, cores);
   const rows: Record<string, unknown> = {};
   for (const batch of [1, 64, 512]) {
     const prompt = tf.tidy(() => embedTokens(d, tf.zeros([batch, 5], 'int32') as tf.Tensor2D));

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { initBackend } from '../workers/runtime/backend';
 import { Rng } from '../workers/runtime/rng';
 import { createDecoder, disposeDecoder, embedTokens, sampleTokens, type Decoder } from '../workers/nn/decoder';
-import { exportDecoderOnnx, readDecoderWeights } from '../workers/nn/decoder-onnx';
+import { exportDecoderOnnx, onnxDecoderShape, readDecoderWeights } from '../workers/nn/decoder-onnx';
 import { OnnxDecoder } from '../workers/runtime/onnx-generate';
 import { retrievalDecoderConfig, retrievalLmRecipe, RETRIEVAL_ATTENTION } from '../workers/shared-parts/retrieval-lm';
 import { tableInstance } from '../workers/data/longpi/generator';
@@ -47,7 +47,7 @@ export async function longpiBench() {
     const tfjsBatch1 = tfjsInstancesPerSec(d, prompts.slice(0, 16), 1);
     const path = join(dir, `${attention}.onnx`);
     writeFileSync(path, exportDecoderOnnx(readDecoderWeights(d)));
-    const ort = await OnnxDecoder.open(path, { vocab: config.vocab, layers: config.layers, kvHeads: config.kvHeads, headDim: config.dModel / config.heads });
+    const ort = await OnnxDecoder.open(path, onnxDecoderShape(config));
     await ort.generate(prompts[0], { maxNewTokens: NEW_TOKENS, temperature: 0, topK: 0, topP: 1, rng: new Rng(0) });
     let ttft = 0;
     const t0 = performance.now();

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { initBackend } from '../workers/runtime/backend';
 import { Rng } from '../workers/runtime/rng';
 import { addLora, createDecoder, disposeDecoder, PROJECTIONS } from '../workers/nn/decoder';
-import { exportDecoderOnnx, readDecoderWeights } from '../workers/nn/decoder-onnx';
+import { exportDecoderOnnx, onnxDecoderShape, readDecoderWeights } from '../workers/nn/decoder-onnx';
 import { OnnxDecoder } from '../workers/runtime/onnx-generate';
 import { fourBitPlan, palettizedVariant, planGroups, randomPlan } from '../workers/labs/afm-ondevice/quantize';
 import { ortSpeed, tfjsSpeed } from '../workers/labs/afm-ondevice/evaluate';
@@ -40,7 +40,7 @@ export async function ondeviceBench() {
     const path = join(dir, `${v.name}.onnx`);
     writeFileSync(path, bytes);
     const before = process.memoryUsage().rss;
-    const ort = await OnnxDecoder.open(path, { vocab: config.vocab, layers: config.layers, kvHeads: config.kvHeads, headDim: config.dModel / config.heads });
+    const ort = await OnnxDecoder.open(path, onnxDecoderShape(config));
     const o = await ortSpeed(ort, prompt, 48);
     const sessionMb = (process.memoryUsage().rss - before) / 2 ** 20;
     const t = await tfjsSpeed(v.model, prompt, 48);

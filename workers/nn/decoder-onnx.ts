@@ -9,6 +9,7 @@ import { GraphBuilder } from '../runtime/onnx-graph';
 import { toFp16Array } from '../runtime/fp16';
 import { GROUP_COLUMNS, type PalettizedMatrix } from './palettize';
 import { headDim, PROJECTIONS, type Decoder, type DecoderConfig, type Projection } from './decoder';
+import { OnnxDecoder, type OnnxDecoderShape } from '../runtime/onnx-generate';
 
 /** Plain numbers of one decoder (read from its variables), what the exporter needs. */
 export interface DecoderWeights {
@@ -190,4 +191,12 @@ export function readDecoderWeights(d: Decoder): Pick<DecoderWeights, 'config' | 
   const lora: DecoderWeights['lora'] = {};
   for (const [k, a] of Object.entries(d.lora)) lora[k] = { A: a.A.dataSync() as Float32Array, B: a.B.dataSync() as Float32Array, rank: a.A.shape[1] as number, scale: a.scale };
   return { config: d.config, weights, lora: Object.keys(lora).length ? lora : undefined };
+}
+
+/** What the onnxruntime engine needs to know of a decoder's config. */
+export const onnxDecoderShape = (c: DecoderConfig): OnnxDecoderShape => ({ vocab: c.vocab, layers: c.layers, kvHeads: c.kvHeads, headDim: headDim(c) });
+
+/** A decoder exported (`input`: ids or embeddings) and opened on onnxruntime with `threads` intra-op threads (a job's cores). */
+export function openDecoderOnnx(m: DecoderWeights, threads?: number): Promise<OnnxDecoder> {
+  return OnnxDecoder.open(exportDecoderOnnx(m), onnxDecoderShape(m.config), threads);
 }

@@ -12,7 +12,7 @@ import { queryHandlers, type LabDefinition, type RunContext } from '../../runtim
 import { assignCheckpoint, readCheckpoint, saveCheckpoint } from '../../runtime/checkpoint';
 import { Rng } from '../../runtime/rng';
 import { addLora, createDecoder, disposeDecoder, generateStream, loraVariables, PROJECTIONS, type Decoder, type DecoderConfig } from '../../nn/decoder';
-import { exportDecoderOnnx, readDecoderWeights } from '../../nn/decoder-onnx';
+import { exportDecoderOnnx, onnxDecoderShape, readDecoderWeights } from '../../nn/decoder-onnx';
 import { fromHuggingFaceJson, readUtf8Text, toHuggingFaceJson, trainBpe, type BpeTokenizer } from '../../data/bpe-tokenizer';
 import { sampleStory } from '../../data/stories';
 import { entropyFloor, scoredStoryRows, storyRowSource } from '../../data/story-tokens';
@@ -208,7 +208,7 @@ export const afmOndeviceLab: LabDefinition<typeof afmOndeviceSpec.params> = {
     const sessions: LiveModel['sessions'] = {};
     const sessionMb = {} as Record<AfmVariant, number>;
     let onnxMaxAbsDiff = 0;
-    const shape = { vocab: studentConfig.vocab, layers: studentConfig.layers, kvHeads: studentConfig.kvHeads, headDim: studentConfig.dModel / studentConfig.heads };
+    const shape = onnxDecoderShape(studentConfig);
     const diffRows = val.rows.slice(0, 2);
     for (const [i, v] of AFM_VARIANTS.entries()) {
       folders[v] = join(ctx.runDir, 'models', v);
@@ -328,7 +328,7 @@ function groupSamples(d: Decoder, bits: Record<string, Uint8Array>, palettes: Re
 
 const sessionOf = (m: LiveModel, v: AfmVariant) => {
   const c = m.variants[v].config;
-  m.sessions[v] ??= OnnxDecoder.open(join(m.folders[v], 'onnx', 'model.onnx'), { vocab: c.vocab, layers: c.layers, kvHeads: c.kvHeads, headDim: c.dModel / c.heads });
+  m.sessions[v] ??= OnnxDecoder.open(join(m.folders[v], 'onnx', 'model.onnx'), onnxDecoderShape(c));
   return m.sessions[v]!;
 };
 

@@ -4,8 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../../runtime/rng';
 import { createDecoder, decoderForward, disposeDecoder, embedTokens, sampleTokens, tokenLogProbs, type Decoder, type DecoderConfig } from '../../nn/decoder';
-import { exportDecoderOnnx, readDecoderWeights } from '../../nn/decoder-onnx';
-import { OnnxDecoder } from '../../runtime/onnx-generate';
+import { openDecoderOnnx, readDecoderWeights } from '../../nn/decoder-onnx';
 import { SLOTS } from './data';
 import { EOS, PAD, VOCAB } from './tokenizer';
 
@@ -132,7 +131,7 @@ export async function chainSampler(m: Vlm, engine: ChainEngine, threads = 1): Pr
   }
   const weights = readDecoderWeights(m.decoder);
   const c = m.decoder.config;
-  const onnx = await OnnxDecoder.open(exportDecoderOnnx({ ...weights, input: 'embeds' }), { vocab: c.vocab, layers: c.layers, kvHeads: c.kvHeads, headDim: c.dModel / c.heads }, threads);
+  const onnx = await openDecoderOnnx({ ...weights, input: 'embeds' }, threads);
   return {
     vlm: m,
     async sample(b, temperature, rng) {

@@ -12,8 +12,7 @@ import { writeFileAtomic } from '../../runtime/paths';
 import { Rng } from '../../runtime/rng';
 import { mean } from '../../runtime/stats';
 import { openEndpoint, openOnnxFolder, type TextLm } from '../../runtime/text-lm';
-import { OnnxDecoder } from '../../runtime/onnx-generate';
-import { exportDecoderOnnx, readDecoderWeights } from '../../nn/decoder-onnx';
+import { openDecoderOnnx, readDecoderWeights } from '../../nn/decoder-onnx';
 import type { RetrievalLmKey } from '../../shared-parts';
 import { buildRetrievalPartTask, retrievalLmRecipe, TINY_RETRIEVAL_LM, type RetrievalAttention, type RetrievalLm, type RetrievalPartTask, type RetrievalTraining } from '../../shared-parts/retrieval-lm';
 import { runTasks, taskThreadCount } from '../../runtime/task-threads';
@@ -67,10 +66,7 @@ const recallMean = (pts: readonly { recall: number | null }[]) => mean(pts.map((
 async function evaluateBuiltIn(name: LongpiModelName, lm: RetrievalLm, sweep: Sweep, p: LongpibenchParams, ctx: RunContext) {
   const all = flatten(sweep);
   const t0 = performance.now();
-  const c = lm.model.config;
-  const onnx = p.inference === 'onnxruntime'
-    ? await OnnxDecoder.open(exportDecoderOnnx(readDecoderWeights(lm.model)), { vocab: c.vocab, layers: c.layers, kvHeads: c.kvHeads, headDim: c.dModel / c.heads }, ctx.cores)
-    : undefined;
+  const onnx = p.inference === 'onnxruntime' ? await openDecoderOnnx(readDecoderWeights(lm.model), ctx.cores) : undefined;
   const answered = await answerAll(lm.model, all, tableTokens(lm.recipe), { ...p, onnx }, async (done) => {
     ctx.progress(evalPhase(name), done, all.length);
     ctx.throwIfCancelled();
