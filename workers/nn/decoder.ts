@@ -261,7 +261,7 @@ export interface Sampled { tokens: number[][]; logProbs: number[][] }
 
 /**
  * Token ids by logit, highest first, ties by lower id (the order the sampler walks). Small
- * vocabularies (every built-in decoder's but the story LM's) insertion-sort in place: a batch
+ * vocabularies (up to 128 tokens: cot-dpo's) insertion-sort in place: a batch
  * of 512 rows picks a token per row each step, and a comparator sort cost more than the model.
  */
 function descendingOrder(logits: Float32Array): Int32Array {
