@@ -41,6 +41,8 @@ export const condPerceptualParams = z.object({
   fidelity: z.number().min(0).max(1).default(0.0001).describe('Weight w of G2\'s fidelity term w·255²·‖x̄ − X̂‖² (mean over pixels; the development code\'s 1e-4)'),
   learningRate: z.number().min(0.000001).max(0.01).default(0.0002).describe('Adam step of G2 and the critic (β = 0.5, 0.9)'),
   batchSize: z.number().int().min(4).max(256).default(64).describe('Images per G2 and critic step'),
+  criticCondition: z.enum(['concat', 'projection']).default('concat')
+    .describe('How a conditional critic reads Y: as inputs beside the image and the bits (concat), or by projection onto its features, D = w·h + ⟨E·Y, h⟩ (projection)'),
   criticHidden: z.number().int().min(16).max(1024).default(256).describe('Width of the MLP critic\'s two hidden layers'),
   g2Start: z.enum(['g1', 'scratch']).default('g1').describe('G2 starts from G1\'s synthesis weights (ε channels small), or from scratch'),
   perClass: z.number().int().min(2).max(86).default(80).describe('Test images decoded per class (the same images for every decoder); as many more are the real floor'),

@@ -66,7 +66,7 @@ export function g1Pass(g1: ImageCodec, x: tf.Tensor2D, sideMap: tf.Tensor4D | un
   return { yHat, xBar: tf.clipByValue(synthesis(g1, yHat, undefined, side), 0, 1) as tf.Tensor2D };
 }
 
-/** What the critic reads beside the image: the bits ŷ, flattened, and Y's vector when the arm's critic is conditional. */
+/** What the critic reads beside the image: the bits ŷ, flattened, and Y's vector last (the part a projecting critic projects) when the arm's critic is conditional. */
 export function criticContext(arm: CondArm, yHat: tf.Tensor4D, sideVector: tf.Tensor2D | undefined): tf.Tensor2D {
   const flat = yHat.reshape([yHat.shape[0], -1]) as tf.Tensor2D;
   return ARM_SPEC[arm].criticSide ? tf.concat([flat, sideVector!], 1) as tf.Tensor2D : flat;

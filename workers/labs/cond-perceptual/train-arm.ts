@@ -34,7 +34,8 @@ export async function trainArm(g1: ImageCodec, p: CondPerceptualParams, arm: Con
   const M = g1.shape.M, B = p.batchSize, K = sideChannels(p.side), V = sideVectorSize(p.side);
   const rng = new Rng(p.seed).fork(`arm ${arm} ${lambda}`);
   const g2 = buildG2(g1, p, arm, rng.fork('g2'));
-  const critic = createCritic(784, criticContextSize(p, arm, M), p.criticHidden, rng.fork('critic'));
+  const projected = ARM_SPEC[arm].criticSide && p.criticCondition === 'projection' ? V : 0;
+  const critic = createCritic(784, criticContextSize(p, arm, M), p.criticHidden, rng.fork('critic'), projected);
   const coded = codeImages(g1, p, loadDataset(p.dataset).train);
   const order = rng.fork('order'), noise = rng.fork('noise');
   let pool = order.permutation(coded.count), at = 0;
