@@ -108,7 +108,7 @@ const SECTIONS: Record<string, { what: string; run: () => unknown }> = {
   dit: { what: 'ec-dit: training steps/s and by op, sampling images/s on TF.js and onnxruntime, routing overhead, training threads', run: () => ditBench() },
   byz: { what: 'byz-momentum: rounds/s on 1 and 2 threads, aggregator cost vs n and d', run: () => byzBench() },
   idempotent: { what: 'idempotent-codec: decode s/image vs steps, anchors images/s', run: () => idempotentBench() },
-  cond: { what: 'cond-perceptual: G1, critic (WGAN-GP) and G2 steps/s, decodes/s', run: () => condBench() },
+  cond: { what: 'cond-perceptual: G1, critic (WGAN-GP) and G2 steps/s, decodes/s on TF.js and onnxruntime', run: () => condBench() },
   mm15: { what: 'mm15-mixture: steps/s per stage (pre-training, continual pre-training, SFT), digit strips/s with and without image splitting', run: () => mm15Bench() },
   ego: { what: 'mm-ego: questions/s, pointer (glimpse + fallback) vs all frames, by clip length', run: () => egoBench() },
   ondevice: { what: 'afm-ondevice: bytes, session memory and tokens/s per variant, onnxruntime vs TF.js', run: () => ondeviceBench() },

@@ -1,6 +1,7 @@
 // cond-perceptual's costs at the default sizes, on freshly initialised models (speed does not
 // depend on training): G1 training steps/s (with Y, batch 32), the critic's WGAN-GP step and
-// G2's step (from two short trainings with 1 and 5 critic steps a G2 step), and decodes/s.
+// G2's step (from two short trainings with 1 and 5 critic steps a G2 step), and decodes/s
+// (G1's g_a, then G2 with ε) on TF.js and on onnxruntime (the exported transforms, 1 thread).
 import * as tf from '@tensorflow/tfjs';
 import { resolveParams } from '../common/lab';
 import { condPerceptualSpec } from '../common/labs/cond-perceptual';
@@ -11,7 +12,7 @@ import { batchFloats, loadDataset } from '../workers/runtime/datasets';
 import { Rng } from '../workers/runtime/rng';
 import { codecRecipe } from '../workers/shared-parts/mse-codec';
 import { codeImages, g2FromWeights, trainArm } from '../workers/labs/cond-perceptual/train-arm';
-import { decodeAll, heldOut } from '../workers/labs/cond-perceptual/evaluate';
+import { decodeAll, heldOut, openRateDecoders } from '../workers/labs/cond-perceptual/evaluate';
 
 export async function condBench() {
   const backend = await initBackend();
@@ -49,13 +50,20 @@ export async function condBench() {
   const criticSec = (five.s - one.s) / (4 * steps), g2Sec = one.s / steps - criticSec;
   const g2 = g2FromWeights(g1, p, 'cond', five.out.weights);
   const held = heldOut(ds, 80, 10);
-  t0 = performance.now();
   decodeAll(p, g1, 'cond', g2, held.decoded, 1);
-  const decodesPerSec = held.decoded.n / ((performance.now() - t0) / 1000);
+  t0 = performance.now();
+  for (let i = 0; i < 3; i++) decodeAll(p, g1, 'cond', g2, held.decoded, 1);
+  const decodesPerSec = (3 * held.decoded.n) / ((performance.now() - t0) / 1000);
+  const onnx = await openRateDecoders({ ...p, inference: 'onnxruntime' }, { g1, g1NoY: g1, g2: { cond: g2 } }, 1);
+  await onnx.decode('cond', held.decoded, 1);
+  t0 = performance.now();
+  for (let i = 0; i < 3; i++) await onnx.decode('cond', held.decoded, 1);
+  const onnxDecodesPerSec = (3 * held.decoded.n) / ((performance.now() - t0) / 1000);
+  await onnx.release();
   for (const v of Object.values(g2.weights)) v.dispose();
   disposeCodec(g1);
   return {
     backend: backend.name, note: `batch ${p.batchSize} for G2 and the critic (MLP ${p.criticHidden} wide, gradient penalty), G1 N=${r.N} M=${r.M} batch ${r.batchSize}`,
-    g1StepsPerSec, codeTrainingSplitSec: codeSplitSec, criticStepsPerSec: 1 / criticSec, g2StepsPerSec: 1 / g2Sec, generatorStepsPerSecWith5Critic: steps / five.s, decodesPerSec,
+    g1StepsPerSec, codeTrainingSplitSec: codeSplitSec, criticStepsPerSec: 1 / criticSec, g2StepsPerSec: 1 / g2Sec, generatorStepsPerSecWith5Critic: steps / five.s, decodesPerSec, onnxDecodesPerSec, onnxVsTfjs: onnxDecodesPerSec / decodesPerSec,
   };
 }

@@ -2,16 +2,17 @@
 // one rate's G1 with and without Y, four G2 decoders trained against their critics, every
 // metric and check, the mechanism's exact properties (no ε: no diversity; the rate counted
 // from one arithmetic-coded stream), the decode query with a different Y, the same numbers
-// from the arms trained in worker threads, and no tensor left behind.
+// from the arms trained in worker threads, the decodes on onnxruntime equal TF.js's, and no
+// tensor left behind.
 import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolveParams } from '../common/lab';
-import { COND_REFERENCE_LADDER, condPerceptualSpec } from '../common/labs/cond-perceptual';
+import { COND_DECODERS, COND_REFERENCE_LADDER, condPerceptualSpec } from '../common/labs/cond-perceptual';
 import { condPerceptualLab } from '../workers/labs/cond-perceptual/lab';
-import { heldOut } from '../workers/labs/cond-perceptual/evaluate';
+import { heldOut, openRateDecoders } from '../workers/labs/cond-perceptual/evaluate';
 import { codecVariables, disposeCodec, encodeStream, type ImageCodec, type Synthesis } from '../workers/nn/image-codec';
 import { sideInfo } from '../workers/data/side-info';
 import { batchFloats, loadDataset } from '../workers/runtime/datasets';
@@ -70,6 +71,15 @@ describe('cond-perceptual lab run (smoke, seed 6)', () => {
     await expect(contract.query('decode', { pixels: digit, lambda, encodeSide: 7, decodeSide: new Array(49).fill(0) }, m)).rejects.toThrow(/decodeSide: this run's Y is the class/);
     contract.expectFulfilled(events);
     contract.expectPlanFollowed(events);
+    // The evaluation's decodes on onnxruntime (the default engine) equal TF.js's: every decoder, ε from the same seeds.
+    const tfjs = await openRateDecoders({ ...params, inference: 'tfjs' }, m.rates[0], 1), ort = await openRateDecoders(params, m.rates[0], 1);
+    for (const d of COND_DECODERS) {
+      const a = await tfjs.decode(d, held.decoded, 5), b = await ort.decode(d, held.decoded, 5);
+      let close = 0;
+      for (let i = 0; i < held.decoded.n; i++) if (a.subarray(i * 784, (i + 1) * 784).every((v, q) => Math.abs(v - b[i * 784 + q]) < 1e-4)) close++;
+      expect(close / held.decoded.n, d).toBeGreaterThanOrEqual(0.99); // an image whose ŷ rounds the other way at a half may differ
+    }
+    await ort.release();
     // Only the live model remains: the judge (for the query's labels), the G1s and the G2s.
     m.judge.dispose();
     const owned = m.rates.flatMap((x) => [...Object.values(codecVariables(x.g1)), ...Object.values(codecVariables(x.g1NoY)), ...Object.values(x.g2).flatMap((g) => Object.values(g.weights))]);

@@ -49,6 +49,7 @@ export const condPerceptualParams = z.object({
   referencePerClass: z.number().int().min(10).max(700).default(500).describe('Training images per class the conditional Fréchet distance compares against (the class\'s distribution)'),
   draws: z.number().int().min(2).max(8).default(4).describe('ε draws per image for the diversity measure and the grid (same bits, different ε)'),
   bootstrap: z.number().int().min(50).max(5000).default(300).describe('Bootstrap resamples for the interval of condFD(no ε) − condFD(ε)'),
+  inference: z.enum(['onnxruntime', 'tfjs']).default('onnxruntime').describe('Engine of the evaluation\'s decodes: the codec transforms exported to onnxruntime-node, or TF.js (training is TF.js either way)'),
   seed: z.number().int().min(0).max(2 ** 31 - 1).default(1).describe('Seed for G2 and critic initialisation, batches, ε and the bootstrap'),
 });
 export type CondPerceptualParams = z.infer<typeof condPerceptualParams>;
@@ -145,7 +146,7 @@ export const condPerceptualSpec: LabSpec<typeof condPerceptualParams> = {
     maskIou_mse: { label: 'mask IoU with Y · MSE decode', unit: 'fraction' },
   },
   checkPresets: { condFdLowest: ['default', 'paper'], semanticAtLeast95pct: ['default', 'paper'], epsLowersCondFd: ['default', 'paper'] },
-  codeVersion: 2,
+  codeVersion: 3,
   defaultTime: '≈ 9 min once the two G1 codecs (with and without Y) and the judge are cached; each G1 trains once in ≈ 5 min',
   reproduce: [
     { metric: 'condFd_cond', paper: 'best conditional perceptual quality (Fig. 3–4, qualitative; numbers unverified)', note: 'Per-class Fréchet distance of judge features against training images of that class, averaged over classes.' },

@@ -128,7 +128,7 @@ export function analysis(c: ImageCodec, x: tf.Tensor2D, hook: ActivationHook = i
 }
 
 /** The codec's g_s (its own weights as a Synthesis). */
-const synthesisOf = (c: ImageCodec): Synthesis => ({ N: c.shape.N, inChannels: c.shape.M, side: c.shape.side ?? 0, weights: c.weights });
+export const synthesisOf = (c: ImageCodec): Synthesis => ({ N: c.shape.N, inChannels: c.shape.M, side: c.shape.side ?? 0, weights: c.weights });
 
 export function synthesis(c: ImageCodec, yHat: tf.Tensor4D, hook: ActivationHook = id, side?: tf.Tensor4D): tf.Tensor2D {
   return synthesize(synthesisOf(c), yHat, side, hook);

@@ -5,12 +5,13 @@
 import * as tf from '@tensorflow/tfjs';
 import type { CondDecoder, CondPerceptualParams } from '../../../common/labs/cond-perceptual';
 import { coarseMask, maskIou, sideChannels, sideInfo } from '../../data/side-info';
-import { encodeStream, type ImageCodec, type Synthesis } from '../../nn/image-codec';
+import { openAnalysisOnnx, openSynthesisOnnx, type OnnxTransform } from '../../nn/codec-onnx';
+import { encodeStream, synthesisOf, type ImageCodec, type Synthesis } from '../../nn/image-codec';
 import { PIXELS, type ImageSet } from '../../runtime/datasets';
 import { frechetReference } from '../../runtime/frechet';
 import type { Rng } from '../../runtime/rng';
 import type { Judge } from '../../shared-parts/judge';
-import { g1Pass, g2Decode } from './decoders';
+import { ARM_SPEC, g1Pass, g2Decode, sharedNoise } from './decoders';
 
 export const CLASSES = 10;
 
@@ -70,7 +71,7 @@ export function conditionalFd(refs: References, features: Float32Array, labels: 
 export interface DecoderScore { decoder: CondDecoder; condFd: number; fd: number; psnr: number; semanticAgree: number; maskIou: number; diversity: number }
 
 /** Decodes of the held-out images (x̄ or an arm's X̂ with ε from `epsSeed`), batched, clipped to [0, 1]. */
-export function decodeAll(p: CondPerceptualParams, g1: ImageCodec, decoder: CondDecoder, g2: Synthesis | undefined, images: HeldOut['decoded'], epsSeed: number, batch = 100): Float32Array {
+export function decodeAll(p: CondPerceptualParams, g1: ImageCodec, decoder: CondDecoder, g2: Synthesis | undefined, images: HeldOut['decoded'], epsSeed: number, batch = DECODE_BATCH): Float32Array {
   const out = new Float32Array(images.n * PIXELS), K = sideChannels(p.side);
   for (let s = 0; s < images.n; s += batch) {
     const n = Math.min(batch, images.n - s), xs = images.x.subarray(s * PIXELS, (s + n) * PIXELS);
@@ -82,6 +83,56 @@ export function decodeAll(p: CondPerceptualParams, g1: ImageCodec, decoder: Cond
       return tf.clipByValue(g2Decode(g2!, decoder, yHat, map, epsSeed + s), 0, 1).dataSync();
     }) as Float32Array, s * PIXELS);
   }
+  return out;
+}
+
+/** Images a decode batch; ε of a batch is drawn from `epsSeed` plus the batch's first row, on either engine. */
+const DECODE_BATCH = 100;
+
+/** One rate's models: G1 with Y, the reference's G1 without Y, the trained G2s. */
+export interface RateCodecs { g1: ImageCodec; g1NoY: ImageCodec; g2: Partial<Record<CondDecoder, Synthesis>> }
+export type RateDecode = (decoder: CondDecoder, images: HeldOut['decoded'], epsSeed: number) => Promise<Float32Array>;
+
+/**
+ * The decoders of a rate on the run's inference engine: TF.js (decodeAll), or onnxruntime
+ * (the codec transforms exported: G1's quantizing g_a and g_s, each G2's synthesis; ε drawn
+ * by TF.js from the same seeds, so both engines decode the same noise).
+ */
+export async function openRateDecoders(p: CondPerceptualParams, rate: RateCodecs, threads: number): Promise<{ decode: RateDecode; release: () => Promise<void> }> {
+  const g1For = (decoder: CondDecoder) => (decoder !== 'mse' && !ARM_SPEC[decoder].g1Side ? rate.g1NoY : rate.g1);
+  if (p.inference === 'tfjs') return { decode: async (decoder, images, seed) => decodeAll(p, g1For(decoder), decoder, rate.g2[decoder], images, seed), release: async () => {} };
+  const sessions: OnnxTransform[] = [];
+  const open = async (t: Promise<OnnxTransform>) => { const s = await t; sessions.push(s); return s; };
+  const release = async () => { for (const s of sessions) await s.release(); };
+  try {
+    const analysis = new Map<ImageCodec, OnnxTransform>();
+    for (const g1 of new Set([rate.g1, ...Object.keys(rate.g2).map((d) => g1For(d as CondDecoder))])) analysis.set(g1, await open(openAnalysisOnnx(g1, threads)));
+    const synthesis = new Map<CondDecoder, OnnxTransform>([['mse', await open(openSynthesisOnnx(synthesisOf(rate.g1), threads))]]);
+    for (const [d, g2] of Object.entries(rate.g2)) synthesis.set(d as CondDecoder, await open(openSynthesisOnnx(g2, threads)));
+    const decode: RateDecode = async (decoder, images, epsSeed) => {
+      const g1 = g1For(decoder), out = new Float32Array(images.n * PIXELS);
+      const g2Side = decoder === 'mse' ? !!rate.g1.shape.side : ARM_SPEC[decoder].g2Side, eps = decoder !== 'mse' && ARM_SPEC[decoder].eps;
+      for (let s = 0; s < images.n; s += DECODE_BATCH) {
+        const n = Math.min(DECODE_BATCH, images.n - s), xs = images.x.subarray(s * PIXELS, (s + n) * PIXELS);
+        const map = sideInfo(p.side, images.labels.subarray(s, s + n), xs, n).map;
+        const yHat = await analysis.get(g1)!.run(xs, n, g1.shape.side ? map : undefined);
+        const M = g1.shape.M, input = eps ? withNoise(yHat, tf.tidy(() => sharedNoise(n, M, epsSeed + s).dataSync() as Float32Array), n * 49, M) : yHat;
+        const raw = await synthesis.get(decoder)!.run(input, n, g2Side ? map : undefined);
+        for (let i = 0; i < raw.length; i++) out[s * PIXELS + i] = Math.min(1, Math.max(0, raw[i]));
+      }
+      return out;
+    };
+    return { decode, release };
+  } catch (err) {
+    await release();
+    throw err;
+  }
+}
+
+/** [ŷ, ε] along channels, as tf.concat(…, 3) lays them out: M of ŷ then M of ε at each of `cells` positions. */
+function withNoise(yHat: Float32Array, eps: Float32Array, cells: number, M: number): Float32Array {
+  const out = new Float32Array(cells * 2 * M);
+  for (let c = 0; c < cells; c++) { out.set(yHat.subarray(c * M, (c + 1) * M), c * 2 * M); out.set(eps.subarray(c * M, (c + 1) * M), c * 2 * M + M); }
   return out;
 }
 

@@ -19,7 +19,7 @@ import { Rng } from '../../runtime/rng';
 import { runTasks, taskThreadCount, type TaskIo } from '../../runtime/task-threads';
 import type { Judge } from '../../shared-parts/judge';
 import { ARM_SPEC, buildG2, g1Key, g1Pass, g2Decode, judgeKey } from './decoders';
-import { bitsPerImage, conditionalFd, conditionalFdGap, decodeAll, diversity, heldOut, references, scoreDecodes, type DecoderScore, type ImageRows } from './evaluate';
+import { bitsPerImage, conditionalFd, conditionalFdGap, diversity, heldOut, openRateDecoders, references, scoreDecodes, type DecoderScore, type ImageRows } from './evaluate';
 import { armPhase, g2FromWeights, trainArm, type ArmTrainInput, type ArmTrainOutput } from './train-arm';
 
 /** A rate: G1 with Y at `lambda`, the reference's G1 without Y at `referenceLambda`, and the G2s. */
@@ -123,21 +123,26 @@ async function run(p: CondPerceptualParams, ctx: RunContext) {
     const scores: DecoderScore[] = [], features: Partial<Record<CondDecoder, Float32Array>> = {};
     const few = subset(held.decoded, p.perClass, Math.min(DIVERSITY_PER_CLASS, p.perClass)), shown = gridIndices(few.labels, Math.min(DIVERSITY_PER_CLASS, p.perClass));
     const gridDecodes: { decoder: CondDecoder; images: number[][] }[] = [];
-    for (const [i, decoder] of decoders.entries()) {
-      ctx.throwIfCancelled();
-      const g1 = decoder !== 'mse' && !ARM_SPEC[decoder].g1Side ? r.g1NoY : r.g1, g2 = decoder === 'mse' ? undefined : r.g2[decoder];
-      const seed = new Rng(p.seed).fork(`eps ${r.lambda}`).nextU32();
-      const decodes = decodeAll(p, g1, decoder, g2, held.decoded, seed);
-      // ε draws of the same bits for a few images of every class (x̄ has one decode).
-      const draws = Array.from({ length: decoder === 'mse' ? 1 : p.draws }, (_, d) => decodeAll(p, g1, decoder, g2, few, seed + 7919 * (d + 1)));
-      const scored = scoreDecodes(judge, refs, decoder, decodes, held.decoded, decoder === 'mse' ? 0 : diversity(draws, few.n));
-      scores.push(scored.score);
-      features[decoder] = scored.features;
-      if (r.lambda === rates[0]) {
-        gridDecodes.push({ decoder, images: draws.flatMap((d) => shown.map((i2) => toBytes(d, i2))) });
+    const engine = await openRateDecoders(p, r, ctx.cores);
+    try {
+      for (const [i, decoder] of decoders.entries()) {
+        ctx.throwIfCancelled();
+        const seed = new Rng(p.seed).fork(`eps ${r.lambda}`).nextU32();
+        const decodes = await engine.decode(decoder, held.decoded, seed);
+        // ε draws of the same bits for a few images of every class (x̄ has one decode).
+        const draws: Float32Array[] = [];
+        for (let d = 0; d < (decoder === 'mse' ? 1 : p.draws); d++) draws.push(await engine.decode(decoder, few, seed + 7919 * (d + 1)));
+        const scored = scoreDecodes(judge, refs, decoder, decodes, held.decoded, decoder === 'mse' ? 0 : diversity(draws, few.n));
+        scores.push(scored.score);
+        features[decoder] = scored.features;
+        if (r.lambda === rates[0]) {
+          gridDecodes.push({ decoder, images: draws.flatMap((d) => shown.map((i2) => toBytes(d, i2))) });
+        }
+        ctx.progress(phase, i + 1, decoders.length);
+        await new Promise((res) => setImmediate(res));
       }
-      ctx.progress(phase, i + 1, decoders.length);
-      await new Promise((res) => setImmediate(res));
+    } finally {
+      await engine.release();
     }
     rows.push({ lambda: r.lambda, scores });
     rateRows.push({ lambda: r.lambda, bitsPerImage: bits, bitsPerImageNoY: bitsNoY, referenceLambda: r.referenceLambda, bpp: bits / PIXELS, images: held.decoded.n, decoders: scores });
