@@ -38,7 +38,7 @@ export function Progress({ detail }: { detail: RunDetail }) {
         <span className={`status status-${run.status}`}>{run.status}</span>
         {p && <span>{p.step ? <span className="muted">phase {p.step} of {p.steps} · </span> : null}{p.phase}: {p.done}/{p.total}</span>}
         {elapsed !== undefined && <span className="muted" data-testid="elapsed">{live ? 'elapsed' : 'took'} {formatDuration(elapsed)}{eta !== undefined ? ` · about ${formatDuration(eta)} left in this phase` : ''}</span>}
-        {run.backend && <span className="muted">backend {run.backend.name}</span>}
+        {run.backend && <span className="muted">backend {run.backend.name}{run.params.inference === 'onnxruntime' ? ' · inference on onnxruntime' : ''}</span>}
       </div>
       {live && <div className="progress-track"><div className="progress-fill" style={{ width: `${(frac * 100).toFixed(1)}%` }} /></div>}
       {run.error && <pre className="error">{run.error.split('\n').slice(0, 4).join('\n')}</pre>}
