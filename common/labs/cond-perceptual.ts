@@ -3,18 +3,20 @@ import type { LabSpec } from '../lab';
 import { bytes784, extendedNumber, pixels784 } from '../lab-contract';
 
 /**
- * λ of the conditional MSE codecs G1 (loss λ·255²·MSE + bpp), lowest rate first. This codec's rate falls off a cliff
- * between them: with Y, ≈ 0.8 bits an image at 5e-5 (the stream's termination: no information), ≈ 38 at 6e-5, ≈ 48 at 7e-5.
+ * λ of the conditional MSE codecs G1 (loss λ·255²·MSE + bpp), lowest rate first. With Y this
+ * codec's rate climbs in steps as latent channels switch on: ≈ 0.8 bits an image at 5e-5 (the
+ * stream's termination: nothing sent), ≈ 3.6 at 5.25e-5 (one channel, a symbol in every fourth
+ * image), ≈ 31 at 5.5e-5, ≈ 38 at 6e-5, ≈ 48 at 7e-5.
  */
-export const COND_LAMBDAS = [0.00005, 0.00006, 0.00007] as const;
+export const COND_LAMBDAS = [0.0000525, 0.00006, 0.00007] as const;
 
 /**
  * λ of the codecs without Y the rate-matched reference chooses from (cached shared parts,
  * highest rate first): at each rate, the one at or below G1's λ whose bits are closest to
  * G1-with-Y's (workers/labs/cond-perceptual/lab.ts). This codec's rate jumps between 3e-5
- * (≈ 0.8 bits: nothing sent) and 4e-5 (≈ 59), so only the zero rate matches closely.
+ * (≈ 0.8 bits: nothing sent) and 4e-5 (≈ 59); 3.5e-5 probes between them.
  */
-export const COND_REFERENCE_LADDER = [0.00007, 0.00006, 0.00005, 0.00004, 0.00003, 0.00002, 0.00001, 0.000005, 0.000002] as const;
+export const COND_REFERENCE_LADDER = [0.00007, 0.00006, 0.00005, 0.00004, 0.000035, 0.00003, 0.00002, 0.00001, 0.000005, 0.000002] as const;
 
 /**
  * The decoders compared on the same bits: G2 with a conditional critic D(x, ŷ, Y) and ε
