@@ -149,7 +149,7 @@ export const condPerceptualSpec: LabSpec<typeof condPerceptualParams> = {
   },
   checkPresets: { condFdLowest: ['default', 'paper'], semanticAtLeast95pct: ['default', 'paper'], epsLowersCondFd: ['default', 'paper'] },
   codeVersion: 3,
-  defaultTime: '≈ 9 min once the two G1 codecs (with and without Y) and the judge are cached; each G1 trains once in ≈ 5 min',
+  defaultTime: '≈ 9–12 min once the two G1 codecs (with and without Y) and the judge are cached; each G1 trains once in ≈ 5 min',
   reproduce: [
     { metric: 'condFd_cond', paper: 'best conditional perceptual quality (Fig. 3–4, qualitative; numbers unverified)', note: 'Per-class Fréchet distance of judge features against training images of that class, averaged over classes.' },
     { metric: 'condFd_uncondCritic', paper: 'worse than the conditional critic', note: 'Same G1, bits and G2 inputs; only the critic lacks Y.' },
