@@ -64,6 +64,7 @@ export async function condBench() {
   disposeCodec(g1);
   return {
     backend: backend.name, note: `batch ${p.batchSize} for G2 and the critic (MLP ${p.criticHidden} wide, gradient penalty), G1 N=${r.N} M=${r.M} batch ${r.batchSize}`,
-    g1StepsPerSec, codeTrainingSplitSec: codeSplitSec, criticStepsPerSec: 1 / criticSec, g2StepsPerSec: 1 / g2Sec, generatorStepsPerSecWith5Critic: steps / five.s, decodesPerSec, onnxDecodesPerSec, onnxVsTfjs: onnxDecodesPerSec / decodesPerSec,
+    g1StepsPerSec, codeTrainingSplitSec: codeSplitSec, criticStepsPerSec: 1 / criticSec, g2StepsPerSec: 1 / g2Sec, generatorStepsPerSecWith5Critic: steps / five.s,
+    decodesPerSec, onnxDecodesPerSec, onnxVsTfjs: onnxDecodesPerSec / decodesPerSec,
   };
 }
