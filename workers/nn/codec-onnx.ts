@@ -6,6 +6,7 @@
 // ConvTranspose are. TF.js's 'same' padding puts the odd pixel at the end: pads [1, 1, 2, 2]
 // for the 5 × 5 stride-2 layers. Side information Y enters as in withSide: a matmul per
 // position of the 7 × 7 grid, then nearest upsampling (a reshape and an Expand: exact).
+import * as tf from '@tensorflow/tfjs';
 import type * as Ort from 'onnxruntime-node';
 import { encodeOnnxModel, OnnxType, type OnnxValue } from '../runtime/onnx-writer';
 import { GraphBuilder } from '../runtime/onnx-graph';
@@ -14,24 +15,14 @@ import type { ImageCodec, Synthesis } from './image-codec';
 
 export const CODEC_ONNX_IO = { pixels: 'pixels', latent: 'latent', side: 'side', yHat: 'y_hat' } as const;
 
-type Weights = Record<string, { dataSync(): Float32Array | Int32Array | Uint8Array; shape: number[] }>;
-
 /** A graph over one model's weights, with the codec's layers as calls. */
-function codecGraph(weights: Weights, sideChannels: number) {
+function codecGraph(weights: Record<string, tf.Variable>, sideChannels: number) {
   const g = new GraphBuilder();
-  const plain = (name: string) => { const w = weights[name]; return { data: Float32Array.from(w.dataSync()), dims: w.shape }; };
+  const plain = (name: string) => ({ data: Float32Array.from(weights[name].dataSync()), dims: weights[name].shape });
   /** A weight re-laid out: `perm` of the TF.js axes. */
   const permuted = (name: string, perm: number[]) => {
-    const { data, dims } = plain(name), out = new Float32Array(data.length), outDims = perm.map((p) => dims[p]);
-    const stride = dims.map((_, i) => dims.slice(i + 1).reduce((a, b) => a * b, 1));
-    const index = new Array<number>(dims.length).fill(0);
-    for (let o = 0; o < out.length; o++) {
-      let rest = o, from = 0;
-      for (let i = outDims.length - 1; i >= 0; i--) { index[i] = rest % outDims[i]; rest = Math.floor(rest / outDims[i]); }
-      for (let i = 0; i < perm.length; i++) from += index[i] * stride[perm[i]];
-      out[o] = data[from];
-    }
-    return g.init({ name, dims: outDims, data: out });
+    const data = tf.tidy(() => (tf.transpose(weights[name], perm).dataSync() as Float32Array).slice());
+    return g.init({ name, dims: perm.map((p) => weights[name].shape[p]), data });
   };
   const bias = (name: string) => g.init({ name, ...plain(name) });
   /** TF.js conv2d filter [h, w, in, out] → ONNX Conv [out, in, h, w]. */
@@ -43,7 +34,7 @@ function codecGraph(weights: Weights, sideChannels: number) {
   /** The layer's pre-activation plus Y's position-wise projection, upsampled to the layer's grid. */
   const withSide = (pre: string, layer: string, grid: number) => {
     if (!sideChannels || !weights[`${layer}y`]) return pre;
-    const C = weights[`${layer}y`].shape[3];
+    const C = weights[`${layer}y`].shape[3] as number;
     const w = g.init({ name: `${layer}y`, dims: [49, sideChannels, C], data: plain(`${layer}y`).data });
     const perPosition = g.op('MatMul', [g.op('Transpose', [g.op('Reshape', [CODEC_ONNX_IO.side, g.ints([-1, 49, sideChannels])])], { perm: [1, 0, 2] }), w]);
     let term = g.op('Reshape', [g.op('Transpose', [perPosition], { perm: [1, 2, 0] }), g.ints([-1, C, 7, 7])]);
